@@ -1,0 +1,75 @@
+// Reverse-mode differentiation: one topological walk from the output back to the leaves,
+// calling each op's backward and summing the gradients of tensors used more than once.
+
+import { DescentError, shapeStr } from "../core/errors.js";
+import { sameShape } from "../core/shape.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { isAnomalyEnabled, noGrad } from "./graph.js";
+
+/** Tensors reachable from root that need a gradient, each after every tensor computed from it. */
+function topoOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>([root]);
+  const stack: [Tensor, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const inputs = top[0].gradFn?.inputs ?? [];
+    if (top[1] < inputs.length) {
+      const next = inputs[top[1]++]!;
+      if (next.requiresGrad && !seen.has(next)) {
+        seen.add(next);
+        stack.push([next, 0]);
+      }
+    } else {
+      order.push(top[0]);
+      stack.pop();
+    }
+  }
+  return order.reverse();
+}
+
+function hasNonFinite(t: Tensor): boolean {
+  return t.dtype !== "int32" && t.size > 0 && t.isFinite().amin().item() === 0;
+}
+
+/** Propagates `seed` (the gradient of root) to every leaf that requires grad, into `.grad`. */
+export function runBackward(root: Tensor, seed: Tensor, retainGraph: boolean): void {
+  const grads = new Map<Tensor, Tensor>([[root, seed]]);
+  noGrad(() => {
+    for (const t of topoOrder(root)) {
+      let g = grads.get(t);
+      if (!g) continue;
+      grads.delete(t);
+      g = t.runHooks(g);
+      const node = t.gradFn;
+      if (!node) {
+        t.accumulateGrad(g);
+        continue;
+      }
+      if (t.retainsGrad) t.accumulateGrad(g);
+      if (node.freed) {
+        throw new DescentError(
+          `backward: trying to backward through the graph a second time (through ${node.op.name}); its saved results were freed after the first backward: pass {retainGraph: true} to the first call`,
+        );
+      }
+      const inputGrads = node.op.backward!(g, node.inputs, t, node.params);
+      node.inputs.forEach((x, i) => {
+        const gx = inputGrads[i];
+        if (!gx || !x.requiresGrad) return;
+        if (!sameShape(gx.shape, x.shape)) {
+          throw new DescentError(
+            `backward: internal: ${node.op.name} gave a gradient of shape ${shapeStr(gx.shape)} for an input of shape ${shapeStr(x.shape)}`,
+          );
+        }
+        if (isAnomalyEnabled() && hasNonFinite(gx)) {
+          throw new DescentError(
+            `detectAnomaly: the backward of ${node.op.name} (inputs ${node.inputs.map((y) => shapeStr(y.shape)).join(", ")}) produced NaN or Inf in the gradient of input ${i}`,
+          );
+        }
+        const prev = grads.get(x);
+        grads.set(x, prev ? prev.add(gx) : gx);
+      });
+      if (!retainGraph) node.freed = true;
+    }
+  });
+}

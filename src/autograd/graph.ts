@@ -1,0 +1,65 @@
+// The recorded graph and the two modes that steer recording: grad mode (noGrad) and anomaly
+// detection. Grad mode is one of the two pieces of global state DESIGN.md allows; anomaly mode
+// is a debugging switch of the same kind, always restored by the function that set it.
+
+import type { OpDef } from "../ops/op.js";
+import type { Tensor } from "../tensor/tensor.js";
+
+/** How a non-leaf tensor was made: its op, the inputs and params the op saw. */
+export interface Node {
+  readonly op: OpDef<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly inputs: readonly Tensor[];
+  readonly params: unknown;
+  /** Set after a backward without retainGraph: a second walk through it is refused, as in PyTorch. */
+  freed: boolean;
+}
+
+let gradEnabled = true;
+let anomalyEnabled = false;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+export function isAnomalyEnabled(): boolean {
+  return anomalyEnabled;
+}
+
+function withMode<T>(set: (v: boolean) => boolean, value: boolean, fn: () => T): T {
+  const prev = set(value);
+  try {
+    return fn();
+  } finally {
+    set(prev);
+  }
+}
+
+const setGrad = (v: boolean) => {
+  const prev = gradEnabled;
+  gradEnabled = v;
+  return prev;
+};
+
+const setAnomaly = (v: boolean) => {
+  const prev = anomalyEnabled;
+  anomalyEnabled = v;
+  return prev;
+};
+
+/** Runs fn (synchronously) with gradient recording off and returns its result. */
+export function noGrad<T>(fn: () => T): T {
+  return withMode(setGrad, false, fn);
+}
+
+/** Runs fn with recording on, e.g. inside a noGrad region. */
+export function enableGrad<T>(fn: () => T): T {
+  return withMode(setGrad, true, fn);
+}
+
+/**
+ * Runs fn so that the first NaN or Inf produced by an op's forward, or by an op's backward,
+ * throws a DescentError naming that op and its input shapes. Slow: every result is scanned.
+ */
+export function detectAnomaly<T>(fn: () => T): T {
+  return withMode(setAnomaly, true, fn);
+}

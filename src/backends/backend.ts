@@ -1,0 +1,74 @@
+// The Backend contract: typed-array storage plus a fixed table of primitive kernels. Every kernel
+// receives views (buffer + shape + strides + offset), so transposes, slices and broadcasts reach
+// it without a copy. The js backend implements all of them; a faster backend may replace any.
+
+import type { DType, TypedArray } from "../core/dtype.js";
+import type { Layout } from "../core/shape.js";
+
+/** A strided window onto a typed array. A Tensor is one; so is a kernel's output. */
+export interface View extends Layout {
+  readonly data: TypedArray;
+}
+
+export type UnaryOp =
+  | "neg"
+  | "abs"
+  | "sign"
+  | "exp"
+  | "expm1"
+  | "log"
+  | "log1p"
+  | "sqrt"
+  | "reciprocal"
+  | "sin"
+  | "cos"
+  | "tanh"
+  | "sigmoid"
+  | "relu"
+  | "erf"
+  | "floor"
+  | "ceil"
+  | "round"
+  | "isnan"
+  | "isinf";
+
+export type BinaryOp =
+  "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum" | "eq" | "ne" | "lt" | "le" | "gt" | "ge";
+
+export type ReduceOp = "sum" | "max" | "min";
+
+/**
+ * The kernels. Shapes of `x`, `a`, `b`, `out` passed together are equal unless stated (the ops
+ * layer broadcasts with stride-0 views first). Outputs may be strided views too, except where a
+ * kernel says `contiguous`. dtypes of inputs and outputs may differ only in `copy`.
+ */
+export interface Kernels {
+  /** out[i] = x[i], converting between dtypes (float→int32 truncates toward zero). */
+  copy(x: View, out: View): void;
+  fill(out: View, value: number): void;
+  unary(op: UnaryOp, x: View, out: View): void;
+  binary(op: BinaryOp, a: View, b: View, out: View): void;
+  /** out[i] = cond[i] != 0 ? a[i] : b[i] */
+  where(cond: View, a: View, b: View, out: View): void;
+  /**
+   * Reduces x over `dims` into out, whose shape is x's with those dims set to 1 (contiguous).
+   * sum of an empty set is 0; max/min of an empty set is refused by the ops layer. NaN propagates.
+   */
+  reduce(op: ReduceOp, x: View, dims: readonly number[], out: View): void;
+  /** Index of the first max/min along `dim` (NaN counts as the max/min); out is int32 with dim removed. */
+  argReduce(op: "argmax" | "argmin", x: View, dim: number, out: View): void;
+  /** a: [...batch, M, K], b: [...batch, K, N] (same batch shape, any strides); out contiguous [...batch, M, N]. */
+  matmul(a: View, b: View, out: View): void;
+  /** out[..., i, ...] = x[..., index[..., i, ...], ...] along dim; index int32, already range-checked; out shaped as index. */
+  gather(x: View, dim: number, index: View, out: View): void;
+  /** out[..., index[..., i, ...], ...] += src[..., i, ...] along dim; index range-checked, shaped as src. */
+  scatterAdd(out: View, dim: number, index: View, src: View): void;
+}
+
+export type KernelName = keyof Kernels;
+
+export interface Backend {
+  readonly name: string;
+  readonly kernels: Kernels;
+  alloc(dtype: DType, size: number): TypedArray;
+}

@@ -1,0 +1,31 @@
+// Which backend runs the kernels. The choice is one of the two pieces of global state DESIGN.md
+// allows; ops read it through `backend()` on every call, so switching takes effect at once.
+
+import { DescentError } from "../core/errors.js";
+import type { Backend } from "./backend.js";
+import { jsBackend } from "./js/index.js";
+
+const registry = new Map<string, Backend>([["js", jsBackend]]);
+let current: Backend = jsBackend;
+
+export function backend(): Backend {
+  return current;
+}
+
+export function setBackend(name: string): void {
+  const b = registry.get(name);
+  if (!b)
+    throw new DescentError(`setBackend: unknown backend "${name}" (available: ${[...registry.keys()].join(", ")})`);
+  current = b;
+}
+
+/** Adds a backend (the native one registers itself when its addon loads). */
+export function registerBackend(b: Backend): void {
+  registry.set(b.name, b);
+}
+
+export function availableBackends(): string[] {
+  return [...registry.keys()];
+}
+
+export type { Backend, View, Kernels, KernelName, UnaryOp, BinaryOp, ReduceOp } from "./backend.js";

@@ -1,0 +1,12 @@
+// The js backend: pure TypeScript, always available, the reference the others are tested against.
+
+import { allocArray } from "../../core/dtype.js";
+import type { Backend } from "../backend.js";
+import { kernels } from "./kernels.js";
+import { matmul } from "./matmul.js";
+
+export const jsBackend: Backend = {
+  name: "js",
+  kernels: { ...kernels, matmul },
+  alloc: allocArray,
+};

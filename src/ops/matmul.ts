@@ -1,0 +1,26 @@
+// Batched matrix product of [...batch, M, K] and [...batch, K, N] (batch dims already broadcast,
+// possibly as stride-0 views; the expand op sums their gradients back).
+
+import { DescentError, shapeStr } from "../core/errors.js";
+import { alloc, kernels, need, type OpDef } from "./op.js";
+
+export const MatMul: OpDef = {
+  name: "matmul",
+  forward([a, b]) {
+    const [m, k] = a!.shape.slice(-2) as [number, number];
+    const [k2, n] = b!.shape.slice(-2) as [number, number];
+    if (k !== k2 || a!.dtype !== b!.dtype) {
+      throw new DescentError(
+        `matmul: shapes ${shapeStr(a!.shape)} and ${shapeStr(b!.shape)} are not aligned (${k} != ${k2})`,
+      );
+    }
+    const out = alloc(a!.dtype, [...a!.shape.slice(0, -2), m, n]);
+    kernels().matmul(a!, b!, out);
+    return out;
+  },
+  // d(AB) = (G Bᵀ, Aᵀ G)
+  backward: (g, [a, b]) => [
+    need(a!, () => g.matmul(b!.transpose(-1, -2))),
+    need(b!, () => a!.transpose(-1, -2).matmul(g)),
+  ],
+};

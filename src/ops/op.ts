@@ -1,0 +1,50 @@
+// What a primitive op is: a forward that runs one kernel (or builds a view) and a backward
+// written with Tensor methods. Tensor is seen here only as a type: ops never construct tensors,
+// they return raw storage + layout and the tensor layer wraps it (this breaks the tensor↔ops cycle).
+
+import type { DType, TypedArray } from "../core/dtype.js";
+import { contiguousStrides, sizeOf } from "../core/shape.js";
+import { backend } from "../backends/index.js";
+import type { View } from "../backends/index.js";
+import type { Tensor } from "../tensor/tensor.js";
+
+/** An op's result before it becomes a Tensor: a buffer (new, or an input's for views) and its layout. */
+export interface RawTensor extends View {
+  readonly dtype: DType;
+  readonly data: TypedArray;
+}
+
+export interface OpDef<P = void> {
+  readonly name: string;
+  forward(inputs: readonly Tensor[], params: P): RawTensor;
+  /**
+   * Gradients of the inputs from the output's gradient `g`, given the inputs and the output the
+   * forward saw. null where an input needs none. Absent for ops that are not differentiable.
+   */
+  backward?(g: Tensor, inputs: readonly Tensor[], out: Tensor, params: P): (Tensor | null)[];
+}
+
+/** A fresh contiguous result of the current backend. */
+export function alloc(dtype: DType, shape: readonly number[]): RawTensor {
+  return {
+    data: backend().alloc(dtype, sizeOf(shape)),
+    dtype,
+    shape: [...shape],
+    strides: contiguousStrides(shape),
+    offset: 0,
+  };
+}
+
+/** Another layout over the same buffer: what every view op returns. */
+export function view(x: Tensor, shape: number[], strides: number[], offset = x.offset): RawTensor {
+  return { data: x.data, dtype: x.dtype, shape, strides, offset };
+}
+
+export function kernels() {
+  return backend().kernels;
+}
+
+/** The gradient for an input, computed only when that input asks for one. */
+export function need(t: Tensor, grad: () => Tensor): Tensor | null {
+  return t.requiresGrad ? grad() : null;
+}

@@ -1,0 +1,170 @@
+// Creation functions of API.md: from JS values, filled, ranged and random tensors.
+
+import { isDType, type DType, type TypedArray } from "../core/dtype.js";
+import { DescentError, shapeStr } from "../core/errors.js";
+import { defaultGenerator, type Generator } from "../core/random.js";
+import { checkShape, sizeOf } from "../core/shape.js";
+import { fromArray, fromRaw, type Tensor } from "./tensor.js";
+
+export interface TensorOptions {
+  dtype?: DType;
+  requiresGrad?: boolean;
+}
+export interface RandomOptions extends TensorOptions {
+  generator?: Generator;
+}
+export type NestedArray = number | readonly NestedArray[];
+export type ShapeArg = number | readonly number[];
+
+function finish(t: Tensor, opts: TensorOptions): Tensor {
+  if (opts.requiresGrad) t.requiresGrad_(true);
+  return t;
+}
+
+function dtypeOpt(op: string, opts: TensorOptions, fallback: DType): DType {
+  const d = opts.dtype ?? fallback;
+  if (!isDType(d)) throw new DescentError(`${op}: unknown dtype "${String(d)}" (expected float32, float64 or int32)`);
+  return d;
+}
+
+function shapeOf(op: string, shape: ShapeArg): number[] {
+  const s = typeof shape === "number" ? [shape] : [...shape];
+  checkShape(op, s);
+  return s;
+}
+
+/**
+ * A tensor from a number, nested arrays of numbers, or a typed array (copied; `shape` gives its
+ * shape, default 1-D). dtype: given, else that of the typed array, else float32.
+ */
+export function tensor(
+  values: NestedArray | TypedArray,
+  opts: TensorOptions & { shape?: readonly number[] } = {},
+): Tensor {
+  if (ArrayBuffer.isView(values)) {
+    const arr = values as TypedArray;
+    const fallback: DType = arr instanceof Float64Array ? "float64" : arr instanceof Int32Array ? "int32" : "float32";
+    const shape = opts.shape ? shapeOf("tensor", opts.shape) : [arr.length];
+    if (sizeOf(shape) !== arr.length)
+      throw new DescentError(`tensor: shape ${shapeStr(shape)} needs ${sizeOf(shape)} values, got ${arr.length}`);
+    return finish(
+      fromArray(dtypeOpt("tensor", opts, fallback), shape, (i) => arr[i]!),
+      opts,
+    );
+  }
+  const shape: number[] = [];
+  for (let v: NestedArray = values as NestedArray; Array.isArray(v); v = (v as readonly NestedArray[])[0]!) {
+    shape.push((v as readonly NestedArray[]).length);
+    if ((v as readonly NestedArray[]).length === 0) break;
+  }
+  const flat: number[] = [];
+  const walk = (v: NestedArray, dim: number, path: string) => {
+    if (dim === shape.length) {
+      if (typeof v !== "number")
+        throw new DescentError(
+          `tensor: expected a number at ${path || "the top"}, got ${Array.isArray(v) ? "an array" : typeof v}`,
+        );
+      flat.push(v);
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[dim]) {
+      throw new DescentError(
+        `tensor: ragged nested array: ${path || "the top"} has ${Array.isArray(v) ? `length ${v.length}` : "a number"} where length ${shape[dim]} was expected`,
+      );
+    }
+    v.forEach((x: NestedArray, i: number) => walk(x, dim + 1, `${path}[${i}]`));
+  };
+  walk(values as NestedArray, 0, "");
+  if (opts.shape && sizeOf(opts.shape) === flat.length) shape.splice(0, shape.length, ...opts.shape);
+  return finish(
+    fromArray(dtypeOpt("tensor", opts, "float32"), shape, (i) => flat[i]!),
+    opts,
+  );
+}
+
+export function full(shape: ShapeArg, value: number, opts: TensorOptions = {}): Tensor {
+  return finish(fromRaw(dtypeOpt("full", opts, "float32"), shapeOf("full", shape)).fill_(value), opts);
+}
+
+export function zeros(shape: ShapeArg, opts: TensorOptions = {}): Tensor {
+  return finish(fromRaw(dtypeOpt("zeros", opts, "float32"), shapeOf("zeros", shape)), opts);
+}
+
+export function ones(shape: ShapeArg, opts: TensorOptions = {}): Tensor {
+  return full(shape, 1, opts);
+}
+
+export function zerosLike(t: Tensor, opts: TensorOptions = {}): Tensor {
+  return zeros(t.shape, { dtype: t.dtype, ...opts });
+}
+
+export function onesLike(t: Tensor, opts: TensorOptions = {}): Tensor {
+  return ones(t.shape, { dtype: t.dtype, ...opts });
+}
+
+/** Uniform on [0, 1). */
+export function rand(shape: ShapeArg, opts: RandomOptions = {}): Tensor {
+  const g = opts.generator ?? defaultGenerator;
+  return finish(
+    fromArray(dtypeOpt("rand", opts, "float32"), shapeOf("rand", shape), () => g.uniform()),
+    opts,
+  );
+}
+
+/** Standard normal. */
+export function randn(shape: ShapeArg, opts: RandomOptions = {}): Tensor {
+  const g = opts.generator ?? defaultGenerator;
+  return finish(
+    fromArray(dtypeOpt("randn", opts, "float32"), shapeOf("randn", shape), () => g.normal()),
+    opts,
+  );
+}
+
+/** Integers uniform on [low, high), int32 unless dtype says otherwise. */
+export function randint(low: number, high: number, shape: ShapeArg, opts: RandomOptions = {}): Tensor {
+  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low)
+    throw new DescentError(`randint: need integers low < high, got ${low} and ${high}`);
+  const g = opts.generator ?? defaultGenerator;
+  return finish(
+    fromArray(dtypeOpt("randint", opts, "int32"), shapeOf("randint", shape), () => low + g.randint(high - low)),
+    opts,
+  );
+}
+
+/** start, start+step, … below end; int32 when every argument is an integer (PyTorch's int64), else float32. */
+export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
+  const [s, e] = end === undefined ? [0, start] : [start, end];
+  if (step === 0 || !Number.isFinite(step) || !Number.isFinite(s) || !Number.isFinite(e)) {
+    throw new DescentError(`arange: need finite bounds and a non-zero step, got start ${s}, end ${e}, step ${step}`);
+  }
+  if ((e - s) * step < 0) throw new DescentError(`arange: the step ${step} does not lead from ${s} to ${e}`);
+  const n = Math.max(Math.ceil((e - s) / step), 0);
+  const ints = [s, e, step].every(Number.isInteger);
+  return finish(
+    fromArray(dtypeOpt("arange", opts, ints ? "int32" : "float32"), [n], (i) => s + i * step),
+    opts,
+  );
+}
+
+/** steps evenly spaced values from start to end inclusive. */
+export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
+  if (!Number.isInteger(steps) || steps < 0)
+    throw new DescentError(`linspace: steps must be a non-negative integer, got ${steps}`);
+  const h = steps > 1 ? (end - start) / (steps - 1) : 0;
+  // Fill from both ends, as PyTorch does, so the last value is exactly `end`.
+  return finish(
+    fromArray(dtypeOpt("linspace", opts, "float32"), [steps], (i) =>
+      i < steps / 2 ? start + i * h : end - (steps - 1 - i) * h,
+    ),
+    opts,
+  );
+}
+
+/** The n×n identity (n×m with `m`). */
+export function eye(n: number, opts: TensorOptions & { m?: number } = {}): Tensor {
+  const m = opts.m ?? n;
+  return finish(
+    fromArray(dtypeOpt("eye", opts, "float32"), shapeOf("eye", [n, m]), (i) => (i % m === Math.floor(i / m) ? 1 : 0)),
+    opts,
+  );
+}

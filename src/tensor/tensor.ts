@@ -1,0 +1,658 @@
+// The Tensor: a typed-array buffer seen through a layout (shape, strides, offset), a dtype, and the
+// autograd fields. Methods are one-liners that apply a primitive op or compose others; the longer
+// composites live in composite.ts. Every op goes through `apply`, which records the graph.
+
+import { checkFloat, isFloat, promoteTypes, scalarResultType, type DType, type TypedArray } from "../core/dtype.js";
+import { DescentError, shapeStr } from "../core/errors.js";
+import { defaultGenerator } from "../core/random.js";
+import {
+  broadcastShapes,
+  contiguousStrides,
+  isContiguous,
+  normDim,
+  normDims,
+  sameShape,
+  sizeOf,
+} from "../core/shape.js";
+import { backend, type View } from "../backends/index.js";
+import { isAnomalyEnabled, isGradEnabled, type Node } from "../autograd/graph.js";
+import { runBackward } from "../autograd/backward.js";
+import type { OpDef, RawTensor } from "../ops/op.js";
+import * as U from "../ops/unary.js";
+import * as B from "../ops/binary.js";
+import { Amax, Amin, ArgReduce, Sum, droppedShape, keptShape } from "../ops/reduce.js";
+import { Cat, Copy, Expand, Permute, Reshape, Slice } from "../ops/movement.js";
+import { MatMul } from "../ops/matmul.js";
+import { Gather, ScatterAdd } from "../ops/indexing.js";
+import * as C from "./composite.js";
+import { formatTensor } from "./format.js";
+
+export type Scalar = number;
+export type Dims = number | readonly number[];
+export type GradHook = (grad: Tensor) => Tensor | void;
+export interface HookHandle {
+  remove(): void;
+}
+
+export class Tensor implements View {
+  readonly data: TypedArray;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+  /** The gradient accumulated by backward() (leaves, and tensors that called retainGrad()). */
+  grad: Tensor | null = null;
+  /** How this tensor was computed; null for leaves. */
+  gradFn: Node | null = null;
+  private _requiresGrad = false;
+  private hooks: GradHook[] = [];
+  private _retainsGrad = false;
+
+  constructor(raw: RawTensor) {
+    this.data = raw.data;
+    this.dtype = raw.dtype;
+    this.shape = raw.shape;
+    this.strides = raw.strides;
+    this.offset = raw.offset;
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+  /** Number of elements. */
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+  get requiresGrad(): boolean {
+    return this._requiresGrad;
+  }
+  set requiresGrad(flag: boolean) {
+    if (flag && !isFloat(this.dtype))
+      throw new DescentError(`requiresGrad: only floating-point tensors can require gradients, got ${this.dtype}`);
+    if (!this.isLeaf && !flag)
+      throw new DescentError(
+        `requiresGrad: can only be changed on leaf tensors (this one comes from ${this.gradFn!.op.name}); use detach()`,
+      );
+    this._requiresGrad = flag;
+  }
+  get retainsGrad(): boolean {
+    return this._retainsGrad;
+  }
+  isContiguous(): boolean {
+    return isContiguous(this.shape, this.strides);
+  }
+
+  // ---- read-out ----
+  item(): number {
+    if (this.size !== 1)
+      throw new DescentError(
+        `item: a tensor with ${this.size} elements (shape ${shapeStr(this.shape)}) cannot be converted to a number`,
+      );
+    return this.data[this.offset]!;
+  }
+  /** A contiguous copy of the elements in row-major order. */
+  toFlatArray(): TypedArray {
+    return this.isContiguous() ? this.data.slice(this.offset, this.offset + this.size) : this.contiguousRaw().data;
+  }
+  /** Nested arrays of numbers (a number for a 0-d tensor). */
+  toArray(): number | unknown[] {
+    const flat = this.toFlatArray();
+    const build = (dim: number, at: number): number | unknown[] => {
+      if (dim === this.ndim) return flat[at]!;
+      const step = sizeOf(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim]! }, (_, i) => build(dim + 1, at + i * step));
+    };
+    return build(0, 0);
+  }
+  toString(): string {
+    const extras: string[] = [];
+    if (this.dtype !== "float32") extras.push(`dtype=${this.dtype}`);
+    if (this.gradFn) extras.push(`grad_fn=<${capitalize(this.gradFn.op.name)}Backward0>`);
+    else if (this.requiresGrad) extras.push("requires_grad=True");
+    return formatTensor(this.toFlatArray(), this.shape, this.dtype, extras);
+  }
+
+  // ---- dtype ----
+  to(dtype: DType): Tensor {
+    return dtype === this.dtype ? this : apply(U.Cast, [this], dtype);
+  }
+  float(): Tensor {
+    return this.to("float32");
+  }
+  double(): Tensor {
+    return this.to("float64");
+  }
+  int(): Tensor {
+    return this.to("int32");
+  }
+
+  // ---- element-wise ----
+  add(o: Tensor | Scalar): Tensor {
+    return binary(B.Add, this, o);
+  }
+  sub(o: Tensor | Scalar): Tensor {
+    return binary(B.Sub, this, o);
+  }
+  mul(o: Tensor | Scalar): Tensor {
+    return binary(B.Mul, this, o);
+  }
+  div(o: Tensor | Scalar): Tensor {
+    return binary(B.Div, this, o, true);
+  }
+  pow(o: Tensor | Scalar): Tensor {
+    return binary(B.Pow, this, o);
+  }
+  maximum(o: Tensor | Scalar): Tensor {
+    return binary(B.Maximum, this, o);
+  }
+  minimum(o: Tensor | Scalar): Tensor {
+    return binary(B.Minimum, this, o);
+  }
+  eq(o: Tensor | Scalar): Tensor {
+    return binary(B.Eq, this, o);
+  }
+  ne(o: Tensor | Scalar): Tensor {
+    return binary(B.Ne, this, o);
+  }
+  lt(o: Tensor | Scalar): Tensor {
+    return binary(B.Lt, this, o);
+  }
+  le(o: Tensor | Scalar): Tensor {
+    return binary(B.Le, this, o);
+  }
+  gt(o: Tensor | Scalar): Tensor {
+    return binary(B.Gt, this, o);
+  }
+  ge(o: Tensor | Scalar): Tensor {
+    return binary(B.Ge, this, o);
+  }
+  neg(): Tensor {
+    return apply(U.Neg, [this]);
+  }
+  abs(): Tensor {
+    return apply(U.Abs, [this]);
+  }
+  sign(): Tensor {
+    return apply(U.Sign, [this]);
+  }
+  exp(): Tensor {
+    return apply(U.Exp, [this]);
+  }
+  expm1(): Tensor {
+    return apply(U.Expm1, [this]);
+  }
+  log(): Tensor {
+    return apply(U.Log, [this]);
+  }
+  log1p(): Tensor {
+    return apply(U.Log1p, [this]);
+  }
+  sqrt(): Tensor {
+    return apply(U.Sqrt, [this]);
+  }
+  rsqrt(): Tensor {
+    return this.sqrt().reciprocal();
+  }
+  reciprocal(): Tensor {
+    return apply(U.Reciprocal, [this]);
+  }
+  square(): Tensor {
+    return this.mul(this);
+  }
+  sin(): Tensor {
+    return apply(U.Sin, [this]);
+  }
+  cos(): Tensor {
+    return apply(U.Cos, [this]);
+  }
+  erf(): Tensor {
+    return apply(U.Erf, [this]);
+  }
+  floor(): Tensor {
+    return apply(U.Floor, [this]);
+  }
+  ceil(): Tensor {
+    return apply(U.Ceil, [this]);
+  }
+  round(): Tensor {
+    return apply(U.Round, [this]);
+  }
+  isNan(): Tensor {
+    return apply(U.IsNan, [this]);
+  }
+  isInf(): Tensor {
+    return apply(U.IsInf, [this]);
+  }
+  isFinite(): Tensor {
+    return this.sub(this).eq(0); // x - x is 0 exactly for finite x, NaN for ±Inf and NaN
+  }
+  clamp(min?: number, max?: number): Tensor {
+    return C.clamp(this, min, max);
+  }
+  maskedFill(mask: Tensor, value: Scalar): Tensor {
+    return where(mask, value, this);
+  }
+
+  // ---- activations ----
+  relu(): Tensor {
+    return apply(U.Relu, [this]);
+  }
+  sigmoid(): Tensor {
+    return apply(U.Sigmoid, [this]);
+  }
+  tanh(): Tensor {
+    return apply(U.Tanh, [this]);
+  }
+  leakyRelu(slope = 0.01): Tensor {
+    return C.leakyRelu(this, slope);
+  }
+  elu(alpha = 1): Tensor {
+    return C.elu(this, alpha);
+  }
+  gelu(approximate: "none" | "tanh" = "none"): Tensor {
+    return C.gelu(this, approximate);
+  }
+  silu(): Tensor {
+    return this.mul(this.sigmoid());
+  }
+  softmax(dim: number): Tensor {
+    return C.softmax(this, dim);
+  }
+  logSoftmax(dim: number): Tensor {
+    return this.sub(this.logSumExp(dim, true));
+  }
+
+  // ---- reductions ----
+  sum(dim?: Dims, keepDim = false): Tensor {
+    return apply(Sum, [this], { dims: normDims("sum", dim, this.ndim), keepDim });
+  }
+  mean(dim?: Dims, keepDim = false): Tensor {
+    checkFloat("mean", this.dtype);
+    const dims = normDims("mean", dim, this.ndim);
+    return this.sum(dims, keepDim).div(dims.reduce((n, d) => n * this.shape[d]!, 1));
+  }
+  var(dim?: Dims, opts: { unbiased?: boolean; correction?: number; keepDim?: boolean } = {}): Tensor {
+    return C.variance(this, dim, opts);
+  }
+  std(dim?: Dims, opts: { unbiased?: boolean; correction?: number; keepDim?: boolean } = {}): Tensor {
+    return this.var(dim, opts).sqrt();
+  }
+  /** Largest values over dims (PyTorch's amax); ties share the gradient evenly. */
+  amax(dim?: Dims, keepDim = false): Tensor {
+    return apply(Amax, [this], { dims: normDims("amax", dim, this.ndim), keepDim });
+  }
+  amin(dim?: Dims, keepDim = false): Tensor {
+    return apply(Amin, [this], { dims: normDims("amin", dim, this.ndim), keepDim });
+  }
+  /** max() and max(dims[]) are amax; max(dim) gives the values at argmax (the gradient goes to that index). */
+  max(dim?: Dims, keepDim = false): Tensor {
+    return typeof dim === "number" ? C.atArg(this, "argmax", dim, keepDim) : this.amax(dim, keepDim);
+  }
+  min(dim?: Dims, keepDim = false): Tensor {
+    return typeof dim === "number" ? C.atArg(this, "argmin", dim, keepDim) : this.amin(dim, keepDim);
+  }
+  argmax(dim?: number, keepDim = false): Tensor {
+    return argReduce(this, "argmax", dim, keepDim);
+  }
+  argmin(dim?: number, keepDim = false): Tensor {
+    return argReduce(this, "argmin", dim, keepDim);
+  }
+  logSumExp(dim: Dims, keepDim = false): Tensor {
+    return C.logSumExp(this, dim, keepDim);
+  }
+  norm(p = 2, dim?: Dims, keepDim = false): Tensor {
+    return C.norm(this, p, dim, keepDim);
+  }
+
+  // ---- linear algebra ----
+  matmul(o: Tensor): Tensor {
+    return C.matmul(this, o, (a, b) => apply(MatMul, [a, b]));
+  }
+
+  // ---- shape (views unless stated) ----
+  /** A view when the layout allows, else a contiguous copy (as PyTorch's reshape). */
+  reshape(...shape: (number | readonly number[])[]): Tensor {
+    const s = C.shapeArg("reshape", shape, this);
+    if (sameShape(s, this.shape)) return this;
+    return C.canView(this, s) ? apply(Reshape, [this], s) : this.contiguous().view(s);
+  }
+  view(...shape: (number | readonly number[])[]): Tensor {
+    const s = C.shapeArg("view", shape, this);
+    return sameShape(s, this.shape) ? this : apply(Reshape, [this], s);
+  }
+  permute(...dims: (number | readonly number[])[]): Tensor {
+    const d = dims.flat().map((x) => normDim("permute", x, this.ndim));
+    if (d.length !== this.ndim || new Set(d).size !== d.length) {
+      throw new DescentError(
+        `permute: [${dims.flat().join(",")}] is not a permutation of the ${this.ndim} dims of ${shapeStr(this.shape)}`,
+      );
+    }
+    return d.every((x, i) => x === i) ? this : apply(Permute, [this], d);
+  }
+  transpose(d0: number, d1: number): Tensor {
+    const order = [...this.shape.keys()];
+    const a = normDim("transpose", d0, this.ndim);
+    const b = normDim("transpose", d1, this.ndim);
+    [order[a], order[b]] = [order[b]!, order[a]!];
+    return this.permute(order);
+  }
+  expand(...shape: (number | readonly number[])[]): Tensor {
+    const s = shape.flat();
+    if (s.length < this.ndim)
+      throw new DescentError(`expand: target ${shapeStr(s)} has fewer dims than the input ${shapeStr(this.shape)}`);
+    const full = s.map((d, i) => (d === -1 ? (this.shape[i - (s.length - this.ndim)] ?? -1) : d));
+    if (full.some((d) => !Number.isInteger(d) || d < 0))
+      throw new DescentError(`expand: invalid target shape ${shapeStr(s)} for input ${shapeStr(this.shape)}`);
+    return sameShape(full, this.shape) ? this : apply(Expand, [this], full);
+  }
+  expandAs(other: Tensor): Tensor {
+    return this.expand(other.shape);
+  }
+  squeeze(dim?: Dims): Tensor {
+    const dims = normDims("squeeze", dim, this.ndim).filter((d) => this.shape[d] === 1);
+    return this.reshape(droppedShape(this.shape, dims));
+  }
+  unsqueeze(dim: number): Tensor {
+    const d = normDim("unsqueeze", dim, this.ndim, true);
+    return this.reshape([...this.shape.slice(0, d), 1, ...this.shape.slice(d)]);
+  }
+  flatten(startDim = 0, endDim = -1): Tensor {
+    if (this.ndim === 0) return this.reshape([1]);
+    const a = normDim("flatten", startDim, this.ndim);
+    const b = normDim("flatten", endDim, this.ndim);
+    if (a > b)
+      throw new DescentError(
+        `flatten: startDim ${startDim} comes after endDim ${endDim} for shape ${shapeStr(this.shape)}`,
+      );
+    return this.reshape([...this.shape.slice(0, a), sizeOf(this.shape.slice(a, b + 1)), ...this.shape.slice(b + 1)]);
+  }
+  /** Python-style slice along dim: negative bounds count from the end, out-of-range bounds clamp. */
+  slice(dim: number, start?: number, end?: number, step = 1): Tensor {
+    const p = C.sliceParams(this, dim, start, end, step);
+    return p.start === 0 && p.step === 1 && p.length === this.shape[p.dim] ? this : apply(Slice, [this], p);
+  }
+  narrow(dim: number, start: number, length: number): Tensor {
+    const d = normDim("narrow", dim, this.ndim);
+    const size = this.shape[d]!;
+    const s = start < 0 ? start + size : start;
+    if (!Number.isInteger(s) || !Number.isInteger(length) || s < 0 || length < 0 || s + length > size) {
+      throw new DescentError(
+        `narrow: start ${start} with length ${length} is out of range for dim ${dim} of size ${size} (shape ${shapeStr(this.shape)})`,
+      );
+    }
+    return this.slice(d, s, s + length);
+  }
+  select(dim: number, index: number): Tensor {
+    const d = normDim("select", dim, this.ndim);
+    const size = this.shape[d]!;
+    if (!Number.isInteger(index) || index < -size || index >= size) {
+      throw new DescentError(
+        `select: index ${index} is out of range for dim ${dim} of size ${size} (shape ${shapeStr(this.shape)})`,
+      );
+    }
+    return this.narrow(d, index < 0 ? index + size : index, 1).squeeze(d);
+  }
+  chunk(chunks: number, dim = 0): Tensor[] {
+    return C.chunk(this, chunks, dim);
+  }
+  split(splitSize: number | readonly number[], dim = 0): Tensor[] {
+    return C.split(this, splitSize, dim);
+  }
+  contiguous(): Tensor {
+    return this.isContiguous() ? this : apply(Copy, [this]);
+  }
+
+  // ---- indexing ----
+  gather(dim: number, index: Tensor): Tensor {
+    return apply(Gather, [this, index], normDim("gather", dim, this.ndim));
+  }
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
+    return apply(ScatterAdd, [this, index, src.to(this.dtype)], normDim("scatterAdd", dim, this.ndim));
+  }
+  indexSelect(dim: number, index: Tensor): Tensor {
+    return C.indexSelect(this, dim, index);
+  }
+
+  // ---- autograd ----
+  backward(gradient?: Tensor, opts: { retainGraph?: boolean } = {}): void {
+    if (!this.requiresGrad)
+      throw new DescentError(
+        `backward: this tensor (shape ${shapeStr(this.shape)}) does not require grad and has no gradFn`,
+      );
+    if (!gradient && this.size !== 1) {
+      throw new DescentError(
+        `backward: a gradient must be given for a non-scalar output (shape ${shapeStr(this.shape)}); only scalar outputs have an implicit gradient of 1`,
+      );
+    }
+    if (gradient && !sameShape(gradient.shape, this.shape)) {
+      throw new DescentError(
+        `backward: gradient shape ${shapeStr(gradient.shape)} does not match the output shape ${shapeStr(this.shape)}`,
+      );
+    }
+    runBackward(
+      this,
+      gradient ? gradient.detach().to(this.dtype) : this.newOnes(this.shape),
+      opts.retainGraph ?? false,
+    );
+  }
+  /** Same storage, cut from the graph. */
+  detach(): Tensor {
+    return new Tensor(this);
+  }
+  /** A contiguous copy that stays in the graph. */
+  clone(): Tensor {
+    return apply(Copy, [this]);
+  }
+  requiresGrad_(flag = true): this {
+    this.requiresGrad = flag;
+    return this;
+  }
+  retainGrad(): this {
+    if (!this.isLeaf) this._retainsGrad = true;
+    return this;
+  }
+  zeroGrad(): void {
+    this.grad = null;
+  }
+  /** fn sees the gradient of this tensor during backward and may return a replacement. */
+  registerHook(fn: GradHook): HookHandle {
+    if (!this.requiresGrad)
+      throw new DescentError("registerHook: cannot register a hook on a tensor that does not require grad");
+    this.hooks.push(fn);
+    return { remove: () => void (this.hooks = this.hooks.filter((h) => h !== fn)) };
+  }
+  /** @internal used by backward: the hooks applied in order. */
+  runHooks(g: Tensor): Tensor {
+    for (const h of this.hooks) g = h(g) ?? g;
+    return g;
+  }
+  /** @internal used by backward: sums g into .grad (a fresh contiguous tensor the first time). */
+  accumulateGrad(g: Tensor): void {
+    if (this.grad) this.grad.add_(g);
+    else this.grad = g.to(this.dtype).clone().detach();
+  }
+
+  // ---- creation from this tensor ----
+  newZeros(shape: readonly number[]): Tensor {
+    return fromRaw(this.dtype, shape);
+  }
+  newOnes(shape: readonly number[]): Tensor {
+    return fromRaw(this.dtype, shape).fill_(1);
+  }
+
+  // ---- in place (refused where they would corrupt a recorded graph) ----
+  copy_(src: Tensor | Scalar): this {
+    this.checkInPlace("copy_");
+    const s = typeof src === "number" ? fromRaw(this.dtype, []).fill_(src) : src;
+    backend().kernels.copy(s.expand(broadcastShapes("copy_", s.shape, this.shape)).expand(this.shape), this);
+    return this;
+  }
+  fill_(value: Scalar): this {
+    this.checkInPlace("fill_");
+    backend().kernels.fill(this, value);
+    return this;
+  }
+  zero_(): this {
+    return this.fill_(0);
+  }
+  add_(o: Tensor | Scalar): this {
+    return this.inPlace(B.Add, o);
+  }
+  sub_(o: Tensor | Scalar): this {
+    return this.inPlace(B.Sub, o);
+  }
+  mul_(o: Tensor | Scalar): this {
+    return this.inPlace(B.Mul, o);
+  }
+  div_(o: Tensor | Scalar): this {
+    checkFloat("div_", this.dtype);
+    return this.inPlace(B.Div, o);
+  }
+  clamp_(min?: number, max?: number): this {
+    if (min !== undefined) this.inPlace(B.Maximum, min);
+    return max !== undefined ? this.inPlace(B.Minimum, max) : this;
+  }
+  uniform_(low = 0, high = 1): this {
+    return this.copy_(fromArray(this.dtype, this.shape, () => defaultGenerator.uniform() * (high - low) + low));
+  }
+  normal_(mean = 0, std = 1): this {
+    return this.copy_(fromArray(this.dtype, this.shape, () => defaultGenerator.normal() * std + mean));
+  }
+
+  private inPlace(op: OpDef, o: Tensor | Scalar): this {
+    this.checkInPlace(`${op.name}_`);
+    const other = (typeof o === "number" ? fromRaw(this.dtype, []).fill_(o) : o.to(this.dtype)).expand(
+      broadcastShapes(`${op.name}_`, this.shape, typeof o === "number" ? [] : o.shape),
+    );
+    if (!sameShape(other.shape, this.shape)) {
+      throw new DescentError(
+        `${op.name}_: the result shape ${shapeStr(other.shape)} does not fit the tensor being updated ${shapeStr(this.shape)}`,
+      );
+    }
+    backend().kernels.binary(op.name as "add", this, other, this);
+    return this;
+  }
+  private checkInPlace(op: string): void {
+    if (this.requiresGrad && isGradEnabled()) {
+      throw new DescentError(
+        `${op}: in-place operation on a tensor that requires grad (shape ${shapeStr(this.shape)}); wrap it in noGrad(...) or use the out-of-place form`,
+      );
+    }
+  }
+  private contiguousRaw(): RawTensor {
+    return Copy.forward([this], undefined);
+  }
+}
+
+// ---- dispatch: every op call goes through apply ----
+
+/** Runs an op's forward and, when grad mode is on and an input requires grad, records the node. */
+export function apply<P>(op: OpDef<P>, inputs: Tensor[], params: P): Tensor;
+export function apply(op: OpDef, inputs: Tensor[]): Tensor;
+export function apply<P>(op: OpDef<P>, inputs: Tensor[], params?: P): Tensor {
+  const out = new Tensor(op.forward(inputs, params as P));
+  if (op.backward && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
+    out.gradFn = { op, inputs, params, freed: false };
+    out.requiresGrad = true;
+  }
+  if (isAnomalyEnabled() && isFloat(out.dtype) && out.size > 0 && out.isFinite().amin().item() === 0) {
+    throw new DescentError(
+      `detectAnomaly: ${op.name} produced NaN or Inf in its forward (inputs ${inputs.map((t) => `${shapeStr(t.shape)} ${t.dtype}`).join(", ")})`,
+    );
+  }
+  return out;
+}
+
+/** Promotes dtypes and broadcasts shapes, then applies a two-input op. */
+function binary(op: OpDef, a: Tensor, b: Tensor | Scalar, floatResult = false): Tensor {
+  const bt = typeof b === "number" ? fromRaw(scalarResultType(a.dtype, b), []).fill_(b) : b;
+  let dtype = promoteTypes(a.dtype, bt.dtype);
+  if (floatResult && dtype === "int32") dtype = "float32";
+  const shape = broadcastShapes(op.name, a.shape, bt.shape);
+  return apply(op, [a.to(dtype).expand(shape), bt.to(dtype).expand(shape)]);
+}
+
+function argReduce(x: Tensor, op: "argmax" | "argmin", dim: number | undefined, keepDim: boolean): Tensor {
+  if (dim === undefined) {
+    const flat = apply(ArgReduce, [x.reshape([-1])], { op, dim: 0, keepDim: false });
+    return keepDim ? flat.reshape(x.shape.map(() => 1)) : flat;
+  }
+  return apply(ArgReduce, [x], { op, dim: normDim(op, dim, x.ndim), keepDim });
+}
+
+/** where(cond, a, b): a where cond is non-zero, else b; all three broadcast together. */
+export function where(cond: Tensor, a: Tensor | Scalar, b: Tensor | Scalar): Tensor {
+  const ref = a instanceof Tensor ? a : b instanceof Tensor ? b : cond;
+  const at = a instanceof Tensor ? a : fromRaw(scalarResultType(ref.dtype, a), []).fill_(a);
+  const bt = b instanceof Tensor ? b : fromRaw(scalarResultType(ref.dtype, b), []).fill_(b);
+  const dtype = promoteTypes(at.dtype, bt.dtype);
+  const shape = broadcastShapes("where", broadcastShapes("where", cond.shape, at.shape), bt.shape);
+  return apply(B.Where, [cond.expand(shape), at.to(dtype).expand(shape), bt.to(dtype).expand(shape)]);
+}
+
+/** Concatenates along dim. As in PyTorch, 1-D empty tensors are skipped. */
+export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
+  const xs = tensors.filter((t) => !(t.ndim === 1 && t.size === 0));
+  if (xs.length === 0) {
+    if (tensors.length === 0) throw new DescentError("cat: expected a non-empty list of tensors");
+    return tensors[0]!;
+  }
+  const first = xs[0]!;
+  const d = normDim("cat", dim, first.ndim);
+  for (const t of xs) {
+    if (t.ndim !== first.ndim || t.shape.some((s, i) => i !== d && s !== first.shape[i])) {
+      throw new DescentError(
+        `cat: shapes ${xs.map((x) => shapeStr(x.shape)).join(", ")} must match except in dim ${dim}`,
+      );
+    }
+  }
+  const dtype = xs.reduce<DType>((acc, t) => promoteTypes(acc, t.dtype), first.dtype);
+  return apply(
+    Cat,
+    xs.map((t) => t.to(dtype)),
+    d,
+  );
+}
+
+export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
+  if (tensors.length === 0) throw new DescentError("stack: expected a non-empty list of tensors");
+  const first = tensors[0]!;
+  for (const t of tensors) {
+    if (!sameShape(t.shape, first.shape))
+      throw new DescentError(
+        `stack: all tensors must have the same shape, got ${tensors.map((x) => shapeStr(x.shape)).join(", ")}`,
+      );
+  }
+  const d = normDim("stack", dim, first.ndim, true);
+  return cat(
+    tensors.map((t) => t.unsqueeze(d)),
+    d,
+  );
+}
+
+/** A new zero-filled tensor (the building block of every creation function). */
+export function fromRaw(dtype: DType, shape: readonly number[]): Tensor {
+  return new Tensor({
+    data: backend().alloc(dtype, sizeOf(shape)),
+    dtype,
+    shape: [...shape],
+    strides: contiguousStrides(shape),
+    offset: 0,
+  });
+}
+
+/** A new tensor whose i-th element (row-major) is f(i). */
+export function fromArray(dtype: DType, shape: readonly number[], f: (i: number) => number): Tensor {
+  const t = fromRaw(dtype, shape);
+  for (let i = 0; i < t.data.length; i++) t.data[i] = f(i);
+  return t;
+}
+
+export { keptShape };
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
