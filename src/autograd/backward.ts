@@ -4,7 +4,7 @@
 import { DescentError, shapeStr } from "../core/errors.js";
 import { sameShape } from "../core/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { isAnomalyEnabled, noGrad } from "./graph.js";
+import { isAnomalyEnabled, noGrad, withoutAnomaly } from "./graph.js";
 
 /** Tensors reachable from root that need a gradient, each after every tensor computed from it. */
 function topoOrder(root: Tensor): Tensor[] {
@@ -28,10 +28,6 @@ function topoOrder(root: Tensor): Tensor[] {
   return order.reverse();
 }
 
-function hasNonFinite(t: Tensor): boolean {
-  return t.dtype !== "int32" && t.size > 0 && t.isFinite().amin().item() === 0;
-}
-
 /** Propagates `seed` (the gradient of root) to every leaf that requires grad, into `.grad`. */
 export function runBackward(root: Tensor, seed: Tensor, retainGraph: boolean): void {
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
@@ -52,7 +48,7 @@ export function runBackward(root: Tensor, seed: Tensor, retainGraph: boolean): v
           `backward: trying to backward through the graph a second time (through ${node.op.name}); its saved results were freed after the first backward: pass {retainGraph: true} to the first call`,
         );
       }
-      const inputGrads = node.op.backward!(g, node.inputs, t, node.params);
+      const inputGrads = withoutAnomaly(() => node.op.backward!(g!, node.inputs, t, node.params));
       node.inputs.forEach((x, i) => {
         const gx = inputGrads[i];
         if (!gx || !x.requiresGrad) return;
@@ -61,7 +57,7 @@ export function runBackward(root: Tensor, seed: Tensor, retainGraph: boolean): v
             `backward: internal: ${node.op.name} gave a gradient of shape ${shapeStr(gx.shape)} for an input of shape ${shapeStr(x.shape)}`,
           );
         }
-        if (isAnomalyEnabled() && hasNonFinite(gx)) {
+        if (isAnomalyEnabled() && gx.hasNonFinite()) {
           throw new DescentError(
             `detectAnomaly: the backward of ${node.op.name} (inputs ${node.inputs.map((y) => shapeStr(y.shape)).join(", ")}) produced NaN or Inf in the gradient of input ${i}`,
           );

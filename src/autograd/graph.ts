@@ -7,6 +7,8 @@ import type { Tensor } from "../tensor/tensor.js";
 
 /** How a non-leaf tensor was made: its op, the inputs and params the op saw. */
 export interface Node {
+  /** The op's name, as PyTorch's grad_fn names it (without the Backward suffix). */
+  readonly name: string;
   readonly op: OpDef<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   readonly inputs: readonly Tensor[];
   readonly params: unknown;
@@ -62,4 +64,9 @@ export function enableGrad<T>(fn: () => T): T {
  */
 export function detectAnomaly<T>(fn: () => T): T {
   return withMode(setAnomaly, true, fn);
+}
+
+/** Runs an op's backward unchecked: backward() checks its result and names that op instead. */
+export function withoutAnomaly<T>(fn: () => T): T {
+  return withMode(setAnomaly, false, fn);
 }

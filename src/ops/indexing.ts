@@ -20,13 +20,17 @@ function checkIndex(op: string, x: Tensor, dim: number, index: Tensor): void {
       );
     }
   });
+  checkIndexRange(op, index, x.shape[dim]!, dim, x.shape);
+}
+
+/** Refuses any index outside 0..size-1 (negative indices are not wrapped, as in PyTorch's gather). */
+export function checkIndexRange(op: string, index: Tensor, size: number, dim: number, shape: readonly number[]): void {
   if (sizeOf(index.shape) === 0) return;
-  const size = x.shape[dim]!;
   const lo = index.amin().item();
   const hi = index.amax().item();
   if (lo < 0 || hi >= size) {
     throw new DescentError(
-      `${op}: index ${lo < 0 ? lo : hi} is out of bounds for dim ${dim} with size ${size} (input ${shapeStr(x.shape)})`,
+      `${op}: index ${lo < 0 ? lo : hi} is out of bounds for dim ${dim} with size ${size} (input ${shapeStr(shape)})`,
     );
   }
 }

@@ -35,7 +35,7 @@ export const Sin = unary("sin", (x, _y, g) => g.mul(x.cos())); // d sin = cos
 export const Cos = unary("cos", (x, _y, g) => g.mul(x.sin()).neg()); // d cos = -sin
 export const Tanh = unary("tanh", (_x, y, g) => g.mul(y.square().neg().add(1))); // d tanh = 1 - tanh²
 export const Sigmoid = unary("sigmoid", (_x, y, g) => g.mul(y.mul(y.neg().add(1)))); // dσ = σ(1-σ)
-export const Relu = unary("relu", (_x, y, g) => g.mul(y.gt(0)), false); // 1 where x > 0, else 0 (also at 0)
+export const Relu = unary("relu", (_x, y, g) => g.maskedFill(y.le(0), 0), false); // 1 where x > 0, 0 where x ≤ 0 (NaN passes, as PyTorch)
 export const Erf = unary("erf", (x, _y, g) =>
   g.mul(
     x

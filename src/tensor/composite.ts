@@ -5,6 +5,7 @@ import { checkFloat } from "../core/dtype.js";
 import { DescentError, shapeStr } from "../core/errors.js";
 import { broadcastShapes, inferShape, normDim, normDims, viewStrides } from "../core/shape.js";
 import { droppedShape, keptShape } from "../ops/reduce.js";
+import { checkIndexRange } from "../ops/indexing.js";
 import type { SliceParams } from "../ops/movement.js";
 import type { Dims, Tensor } from "./tensor.js";
 
@@ -42,8 +43,17 @@ export function gelu(x: Tensor, approximate: "none" | "tanh"): Tensor {
 /** eˣ⁻ᵐ / Σ eˣ⁻ᵐ with m the (constant) max: no overflow for any finite input. */
 export function softmax(x: Tensor, dim: number): Tensor {
   checkFloat("softmax", x.dtype);
-  const e = x.sub(x.amax(dim, true).detach()).exp();
-  return e.div(e.sum(dim, true));
+  const d = normDim("softmax", dim, x.ndim);
+  const e = x.sub(x.amax(d, true).detach()).exp();
+  return e.div(e.sum(d, true));
+}
+
+/** (x - m) - log Σ eˣ⁻ᵐ: subtracting the max first keeps float32 precision at large magnitudes. */
+export function logSoftmax(x: Tensor, dim: number): Tensor {
+  checkFloat("logSoftmax", x.dtype);
+  const d = normDim("logSoftmax", dim, x.ndim);
+  const shifted = x.sub(x.amax(d, true).detach());
+  return shifted.sub(shifted.exp().sum(d, true).log());
 }
 
 /** m + log Σ eˣ⁻ᵐ, with an infinite m replaced by 0 (all -Inf stays -Inf, any +Inf gives +Inf). */
@@ -118,12 +128,22 @@ export function matmul(a: Tensor, b: Tensor, mm: (a: Tensor, b: Tensor) => Tenso
   if (a2.ndim > 2 && b2.ndim === 2 && canView(a2, [-1, k])) {
     out = mm(a2.reshape([-1, k]), b2).reshape([...a2.shape.slice(0, -1), b2.shape[1]!]);
   } else {
-    const batch = broadcastShapes("matmul", a2.shape.slice(0, -2), b2.shape.slice(0, -2));
+    const batch = broadcastBatch(a, b, a2.shape.slice(0, -2), b2.shape.slice(0, -2));
     out = mm(a2.expand([...batch, ...a2.shape.slice(-2)]), b2.expand([...batch, ...b2.shape.slice(-2)]));
   }
   if (a.ndim === 1) out = out.squeeze(-2);
   if (b.ndim === 1) out = out.squeeze(-1);
   return out;
+}
+
+function broadcastBatch(a: Tensor, b: Tensor, ba: readonly number[], bb: readonly number[]): number[] {
+  try {
+    return broadcastShapes("matmul", ba, bb);
+  } catch {
+    throw new DescentError(
+      `matmul: the batch dims of ${shapeStr(a.shape)} and ${shapeStr(b.shape)} cannot be broadcast together`,
+    );
+  }
 }
 
 export function canView(x: Tensor, shape: readonly number[]): boolean {
@@ -193,6 +213,8 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim: num
 /** indexSelect as a gather with the 1-D index broadcast (stride 0) over the other dims. */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normDim("indexSelect", dim, x.ndim);
+  if (index.dtype !== "int32") throw new DescentError(`indexSelect: index must be int32, got ${index.dtype}`);
+  checkIndexRange("indexSelect", index, x.ndim === 0 ? 1 : x.shape[d]!, d, x.shape);
   if (index.ndim > 1)
     throw new DescentError(`indexSelect: index must be 0-d or 1-D, got shape ${shapeStr(index.shape)}`);
   if (x.ndim === 0)

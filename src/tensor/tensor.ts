@@ -81,6 +81,12 @@ export class Tensor implements View {
   get retainsGrad(): boolean {
     return this._retainsGrad;
   }
+  /** True when some element is NaN or ±Inf (a direct scan: no op is recorded or checked). */
+  hasNonFinite(): boolean {
+    if (!isFloat(this.dtype)) return false;
+    for (const v of this.toFlatArray()) if (v - v !== 0) return true;
+    return false;
+  }
   isContiguous(): boolean {
     return isContiguous(this.shape, this.strides);
   }
@@ -233,6 +239,11 @@ export class Tensor implements View {
     return C.clamp(this, min, max);
   }
   maskedFill(mask: Tensor, value: Scalar): Tensor {
+    if (!sameShape(broadcastShapes("maskedFill", mask.shape, this.shape), this.shape)) {
+      throw new DescentError(
+        `maskedFill: mask ${shapeStr(mask.shape)} does not broadcast to the tensor's shape ${shapeStr(this.shape)}`,
+      );
+    }
     return where(mask, value, this);
   }
 
@@ -262,7 +273,7 @@ export class Tensor implements View {
     return C.softmax(this, dim);
   }
   logSoftmax(dim: number): Tensor {
-    return this.sub(this.logSumExp(dim, true));
+    return C.logSoftmax(this, dim);
   }
 
   // ---- reductions ----
@@ -496,6 +507,7 @@ export class Tensor implements View {
     return this;
   }
   zero_(): this {
+    this.checkInPlace("zero_");
     return this.fill_(0);
   }
   add_(o: Tensor | Scalar): this {
@@ -516,9 +528,11 @@ export class Tensor implements View {
     return max !== undefined ? this.inPlace(B.Minimum, max) : this;
   }
   uniform_(low = 0, high = 1): this {
+    this.checkInPlace("uniform_");
     return this.copy_(fromArray(this.dtype, this.shape, () => defaultGenerator.uniform() * (high - low) + low));
   }
   normal_(mean = 0, std = 1): this {
+    this.checkInPlace("normal_");
     return this.copy_(fromArray(this.dtype, this.shape, () => defaultGenerator.normal() * std + mean));
   }
 
@@ -555,10 +569,10 @@ export function apply(op: OpDef, inputs: Tensor[]): Tensor;
 export function apply<P>(op: OpDef<P>, inputs: Tensor[], params?: P): Tensor {
   const out = new Tensor(op.forward(inputs, params as P));
   if (op.backward && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
-    out.gradFn = { op, inputs, params, freed: false };
+    out.gradFn = { name: op.name, op, inputs, params, freed: false };
     out.requiresGrad = true;
   }
-  if (isAnomalyEnabled() && isFloat(out.dtype) && out.size > 0 && out.isFinite().amin().item() === 0) {
+  if (isAnomalyEnabled() && out.hasNonFinite()) {
     throw new DescentError(
       `detectAnomaly: ${op.name} produced NaN or Inf in its forward (inputs ${inputs.map((t) => `${shapeStr(t.shape)} ${t.dtype}`).join(", ")})`,
     );
@@ -601,6 +615,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
     return tensors[0]!;
   }
   const first = xs[0]!;
+  if (first.ndim === 0) throw new DescentError("cat: zero-dimensional tensors cannot be concatenated; use stack");
   const d = normDim("cat", dim, first.ndim);
   for (const t of xs) {
     if (t.ndim !== first.ndim || t.shape.some((s, i) => i !== d && s !== first.shape[i])) {
