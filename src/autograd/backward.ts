@@ -4,7 +4,7 @@
 import { DescentError, shapeStr } from "../core/errors.js";
 import { sameShape } from "../core/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { isAnomalyEnabled, noGrad, withoutAnomaly } from "./graph.js";
+import { isAnomalyEnabled, noGrad, versionOf, withoutAnomaly } from "./graph.js";
 
 /** Tensors reachable from root that need a gradient, each after every tensor computed from it. */
 function topoOrder(root: Tensor): Tensor[] {
@@ -47,6 +47,13 @@ export function runBackward(root: Tensor, seed: Tensor, retainGraph: boolean): v
         throw new DescentError(
           `backward: trying to backward through the graph a second time (through ${node.op.name}); its saved results were freed after the first backward: pass {retainGraph: true} to the first call`,
         );
+      }
+      for (const { tensor, version } of node.saved) {
+        if (versionOf(tensor.data) !== version) {
+          throw new DescentError(
+            `backward: a tensor of shape ${shapeStr(tensor.shape)} that ${node.op.name} saved for its gradient was modified by an in-place operation after it was used; clone() it before changing it`,
+          );
+        }
       }
       const inputGrads = withoutAnomaly(() => node.op.backward!(g!, node.inputs, t, node.params));
       node.inputs.forEach((x, i) => {

@@ -2,6 +2,7 @@
 // detection. Grad mode is one of the two pieces of global state DESIGN.md allows; anomaly mode
 // is a debugging switch of the same kind, always restored by the function that set it.
 
+import type { TypedArray } from "../core/dtype.js";
 import type { OpDef } from "../ops/op.js";
 import type { Tensor } from "../tensor/tensor.js";
 
@@ -12,8 +13,22 @@ export interface Node {
   readonly op: OpDef<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   readonly inputs: readonly Tensor[];
   readonly params: unknown;
+  /** The tensors the op's backward reads, with their buffers' versions when the forward ran. */
+  readonly saved: readonly { readonly tensor: Tensor; readonly version: number }[];
   /** Set after a backward without retainGraph: a second walk through it is refused, as in PyTorch. */
   freed: boolean;
+}
+
+// In-place ops bump the version of the buffer they write (shared by every view of it), so a
+// backward can tell that a tensor it saved was overwritten, as PyTorch's version counters do.
+const versions = new WeakMap<TypedArray, number>();
+
+export function versionOf(data: TypedArray): number {
+  return versions.get(data) ?? 0;
+}
+
+export function bumpVersion(data: TypedArray): void {
+  versions.set(data, versionOf(data) + 1);
 }
 
 let gradEnabled = true;

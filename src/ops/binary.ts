@@ -7,13 +7,14 @@ import { DescentError, shapeStr } from "../core/errors.js";
 import { sameShape } from "../core/shape.js";
 import type { BinaryOp } from "../backends/index.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { alloc, kernels, need, type OpDef } from "./op.js";
+import { alloc, kernels, need, type OpDef, type Saves } from "./op.js";
 
 type Grad = (a: Tensor, b: Tensor, y: Tensor, g: Tensor) => [Tensor | null, Tensor | null];
 
-function binary(op: BinaryOp, grad: Grad | null, floatOnly = false): OpDef {
+function binary(op: BinaryOp, saves: Saves, grad: Grad | null, floatOnly = false): OpDef {
   return {
     name: op,
+    saves,
     forward([a, b]) {
       if (!sameShape(a!.shape, b!.shape) || a!.dtype !== b!.dtype) {
         throw new DescentError(
@@ -29,13 +30,18 @@ function binary(op: BinaryOp, grad: Grad | null, floatOnly = false): OpDef {
   };
 }
 
-export const Add = binary("add", (a, b, _y, g) => [need(a, () => g), need(b, () => g)]);
-export const Sub = binary("sub", (a, b, _y, g) => [need(a, () => g), need(b, () => g.neg())]);
-export const Mul = binary("mul", (a, b, _y, g) => [need(a, () => g.mul(b)), need(b, () => g.mul(a))]);
+export const Add = binary("add", "none", (a, b, _y, g) => [need(a, () => g), need(b, () => g)]);
+export const Sub = binary("sub", "none", (a, b, _y, g) => [need(a, () => g), need(b, () => g.neg())]);
+export const Mul = binary("mul", "inputs", (a, b, _y, g) => [need(a, () => g.mul(b)), need(b, () => g.mul(a))]);
 // d(a/b) = (1/b, -a/b²) = (1/b, -y/b)
-export const Div = binary("div", (a, b, y, g) => [need(a, () => g.div(b)), need(b, () => g.mul(y).div(b).neg())], true);
+export const Div = binary(
+  "div",
+  "both",
+  (a, b, y, g) => [need(a, () => g.div(b)), need(b, () => g.mul(y).div(b).neg())],
+  true,
+);
 // d aᵇ = (b·aᵇ⁻¹, aᵇ·ln a); PyTorch's masks: b = 0 gives 0 for a; a = 0 with b ≥ 0 gives 0 for b
-export const Pow = binary("pow", (a, b, y, g) => [
+export const Pow = binary("pow", "both", (a, b, y, g) => [
   need(a, () =>
     g
       .mul(b)
@@ -50,24 +56,25 @@ export const Pow = binary("pow", (a, b, y, g) => [
   ),
 ]);
 // Ties split the gradient in half, as PyTorch's maximum/minimum do.
-export const Maximum = binary("maximum", (a, b, _y, g) => {
+export const Maximum = binary("maximum", "inputs", (a, b, _y, g) => {
   const split = g.div(a.eq(b).add(1));
   return [need(a, () => split.maskedFill(a.lt(b), 0)), need(b, () => split.maskedFill(a.gt(b), 0))];
 });
-export const Minimum = binary("minimum", (a, b, _y, g) => {
+export const Minimum = binary("minimum", "inputs", (a, b, _y, g) => {
   const split = g.div(a.eq(b).add(1));
   return [need(a, () => split.maskedFill(a.gt(b), 0)), need(b, () => split.maskedFill(a.lt(b), 0))];
 });
-export const Eq = binary("eq", null);
-export const Ne = binary("ne", null);
-export const Lt = binary("lt", null);
-export const Le = binary("le", null);
-export const Gt = binary("gt", null);
-export const Ge = binary("ge", null);
+export const Eq = binary("eq", "none", null);
+export const Ne = binary("ne", "none", null);
+export const Lt = binary("lt", "none", null);
+export const Le = binary("le", "none", null);
+export const Gt = binary("gt", "none", null);
+export const Ge = binary("ge", "none", null);
 
 /** where(cond, a, b): cond of any dtype (non-zero is true), a and b broadcast and promoted alike. */
 export const Where: OpDef = {
   name: "where",
+  saves: "inputs",
   forward([c, a, b]) {
     const out = alloc(a!.dtype, a!.shape);
     kernels().where(c!, a!, b!, out);

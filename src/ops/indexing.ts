@@ -38,6 +38,7 @@ export function checkIndexRange(op: string, index: Tensor, size: number, dim: nu
 /** out[…i…] = x[…index[…i…]…] along dim. */
 export const Gather: OpDef<number> = {
   name: "gather",
+  saves: "inputs",
   forward([x, index], dim) {
     checkIndex("gather", x!, dim, index!);
     const out = alloc(x!.dtype, index!.shape);
@@ -50,6 +51,7 @@ export const Gather: OpDef<number> = {
 /** base + (src added at index along dim). The adjoint of gather. */
 export const ScatterAdd: OpDef<number> = {
   name: "scatterAdd",
+  saves: "inputs",
   forward([base, index, src], dim) {
     checkIndex("scatterAdd", base!, dim, index!);
     index!.shape.forEach((d, i) => {

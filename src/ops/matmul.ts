@@ -6,6 +6,7 @@ import { alloc, kernels, need, type OpDef } from "./op.js";
 
 export const MatMul: OpDef = {
   name: "matmul",
+  saves: "inputs",
   forward([a, b]) {
     const [m, k] = a!.shape.slice(-2) as [number, number];
     const [k2, n] = b!.shape.slice(-2) as [number, number];

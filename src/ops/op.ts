@@ -14,8 +14,12 @@ export interface RawTensor extends View {
   readonly data: TypedArray;
 }
 
+/** Which tensors an op's backward reads: in-place changes to them after the forward are refused. */
+export type Saves = "none" | "inputs" | "output" | "both";
+
 export interface OpDef<P = void> {
   readonly name: string;
+  readonly saves?: Saves;
   forward(inputs: readonly Tensor[], params: P): RawTensor;
   /**
    * Gradients of the inputs from the output's gradient `g`, given the inputs and the output the

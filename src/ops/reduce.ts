@@ -5,7 +5,7 @@ import { DescentError, shapeStr } from "../core/errors.js";
 import type { ReduceOp } from "../backends/index.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { contiguousStrides } from "../core/shape.js";
-import { alloc, kernels, type OpDef, type RawTensor } from "./op.js";
+import { alloc, kernels, type OpDef, type RawTensor, type Saves } from "./op.js";
 
 export interface ReduceParams {
   readonly dims: readonly number[];
@@ -22,9 +22,10 @@ export function droppedShape(shape: readonly number[], dims: readonly number[]):
 
 type Grad = (x: Tensor, y: Tensor, g: Tensor, dims: readonly number[]) => Tensor;
 
-function reduce(op: ReduceOp, name: string, grad: Grad): OpDef<ReduceParams> {
+function reduce(op: ReduceOp, name: string, saves: Saves, grad: Grad): OpDef<ReduceParams> {
   return {
     name,
+    saves,
     forward([x], { dims, keepDim }) {
       if (op !== "sum" && dims.some((d) => x!.shape[d] === 0)) {
         throw new DescentError(
@@ -48,14 +49,14 @@ function reshaped(out: RawTensor, shape: number[]): RawTensor {
 }
 
 /** d Σx = 1 everywhere: the gradient is broadcast back over the reduced dims. */
-export const Sum = reduce("sum", "sum", (x, _y, g) => g.expand(x.shape));
+export const Sum = reduce("sum", "sum", "none", (x, _y, g) => g.expand(x.shape));
 /** The gradient goes to the elements equal to the extreme, split evenly among ties (PyTorch's amax). */
 const extremeGrad: Grad = (x, y, g, dims) => {
   const hit = x.eq(y);
   return hit.mul(g).div(hit.sum(dims, true));
 };
-export const Amax = reduce("max", "amax", extremeGrad);
-export const Amin = reduce("min", "amin", extremeGrad);
+export const Amax = reduce("max", "amax", "both", extremeGrad);
+export const Amin = reduce("min", "amin", "both", extremeGrad);
 
 export const ArgReduce: OpDef<{ op: "argmax" | "argmin"; dim: number; keepDim: boolean }> = {
   name: "argmax",

@@ -90,11 +90,14 @@ export function norm(x: Tensor, p: number, dim: Dims | undefined, keepDim: boole
   if (p === -Infinity) return a.amin(dim, keepDim);
   if (p === 0) return a.ne(0).sum(dim, keepDim);
   if (p === 1) return a.sum(dim, keepDim);
-  if (p === 2) return a.square().sum(dim, keepDim).sqrt();
-  return a
-    .pow(p)
-    .sum(dim, keepDim)
-    .pow(1 / p);
+  return safeRoot(p === 2 ? a.square().sum(dim, keepDim) : a.pow(p).sum(dim, keepDim), p);
+}
+
+/** s^(1/p) whose gradient is 0 (not NaN) where s = 0, as PyTorch's norm backward is at a zero vector. */
+function safeRoot(s: Tensor, p: number): Tensor {
+  const zero = s.eq(0);
+  const root = s.maskedFill(zero, 1);
+  return (p === 2 ? root.sqrt() : root.pow(1 / p)).maskedFill(zero, 0);
 }
 
 /** max(dim)/min(dim): the values at argmax/argmin, so the gradient goes to that one index as in PyTorch. */

@@ -15,7 +15,7 @@ import {
   sizeOf,
 } from "../core/shape.js";
 import { backend, type View } from "../backends/index.js";
-import { isAnomalyEnabled, isGradEnabled, type Node } from "../autograd/graph.js";
+import { bumpVersion, isAnomalyEnabled, isGradEnabled, versionOf, type Node } from "../autograd/graph.js";
 import { runBackward } from "../autograd/backward.js";
 import type { OpDef, RawTensor } from "../ops/op.js";
 import * as U from "../ops/unary.js";
@@ -289,6 +289,7 @@ export class Tensor implements View {
     return C.variance(this, dim, opts);
   }
   std(dim?: Dims, opts: { unbiased?: boolean; correction?: number; keepDim?: boolean } = {}): Tensor {
+    checkFloat("std", this.dtype);
     return this.var(dim, opts).sqrt();
   }
   /** Largest values over dims (PyTorch's amax); ties share the gradient evenly. */
@@ -549,12 +550,14 @@ export class Tensor implements View {
     backend().kernels.binary(op.name as "add", this, other, this);
     return this;
   }
+  /** Every in-place op passes here before writing: refuses graph corruption, bumps the version. */
   private checkInPlace(op: string): void {
     if (this.requiresGrad && isGradEnabled()) {
       throw new DescentError(
         `${op}: in-place operation on a tensor that requires grad (shape ${shapeStr(this.shape)}); wrap it in noGrad(...) or use the out-of-place form`,
       );
     }
+    bumpVersion(this.data);
   }
   private contiguousRaw(): RawTensor {
     return Copy.forward([this], undefined);
@@ -569,7 +572,16 @@ export function apply(op: OpDef, inputs: Tensor[]): Tensor;
 export function apply<P>(op: OpDef<P>, inputs: Tensor[], params?: P): Tensor {
   const out = new Tensor(op.forward(inputs, params as P));
   if (op.backward && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
-    out.gradFn = { name: op.name, op, inputs, params, freed: false };
+    const saved =
+      op.saves === "inputs" ? inputs : op.saves === "output" ? [out] : op.saves === "both" ? [...inputs, out] : [];
+    out.gradFn = {
+      name: op.name,
+      op,
+      inputs,
+      params,
+      freed: false,
+      saved: saved.map((t) => ({ tensor: t, version: versionOf(t.data) })),
+    };
     out.requiresGrad = true;
   }
   if (isAnomalyEnabled() && out.hasNonFinite()) {
