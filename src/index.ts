@@ -23,3 +23,4 @@ export type { GeneratorState } from "./core/random.js";
 export { DescentError } from "./core/errors.js";
 export type { DType, TypedArray } from "./core/dtype.js";
 export { setBackend, availableBackends } from "./backends/index.js";
+export * as nn from "./nn/index.js";

@@ -63,6 +63,21 @@ export interface Kernels {
   gather(x: View, dim: number, index: View, out: View): void;
   /** out[..., index[..., i, ...], ...] += src[..., i, ...] along dim; index range-checked, shaped as src. */
   scatterAdd(out: View, dim: number, index: View, src: View): void;
+  /**
+   * im2col: x [N, C, H, W] (any strides) → out contiguous [N, C·kh·kw, outH·outW], row
+   * (c·kh + i)·kw + j holding x[n, c, oh·sh - ph + i·dh, ow·sw - pw + j·dw] (0 outside the image).
+   */
+  im2col(x: View, p: Window2d, out: View): void;
+  /** col2im, the adjoint: adds each column entry of cols [N, C·kh·kw, L] back into out [N, C, H, W] (contiguous, zeroed by the caller). */
+  col2im(cols: View, p: Window2d, out: View): void;
+}
+
+/** A 2-D sliding window: kernel size, stride, zero padding and dilation, each [rows, cols]. */
+export interface Window2d {
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly padding: readonly [number, number];
+  readonly dilation: readonly [number, number];
 }
 
 export type KernelName = keyof Kernels;

@@ -28,4 +28,4 @@ export function availableBackends(): string[] {
   return [...registry.keys()];
 }
 
-export type { Backend, View, Kernels, KernelName, UnaryOp, BinaryOp, ReduceOp } from "./backend.js";
+export type { Backend, View, Kernels, KernelName, UnaryOp, BinaryOp, ReduceOp, Window2d } from "./backend.js";

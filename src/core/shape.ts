@@ -161,3 +161,8 @@ export function viewStrides(
   if (viewD !== -1) return null;
   return newStrides;
 }
+
+/** Output length of a sliding window along one dim (PyTorch's formula, floor mode). */
+export function windowOut(size: number, kernel: number, stride: number, padding: number, dilation: number): number {
+  return Math.floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1;
+}

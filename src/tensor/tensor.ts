@@ -13,8 +13,9 @@ import {
   normDims,
   sameShape,
   sizeOf,
+  windowOut,
 } from "../core/shape.js";
-import { backend, type View } from "../backends/index.js";
+import { backend, type View, type Window2d } from "../backends/index.js";
 import { bumpVersion, isAnomalyEnabled, isGradEnabled, versionOf, type Node } from "../autograd/graph.js";
 import { runBackward } from "../autograd/backward.js";
 import type { OpDef, RawTensor } from "../ops/op.js";
@@ -24,6 +25,7 @@ import { Amax, Amin, ArgReduce, Sum, droppedShape, keptShape } from "../ops/redu
 import { Cat, Copy, Expand, Permute, Reshape, Slice } from "../ops/movement.js";
 import { MatMul } from "../ops/matmul.js";
 import { Gather, ScatterAdd } from "../ops/indexing.js";
+import { Fold, Unfold } from "../ops/window.js";
 import * as C from "./composite.js";
 import { formatTensor } from "./format.js";
 
@@ -428,6 +430,28 @@ export class Tensor implements View {
     return C.indexSelect(this, dim, index);
   }
 
+  // ---- sliding windows (convolution and pooling are built on these) ----
+  /** im2col: [N, C, H, W] → [N, C·kh·kw, outH·outW] (nn.functional.unfold). */
+  im2col(p: Window2d): Tensor {
+    if (this.ndim !== 4)
+      throw new DescentError(`unfold: expected a 4-D input [N, C, H, W], got ${shapeStr(this.shape)}`);
+    return apply(Unfold, [this], checkWindow("unfold", p));
+  }
+  /** col2im: [N, C·kh·kw, L] → [N, C, H, W], summing overlaps (nn.functional.fold). */
+  col2im(size: readonly [number, number], p: Window2d): Tensor {
+    const w = checkWindow("fold", p);
+    const k = w.kernel[0] * w.kernel[1];
+    const l =
+      windowOut(size[0], w.kernel[0], w.stride[0], w.padding[0], w.dilation[0]) *
+      windowOut(size[1], w.kernel[1], w.stride[1], w.padding[1], w.dilation[1]);
+    if (this.ndim !== 3 || this.shape[1]! % k !== 0 || this.shape[2] !== l) {
+      throw new DescentError(
+        `fold: input ${shapeStr(this.shape)} does not match output size ${shapeStr(size)} with kernel ${shapeStr(w.kernel)} (expected [N, C·${k}, ${l}])`,
+      );
+    }
+    return apply(Fold, [this], { ...w, size });
+  }
+
   // ---- autograd ----
   backward(gradient?: Tensor, opts: { retainGraph?: boolean } = {}): void {
     if (!this.requiresGrad)
@@ -682,4 +706,14 @@ export { keptShape };
 
 function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function checkWindow(op: string, p: Window2d): Window2d {
+  const ok = (v: readonly number[], min: number) => v.length === 2 && v.every((x) => Number.isInteger(x) && x >= min);
+  if (!ok(p.kernel, 1) || !ok(p.stride, 1) || !ok(p.padding, 0) || !ok(p.dilation, 1)) {
+    throw new DescentError(
+      `${op}: invalid window: kernel ${shapeStr(p.kernel)}, stride ${shapeStr(p.stride)}, padding ${shapeStr(p.padding)}, dilation ${shapeStr(p.dilation)} (pairs of integers; kernel, stride, dilation ≥ 1, padding ≥ 0)`,
+    );
+  }
+  return p;
 }

@@ -4,9 +4,10 @@ import { allocArray } from "../../core/dtype.js";
 import type { Backend } from "../backend.js";
 import { kernels } from "./kernels.js";
 import { matmul } from "./matmul.js";
+import { col2im, im2col } from "./window.js";
 
 export const jsBackend: Backend = {
   name: "js",
-  kernels: { ...kernels, matmul },
+  kernels: { ...kernels, matmul, im2col, col2im },
   alloc: allocArray,
 };

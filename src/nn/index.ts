@@ -1,0 +1,4 @@
+// The nn namespace of the public API: modules, layers, losses, functional forms, init and utils.
+
+export { Module, Parameter } from "./module.js";
+export type { ForwardHook, BackwardHook } from "./module.js";
