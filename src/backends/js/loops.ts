@@ -38,7 +38,12 @@ export function compileLoop(spec: LoopSpec, helpers: object = {}): Loop {
   if (loop) return loop;
   const k = [...Array(spec.arity).keys()];
   const list = (f: (i: number) => string, sep = ", ") => k.map(f).join(sep);
-  const inner = `for (let i = 0; i < n; i++) { ${spec.body}; ${list((i) => `p${i} += i${i};`, " ")} }`;
+  // Unit inner strides everywhere (the common case) get a loop on one counter, which V8 compiles
+  // to plain indexed loads; anything else steps each operand by its own stride.
+  const unit = list((i) => `i${i} === 1`, " && ");
+  const dense = `{ ${list((i) => `const q${i} = p${i};`, " ")} for (let i = 0; i < n; i++) { ${list((i) => `const p${i} = q${i} + i;`, " ")} ${spec.body}; } }`;
+  const strided = `for (let i = 0; i < n; i++) { ${spec.body}; ${list((i) => `p${i} += i${i};`, " ")} }`;
+  const inner = `if (${unit}) ${dense} else ${strided}`;
   const fold = spec.fold
     ? `if (i0 === 0) { let acc = b0[p0]; for (let i = 0; i < n; i++) { ${spec.fold}; ${list((i) => (i === 0 ? "" : `p${i} += i${i};`), " ")} } b0[p0] = acc; } else `
     : "";
