@@ -24,8 +24,10 @@ interface Layout {
   /** Store the last two dims swapped and view them back through swapped strides. */
   transpose?: boolean;
   offset?: number;
-  /** Batch dims stored once and read with stride 0. */
+  /** Dims stored once and read with stride 0 (batch dims, or an expanded row/column). */
   broadcast?: readonly number[];
+  /** Every step-th element along each dim of a bigger buffer, as the slice x[::step, ::step] gives. */
+  step?: number;
 }
 
 /** A view of `shape` built by hand over a buffer laid out as `layout` says; padding reads NaN. */
@@ -38,11 +40,12 @@ function makeView(
   const nd = shape.length;
   const stored = shape.map((d, i) => (layout.broadcast?.includes(i) ? 1 : d));
   if (layout.transpose) [stored[nd - 2], stored[nd - 1]] = [stored[nd - 1]!, stored[nd - 2]!];
+  const step = layout.step ?? 1;
   const strides = new Array<number>(nd);
   let size = 1;
   for (let i = nd - 1; i >= 0; i--) {
-    strides[i] = size;
-    size *= stored[i]!;
+    strides[i] = size * step;
+    size *= stored[i]! * step;
   }
   if (layout.transpose) [strides[nd - 2], strides[nd - 1]] = [strides[nd - 1]!, strides[nd - 2]!];
   layout.broadcast?.forEach((d) => (strides[d] = 0));
@@ -170,6 +173,39 @@ test("matmul: batched, with stride-0 broadcast batch dims on either side", () =>
     const a2 = makeView(dtype, [3, 2, 40, 33], { broadcast: [0, 1], transpose: true }, draw);
     const b2 = makeView(dtype, [3, 2, 33, 20], { offset: 7 }, draw);
     check(a2, b2, `${dtype} batched gemm`, 2);
+  }
+});
+
+test("matmul: sliced (step 2) and stride-0 row/column views, through every loop order", () => {
+  // The small-product path picks its loop order from the strides, so each order gets odd strides.
+  for (const [M, N, K] of [
+    [3, 3, 3],
+    [1, 5, 4],
+    [5, 1, 4],
+    [6, 7, 5],
+    [20, 19, 21],
+  ] as const) {
+    for (const dtype of ["float32", "float64"] as const) {
+      const layouts: [Layout, Layout][] = [
+        [{ step: 2 }, { step: 2, offset: 1 }],
+        [{ step: 2, transpose: true }, { step: 3 }],
+        [{ step: 2 }, { step: 2, transpose: true }],
+        [
+          { step: 3, transpose: true },
+          { step: 2, transpose: true },
+        ],
+        [{ broadcast: [1] }, { broadcast: [1] }],
+        [
+          { broadcast: [0], transpose: true },
+          { broadcast: [0], step: 2 },
+        ],
+      ];
+      for (const [la, lb] of layouts) {
+        const a = makeView(dtype, [M, K], la);
+        const b = makeView(dtype, [K, N], lb);
+        check(a, b, `${dtype} [${M},${K}] ${JSON.stringify(la)} @ [${K},${N}] ${JSON.stringify(lb)}`);
+      }
+    }
   }
 });
 

@@ -9,20 +9,24 @@ import type { TypedArray } from "../../core/dtype.js";
 import type { View } from "../backend.js";
 
 /**
- * Register tile. V8 turns every typed-array read into ~6 instructions (index arithmetic, bounds
- * check, base-pointer add), so the kernel is bound by reads, and the tile is chosen to maximise
- * flops per read without spilling the accumulators out of the 16 xmm registers badly: 4x4 (16
- * sums, 8 reads per 32 flops) measured fastest here; 4x8, 8x4 and 6x6 spill more and lose, 2x4
- * and 4x2 read more per flop. See bench/kernels.ts.
+ * Register tile. V8 compiles each typed-array read to ~6 instructions (index add with overflow
+ * check, bounds check, base-pointer add, load), so the kernel is bound by reads; the tile trades
+ * flops per read against accumulators spilled out of the 16 xmm registers. Measured on 256³
+ * float32 here: 4x4 (16 sums, 8 reads per 32 flops) ≈ 4.9 GFLOP/s; 3x4, 4x3, 3x3, 2x4, 4x2, 5x3,
+ * 2x6 ≈ 4.2–4.6; 8x8 ≈ 3.9; 4x6, 6x6, 4x12 erratic, 1.5–4.4 (V8's register allocation gives out).
+ * Unrolling the depth loop lost ~15%.
  */
 const MR = 4;
 const NR = 4;
-/** Cache blocks: a KC×NR panel of B (8 KiB of doubles) stays in L1 while the MC×KC block of A (256 KiB) sits in L2. */
+/**
+ * Cache blocks: a KC×NR panel of B (8 KiB of doubles) stays in L1 while the MC×KC block of A
+ * (256 KiB) sits in L2. At JS speeds memory is not the limit; other sizes measured within noise.
+ */
 const KC = 256;
 const MC = 128;
 const NC = 2048;
 /** Below this many multiply-adds (or for a vector operand) packing costs more than it saves. */
-const SMALL = 4096;
+const SMALL = 512;
 
 // Grow-only scratch shared by all calls (matmul is synchronous, so never used twice at once).
 let pool = new Float64Array(0);
@@ -64,7 +68,7 @@ export function matmul(a: View, b: View, out: View): void {
     if (c instanceof Int32Array) {
       intProduct(M, N, K, a.data, aOff, sAm, sAk, b.data, bOff, sBk, sBn, c, cOff);
     } else if (M === 1 || N === 1 || M * N * K <= SMALL) {
-      dotProduct(M, N, K, a.data, aOff, sAm, sAk, b.data, bOff, sBk, sBn, c, cOff);
+      smallProduct(M, N, K, a.data, aOff, sAm, sAk, b.data, bOff, sBk, sBn, c, cOff);
     } else {
       gemm(M, N, K, a.data, aOff, sAm, sAk, b.data, bOff, sBk, sBn, c, cOff);
     }
@@ -79,8 +83,12 @@ export function matmul(a: View, b: View, out: View): void {
   }
 }
 
-/** One dot product per output element: no packing, which is what small and vector products want. */
-function dotProduct(
+/**
+ * Products too small or too thin to repay packing, in the loop order that reads memory in order:
+ * when b's rows are contiguous, rows of c are built as sums of rows of b (in a float64 row); when
+ * a's columns are, the same on the transposed problem (cᵀ = bᵀ·aᵀ); otherwise one dot product each.
+ */
+function smallProduct(
   M: number,
   N: number,
   K: number,
@@ -95,20 +103,58 @@ function dotProduct(
   c: TypedArray,
   cOff: number,
 ): void {
-  let co = cOff;
-  for (let i = 0; i < M; i++) {
-    const aRow = aOff + i * sAm;
-    for (let j = 0; j < N; j++) {
-      let pa = aRow;
-      let pb = bOff + j * sBn;
-      let s = 0;
-      for (let p = 0; p < K; p++) {
-        s += a[pa]! * b[pb]!;
-        pa += sAk;
-        pb += sBk;
+  if (N > 1 && Math.abs(sBn) <= Math.abs(sBk)) {
+    rowsOfB(M, N, K, a, aOff, sAm, sAk, b, bOff, sBk, sBn, c, cOff, N, 1);
+  } else if (M > 1 && Math.abs(sAm) <= Math.abs(sAk)) {
+    rowsOfB(N, M, K, b, bOff, sBn, sBk, a, aOff, sAk, sAm, c, cOff, 1, N);
+  } else {
+    let co = cOff;
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let pa = aOff + i * sAm;
+        let pb = bOff + j * sBn;
+        let s = 0;
+        for (let p = 0; p < K; p++) {
+          s += a[pa]! * b[pb]!;
+          pa += sAk;
+          pb += sBk;
+        }
+        c[co++] = s;
       }
-      c[co++] = s;
     }
+  }
+}
+
+/** c (row stride sCm, column stride sCn) = a·b, row i of c accumulated as Σ_p a[i,p]·b[p,:]. */
+function rowsOfB(
+  M: number,
+  N: number,
+  K: number,
+  a: TypedArray,
+  aOff: number,
+  sAm: number,
+  sAk: number,
+  b: TypedArray,
+  bOff: number,
+  sBk: number,
+  sBn: number,
+  c: TypedArray,
+  cOff: number,
+  sCm: number,
+  sCn: number,
+): void {
+  const acc = packBuffer(N);
+  for (let i = 0; i < M; i++) {
+    acc.fill(0, 0, N);
+    for (let p = 0; p < K; p++) {
+      const x = a[aOff + i * sAm + p * sAk]!;
+      let pb = bOff + p * sBk;
+      for (let j = 0; j < N; j++) {
+        acc[j] = acc[j]! + x * b[pb]!;
+        pb += sBn;
+      }
+    }
+    for (let j = 0; j < N; j++) c[cOff + i * sCm + j * sCn] = acc[j]!;
   }
 }
 
@@ -189,7 +235,8 @@ function gemm(
 /**
  * Copies an n×kc block into panels of R lines: line r (a row of A, a column of B) at stride sR,
  * depth at stride sK; panel q holds, for each depth p, its R values side by side at
- * dst + q·R·kc + p·R. Lines past n are zero so the kernel never needs an edge case.
+ * dst + q·R·kc + p·R. Lines past n are zero-filled: the kernel always computes whole tiles and
+ * macroKernel drops the padded lanes, and zeros keep stale pool contents (NaN, say) out of them.
  */
 function pack(
   buf: Float64Array,
@@ -243,7 +290,7 @@ function macroKernel(
       // Ragged edges computed zero-padded lanes; only the part of the tile that exists is added.
       const co = cOff + ir * ldc + jr;
       for (let i = 0; i < mr; i++) {
-        for (let j = 0; j < nr; j++) c[co + i * ldc + j] += tile[i * NR + j]!;
+        for (let j = 0; j < nr; j++) c[co + i * ldc + j] = c[co + i * ldc + j]! + tile[i * NR + j]!;
       }
     }
   }
@@ -251,9 +298,9 @@ function macroKernel(
 
 /**
  * tile = A panel (4 rows) × B panel (4 columns) over kc: 16 sums in locals, 8 reads per step.
- * It writes a Float64Array scratch rather than c so that it only ever sees one array type: a
- * kernel made polymorphic by float32 and float64 outputs was re-optimised up to 40% slower.
- * One tile row per line (prettier-ignore) so it reads as the 4×4 picture.
+ * It writes a Float64Array scratch rather than c, so that the hot loop's function sees one array
+ * type whatever the output dtype, and edge tiles need no second kernel; the 16 extra stores are
+ * noise next to kc steps. One tile row per line (prettier-ignore) so it reads as the 4×4 picture.
  */
 // prettier-ignore
 function microKernel(buf: Float64Array, ai: number, bi: number, kc: number, t: Float64Array): void {
