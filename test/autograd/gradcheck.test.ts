@@ -407,3 +407,34 @@ describe("gradcheck: composites and graphs reusing a tensor", () => {
   test("norm of a difference, x used on both sides", () =>
     gradcheck((x) => x.sub(x.mul(x).indexSelect(0, idx([3, 2, 1, 0], [4]))).norm(), [dtensor([4])]));
 });
+
+describe("gradcheck: sliding windows (im2col / col2im)", () => {
+  const win = (k: [number, number], s: [number, number], p: [number, number], d: [number, number]) => ({
+    kernel: k,
+    stride: s,
+    padding: p,
+    dilation: d,
+  });
+  const cases: [string, ReturnType<typeof win>][] = [
+    ["3x3, stride 1, no padding", win([3, 3], [1, 1], [0, 0], [1, 1])],
+    ["2x3, stride (2,1), padding (1,0), dilation (1,2)", win([2, 3], [2, 1], [1, 0], [1, 2])],
+    ["1x1 with padding 1", win([1, 1], [1, 1], [1, 1], [1, 1])],
+  ];
+  for (const [name, w] of cases) {
+    test(`im2col ${name}`, () => gradcheck((x) => x.im2col(w), [dtensor([2, 2, 5, 6], { seed: 91 })]));
+    test(`im2col ${name} on a transposed view`, () =>
+      gradcheck((x) => x.im2col(w), [dtensor([2, 2, 6, 5], { seed: 92 }).transpose(2, 3)]));
+    test(`col2im ${name}`, () => {
+      const cols = dtensor([2, 2, 5, 6], { seed: 93 }).im2col(w).detach();
+      gradcheck((c) => c.col2im([5, 6], w), [dtensor([...cols.shape], { seed: 94 })]);
+    });
+  }
+  test("col2im is the adjoint of im2col: <im2col(x), y> = <x, col2im(y)>", () => {
+    const w = win([3, 2], [2, 2], [1, 1], [1, 1]);
+    const x = dtensor([2, 3, 7, 5], { seed: 95 });
+    const y = dtensor([...x.im2col(w).shape], { seed: 96 });
+    const lhs = x.im2col(w).mul(y).sum().item();
+    const rhs = x.mul(y.col2im([7, 5], w)).sum().item();
+    assert.ok(Math.abs(lhs - rhs) <= 1e-12 * Math.max(1, Math.abs(lhs)), `${lhs} vs ${rhs}`);
+  });
+});
