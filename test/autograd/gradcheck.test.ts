@@ -434,7 +434,10 @@ describe("gradcheck: sliding windows (im2col / col2im)", () => {
     const x = dtensor([2, 3, 7, 5], { seed: 95 });
     const y = dtensor([...x.im2col(w).shape], { seed: 96 });
     const lhs = x.im2col(w).mul(y).sum().item();
-    const rhs = x.mul(y.col2im([7, 5], w)).sum().item();
+    const rhs = x
+      .mul(y.col2im([7, 5], w))
+      .sum()
+      .item();
     assert.ok(Math.abs(lhs - rhs) <= 1e-12 * Math.max(1, Math.abs(lhs)), `${lhs} vs ${rhs}`);
   });
 });
