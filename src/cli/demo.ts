@@ -44,9 +44,11 @@ export function demo(log: (line: string) => void = console.log): {
   const [w1, b1, w2, b2, w3, b3] = params as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
   const forward = (inp: Tensor) => inp.matmul(w1).add(b1).relu().matmul(w2).add(b2).relu().matmul(w3).add(b3);
   const velocity = params.map((p) => p.newZeros(p.shape));
-  const steps = 800;
-  const lr = 0.03;
-  log(`Descent demo: a 2-64-64-2 ReLU network learns two spirals (${x.shape[0]} points), SGD with momentum`);
+  const steps = 1000;
+  const peakLr = 0.1;
+  log(
+    `Descent demo: a 2-64-64-2 ReLU network learns two spirals (${x.shape[0]} points), SGD with momentum and a decaying learning rate`,
+  );
   const started = Date.now();
   let loss = NaN;
   let accuracy = 0;
@@ -55,6 +57,7 @@ export function demo(log: (line: string) => void = console.log): {
     const nll = logits.logSoftmax(1).gather(1, y.unsqueeze(1)).neg().mean();
     params.forEach((p) => p.zeroGrad());
     nll.backward();
+    const lr = peakLr * (1 - (step - 1) / steps); // linear decay: large steps early, fine ones late
     noGrad(() => params.forEach((p, i) => p.sub_(velocity[i]!.mul_(0.9).add_(p.grad!).mul(lr))));
     if (step % 100 === 0 || step === 1) {
       loss = nll.item();
