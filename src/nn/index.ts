@@ -2,3 +2,5 @@
 
 export { Module, Parameter } from "./module.js";
 export type { ForwardHook, BackwardHook } from "./module.js";
+export { RNNBase, RNN, LSTM, GRU } from "./layers/rnn.js";
+export type { RNNOptions, RNNMode } from "./layers/rnn.js";

@@ -76,6 +76,10 @@ export const Slice: OpDef<SliceParams> = {
     full.slice(dim, start, start + (length - 1) * step + 1, step).copy_(g);
     return [full];
   },
+  freshGrads: true,
+  accumulate(acc, g, _x, _y, { dim, start, length, step }) {
+    acc.slice(dim, start, start + (length - 1) * step + 1, step).add_(g);
+  },
 };
 
 /** A contiguous copy (clone, contiguous, and reshape of a non-viewable layout). */

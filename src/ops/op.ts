@@ -26,6 +26,14 @@ export interface OpDef<P = void> {
    * forward saw. null where an input needs none. Absent for ops that are not differentiable.
    */
   backward?(g: Tensor, inputs: readonly Tensor[], out: Tensor, params: P): (Tensor | null)[];
+  /** backward returns tensors it allocated (no aliases), which the walk may then add into in place. */
+  readonly freshGrads?: boolean;
+  /**
+   * For single-input ops: adds the input's gradient into `acc` (an input-shaped buffer the
+   * backward walk owns) in place, instead of returning it. Used by slices, whose gradient is
+   * mostly zeros: T slices of one tensor then cost O(T) slice-sized adds, not T full-sized ones.
+   */
+  accumulate?(acc: Tensor, g: Tensor, inputs: readonly Tensor[], out: Tensor, params: P): void;
 }
 
 /** A fresh contiguous result of the current backend. */

@@ -409,6 +409,11 @@ export class Tensor implements View {
     }
     return this.narrow(d, index < 0 ? index + size : index, 1).squeeze(d);
   }
+  /** The slices along dim, each with that dim removed (views; their gradients add into one buffer). */
+  unbind(dim = 0): Tensor[] {
+    const d = normDim("unbind", dim, this.ndim);
+    return Array.from({ length: this.shape[d]! }, (_, i) => this.select(d, i));
+  }
   chunk(chunks: number, dim = 0): Tensor[] {
     return C.chunk(this, chunks, dim);
   }

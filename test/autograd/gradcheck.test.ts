@@ -441,3 +441,22 @@ describe("gradcheck: sliding windows (im2col / col2im)", () => {
     assert.ok(Math.abs(lhs - rhs) <= 1e-12 * Math.max(1, Math.abs(lhs)), `${lhs} vs ${rhs}`);
   });
 });
+
+describe("gradcheck: unbind and many slices of one tensor", () => {
+  test("unbind(1) then a weighted sum of the parts", () =>
+    gradcheck(
+      (x) => x.unbind(1).reduce((acc, part, i) => acc.add(part.mul(i + 1)), x.select(1, 0).mul(0)),
+      [dtensor([3, 4, 2], { seed: 97 })],
+    ));
+  test("overlapping slices and a reuse of the whole tensor accumulate correctly", () =>
+    gradcheck(
+      (x) =>
+        x
+          .slice(0, 0, 3)
+          .mul(x.slice(0, 1, 4))
+          .sum(0)
+          .add(x.sum(0))
+          .add(x.slice(0, 0, 4, 2).sum(0)),
+      [dtensor([4, 3], { seed: 98 })],
+    ));
+});
