@@ -1,0 +1,22 @@
+// Dropout: zeroes each element with probability p in training mode and scales the rest by 1/(1-p);
+// the identity in eval mode.
+
+import type { Tensor } from "../../tensor/tensor.js";
+import { Module } from "../module.js";
+import * as F from "../functional/activation.js";
+import { pyBool, pyFloat } from "./activation.js";
+
+export class Dropout extends Module {
+  p: number;
+  constructor(p: number | { p?: number } = 0.5) {
+    super();
+    this.p = typeof p === "number" ? p : (p.p ?? 0.5);
+    F.checkDropoutP("Dropout", this.p);
+  }
+  forward(x: Tensor): Tensor {
+    return F.dropout(x, this.p, this.training);
+  }
+  override extraRepr(): string {
+    return `p=${pyFloat(this.p)}, inplace=${pyBool(false)}`;
+  }
+}

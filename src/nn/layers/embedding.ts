@@ -1,0 +1,68 @@
+// Embedding: a lookup table [num, dim] indexed by int32 tensors of any shape. Weights ~ N(0, 1) as
+// PyTorch; the padding row (if any) starts at zero and never receives a gradient.
+
+import { zeros } from "../../tensor/creation.js";
+import type { Tensor } from "../../tensor/tensor.js";
+import type { DType } from "../../core/dtype.js";
+import { DescentError, shapeStr } from "../../core/errors.js";
+import { noGrad } from "../../autograd/graph.js";
+import { Module, Parameter } from "../module.js";
+import * as F from "../functional/activation.js";
+import { normal_ } from "../init.js";
+
+export interface EmbeddingOptions {
+  /** Row whose output passes no gradient (negative counts from the end); zero-initialised. */
+  paddingIdx?: number | null;
+  dtype?: DType;
+}
+
+export class Embedding extends Module {
+  numEmbeddings: number;
+  embeddingDim: number;
+  paddingIdx: number | null;
+  weight: Parameter;
+
+  constructor(numEmbeddings: number, embeddingDim: number, opts: EmbeddingOptions = {}) {
+    super();
+    for (const [name, v] of [
+      ["numEmbeddings", numEmbeddings],
+      ["embeddingDim", embeddingDim],
+    ] as const) {
+      if (!Number.isInteger(v) || v < 0)
+        throw new DescentError(`Embedding: ${name} must be a non-negative integer, got ${v}`);
+    }
+    this.numEmbeddings = numEmbeddings;
+    this.embeddingDim = embeddingDim;
+    this.paddingIdx = F.normPaddingIdx("Embedding", opts.paddingIdx, numEmbeddings);
+    this.weight = new Parameter(zeros([numEmbeddings, embeddingDim], { dtype: opts.dtype ?? "float32" }));
+    this.resetParameters();
+  }
+
+  /** An Embedding holding (a copy of) the given [num, dim] weights; frozen (no gradient) by default. */
+  static fromPretrained(embeddings: Tensor, opts: { freeze?: boolean; paddingIdx?: number | null } = {}): Embedding {
+    if (embeddings.ndim !== 2)
+      throw new DescentError(`Embedding.fromPretrained: embeddings must be 2-D, got ${shapeStr(embeddings.shape)}`);
+    const e = new Embedding(embeddings.shape[0]!, embeddings.shape[1]!, {
+      paddingIdx: opts.paddingIdx ?? null,
+      dtype: embeddings.dtype,
+    });
+    noGrad(() => e.weight.copy_(embeddings));
+    e.weight.requiresGrad = !(opts.freeze ?? true);
+    return e;
+  }
+
+  resetParameters(): void {
+    normal_(this.weight);
+    const pad = this.paddingIdx;
+    if (pad !== null) noGrad(() => this.weight.select(0, pad).fill_(0));
+  }
+
+  forward(indices: Tensor): Tensor {
+    return F.embedding(indices, this.weight, this.paddingIdx);
+  }
+
+  override extraRepr(): string {
+    const pad = this.paddingIdx !== null ? `, padding_idx=${this.paddingIdx}` : "";
+    return `${this.numEmbeddings}, ${this.embeddingDim}${pad}`;
+  }
+}

@@ -1,0 +1,112 @@
+// Pooling layers: MaxPool2d, AvgPool2d and AdaptiveAvgPool2d, thin modules over functional/conv.ts
+// that keep their arguments as given (a number or a pair), so they print as PyTorch's do.
+
+import { DescentError } from "../../core/errors.js";
+import type { Tensor } from "../../tensor/tensor.js";
+import { Module } from "../module.js";
+import * as F from "../functional/conv.js";
+import { pyBool } from "./activation.js";
+
+type Pair = number | readonly [number, number];
+
+/** A number or a pair as PyTorch prints an int or a tuple. */
+function pyPair(v: Pair | readonly (number | null)[]): string {
+  return typeof v === "number" ? String(v) : `(${v.map((x) => (x === null ? "None" : String(x))).join(", ")})`;
+}
+
+export class MaxPool2d extends Module {
+  kernelSize: Pair;
+  stride: Pair;
+  padding: Pair;
+  dilation: Pair;
+  ceilMode: boolean;
+
+  /** stride defaults to kernelSize; padding (at most half the kernel) counts as -Inf. */
+  constructor(
+    kernelSize: Pair,
+    opts: { stride?: Pair | null; padding?: Pair; dilation?: Pair; ceilMode?: boolean; returnIndices?: boolean } = {},
+  ) {
+    super();
+    if (opts.returnIndices)
+      throw new DescentError("MaxPool2d: returnIndices is not supported (there is no MaxUnpool2d to consume them)");
+    this.kernelSize = kernelSize;
+    this.stride = opts.stride ?? kernelSize;
+    this.padding = opts.padding ?? 0;
+    this.dilation = opts.dilation ?? 1;
+    this.ceilMode = opts.ceilMode ?? false;
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.maxPool2d(x, this.kernelSize, {
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+      ceilMode: this.ceilMode,
+    });
+  }
+
+  override extraRepr(): string {
+    return `kernel_size=${pyPair(this.kernelSize)}, stride=${pyPair(this.stride)}, padding=${pyPair(this.padding)}, dilation=${pyPair(this.dilation)}, ceil_mode=${pyBool(this.ceilMode)}`;
+  }
+}
+
+export class AvgPool2d extends Module {
+  kernelSize: Pair;
+  stride: Pair;
+  padding: Pair;
+  ceilMode: boolean;
+  countIncludePad: boolean;
+  divisorOverride: number | null;
+
+  /** stride defaults to kernelSize; countIncludePad (default true) counts padding in the divisor. */
+  constructor(
+    kernelSize: Pair,
+    opts: {
+      stride?: Pair | null;
+      padding?: Pair;
+      ceilMode?: boolean;
+      countIncludePad?: boolean;
+      divisorOverride?: number | null;
+    } = {},
+  ) {
+    super();
+    this.kernelSize = kernelSize;
+    this.stride = opts.stride ?? kernelSize;
+    this.padding = opts.padding ?? 0;
+    this.ceilMode = opts.ceilMode ?? false;
+    this.countIncludePad = opts.countIncludePad ?? true;
+    this.divisorOverride = opts.divisorOverride ?? null;
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.avgPool2d(x, this.kernelSize, {
+      stride: this.stride,
+      padding: this.padding,
+      ceilMode: this.ceilMode,
+      countIncludePad: this.countIncludePad,
+      divisorOverride: this.divisorOverride,
+    });
+  }
+
+  override extraRepr(): string {
+    return `kernel_size=${pyPair(this.kernelSize)}, stride=${pyPair(this.stride)}, padding=${pyPair(this.padding)}`;
+  }
+}
+
+export class AdaptiveAvgPool2d extends Module {
+  outputSize: number | readonly [number | null, number | null];
+
+  /** outputSize: a number or a pair; a null entry keeps that input dim. */
+  constructor(outputSize: number | readonly [number | null, number | null]) {
+    super();
+    this.outputSize = outputSize;
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.adaptiveAvgPool2d(x, this.outputSize);
+  }
+
+  override extraRepr(): string {
+    return `output_size=${pyPair(this.outputSize)}`;
+  }
+}
