@@ -24,3 +24,4 @@ export { DescentError } from "./core/errors.js";
 export type { DType, TypedArray } from "./core/dtype.js";
 export { setBackend, availableBackends } from "./backends/index.js";
 export * as nn from "./nn/index.js";
+export * as optim from "./optim/index.js";

@@ -23,8 +23,8 @@ import {
   Sigmoid,
   Softmax,
   Tanh,
-  pyFloat,
 } from "../../src/nn/layers/activation.js";
+import { pyFloat } from "../../src/nn/repr.js";
 import { Dropout } from "../../src/nn/layers/dropout.js";
 import { Embedding } from "../../src/nn/layers/embedding.js";
 import { LayerNorm } from "../../src/nn/layers/layernorm.js";

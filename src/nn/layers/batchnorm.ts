@@ -9,7 +9,7 @@ import { ones, zeros } from "../../tensor/creation.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { Module, Parameter } from "../module.js";
 import { batchNorm } from "../functional/conv.js";
-import { pyBool, pyFloat } from "./activation.js";
+import { pyBool, pyFloat } from "../repr.js";
 
 export interface BatchNormOptions {
   eps?: number;

@@ -4,7 +4,7 @@
 import type { Tensor } from "../../tensor/tensor.js";
 import { Module } from "../module.js";
 import * as F from "../functional/activation.js";
-import { pyBool, pyFloat } from "./activation.js";
+import { pyBool, pyFloat } from "../repr.js";
 
 export class Dropout extends Module {
   p: number;

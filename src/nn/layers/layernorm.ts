@@ -7,7 +7,7 @@ import type { DType } from "../../core/dtype.js";
 import { DescentError, shapeStr } from "../../core/errors.js";
 import { Module, Parameter } from "../module.js";
 import * as F from "../functional/activation.js";
-import { pyBool, pyFloat } from "./activation.js";
+import { pyBool, pyFloat } from "../repr.js";
 
 export interface LayerNormOptions {
   eps?: number;

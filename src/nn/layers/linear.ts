@@ -8,7 +8,7 @@ import { DescentError } from "../../core/errors.js";
 import { Module, Parameter } from "../module.js";
 import * as F from "../functional/activation.js";
 import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from "../init.js";
-import { pyBool } from "./activation.js";
+import { pyBool } from "../repr.js";
 
 export class Linear extends Module {
   inFeatures: number;

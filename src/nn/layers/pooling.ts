@@ -5,7 +5,7 @@ import { DescentError } from "../../core/errors.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { Module } from "../module.js";
 import * as F from "../functional/conv.js";
-import { pyBool } from "./activation.js";
+import { pyBool } from "../repr.js";
 
 type Pair = number | readonly [number, number];
 

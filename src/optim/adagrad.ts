@@ -1,0 +1,67 @@
+// Adagrad with learning-rate decay, L2 weight decay, an initial accumulator value and maximize,
+// step for step as PyTorch 1.13's torch.optim.Adagrad (dense gradients; sparse ones do not exist here).
+
+import type { Tensor } from "../tensor/tensor.js";
+import {
+  Optimizer,
+  requireOption,
+  stateTensor,
+  type ParamGroup,
+  type ParamState,
+  type ParamsArg,
+} from "./optimizer.js";
+
+export interface AdagradOptions {
+  lr: number;
+  lrDecay: number;
+  weightDecay: number;
+  initialAccumulatorValue: number;
+  eps: number;
+  maximize: boolean;
+}
+
+/**
+ * `new Adagrad(params, {lr = 1e-2, lrDecay = 0, weightDecay = 0, initialAccumulatorValue = 0,
+ * eps = 1e-10, maximize = false})`. As PyTorch, the state (step 0, sum = initialAccumulatorValue)
+ * exists from construction.
+ *
+ *   g ← ±grad + weightDecay·p,  clr ← lr / (1 + (t − 1)·lrDecay)
+ *   s ← s + g²,  p ← p − clr·g / (√s + eps)
+ */
+export class Adagrad extends Optimizer<AdagradOptions> {
+  constructor(params: ParamsArg<AdagradOptions>, opts: Partial<AdagradOptions> = {}) {
+    super("Adagrad", params, {
+      lr: opts.lr ?? 1e-2,
+      lrDecay: opts.lrDecay ?? 0,
+      weightDecay: opts.weightDecay ?? 0,
+      initialAccumulatorValue: opts.initialAccumulatorValue ?? 0,
+      eps: opts.eps ?? 1e-10,
+      maximize: opts.maximize ?? false,
+    });
+    for (const g of this.paramGroups) for (const p of g.params) this.state.set(p, this.initState(p, g));
+  }
+
+  protected checkGroup(g: ParamGroup<AdagradOptions>, i: number): void {
+    const req = (cond: boolean, what: string, value: unknown) => requireOption("Adagrad", cond, i, what, value);
+    req(typeof g.lr === "number" && g.lr >= 0, "learning rate (lr)", g.lr);
+    req(g.lrDecay >= 0, "lrDecay", g.lrDecay);
+    req(g.weightDecay >= 0, "weightDecay", g.weightDecay);
+    req(g.initialAccumulatorValue >= 0, "initialAccumulatorValue", g.initialAccumulatorValue);
+    req(g.eps >= 0, "eps", g.eps);
+  }
+
+  protected initState(p: Tensor, g: ParamGroup<AdagradOptions>): ParamState {
+    return { step: 0, sum: p.newZeros(p.shape).fill_(g.initialAccumulatorValue) };
+  }
+
+  protected update(p: Tensor, grad: Tensor, st: ParamState, g: ParamGroup<AdagradOptions>): void {
+    const step = (st.step = Number(st.step ?? 0) + 1);
+    let d = g.maximize ? grad.neg() : grad;
+    if (g.weightDecay !== 0) d = d.add(p.mul(g.weightDecay));
+    const clr = g.lr / (1 + (step - 1) * g.lrDecay);
+    const sum = stateTensor("Adagrad", st, "sum");
+    sum.add_(d.mul(d));
+    const std = sum.sqrt().add_(g.eps);
+    p.add_(d.mul(-clr).div_(std));
+  }
+}

@@ -1,0 +1,73 @@
+// Stochastic gradient descent with momentum, dampening, Nesterov momentum, L2 weight decay and
+// maximize, step for step as PyTorch 1.13's torch.optim.SGD (the single-tensor path).
+
+import { DescentError } from "../core/errors.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { Optimizer, requireOption, type ParamGroup, type ParamState, type ParamsArg } from "./optimizer.js";
+
+export interface SGDOptions {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  maximize: boolean;
+}
+
+/**
+ * `new SGD(params, {lr, momentum?, dampening?, weightDecay?, nesterov?, maximize?})`. lr has no
+ * default (as PyTorch's `required`): give it here or in every group.
+ *
+ *   g ← ±grad + weightDecay·p
+ *   b ← g on the first step, then momentum·b + (1 − dampening)·g      (momentum ≠ 0)
+ *   g ← nesterov ? g + momentum·b : b
+ *   p ← p − lr·g
+ */
+export class SGD extends Optimizer<SGDOptions> {
+  constructor(params: ParamsArg<SGDOptions>, opts: Partial<SGDOptions> = {}) {
+    super("SGD", params, {
+      lr: opts.lr as number, // may be undefined here when every group gives its own; checkGroup decides
+      momentum: opts.momentum ?? 0,
+      dampening: opts.dampening ?? 0,
+      weightDecay: opts.weightDecay ?? 0,
+      nesterov: opts.nesterov ?? false,
+      maximize: opts.maximize ?? false,
+    });
+  }
+
+  protected checkGroup(g: ParamGroup<SGDOptions>, i: number): void {
+    const req = (cond: boolean, what: string, value: unknown) => requireOption("SGD", cond, i, what, value);
+    if (g.lr === undefined)
+      throw new DescentError(`SGD: parameter group ${i} gives no lr, and no default lr was given`);
+    req(typeof g.lr === "number" && g.lr >= 0, "learning rate (lr)", g.lr);
+    req(g.momentum >= 0, "momentum", g.momentum);
+    req(Number.isFinite(g.dampening), "dampening", g.dampening);
+    req(g.weightDecay >= 0, "weightDecay", g.weightDecay);
+    if (g.nesterov && (g.momentum <= 0 || g.dampening !== 0)) {
+      throw new DescentError(
+        `SGD: Nesterov momentum requires a momentum > 0 and zero dampening (group ${i}: momentum ${g.momentum}, dampening ${g.dampening})`,
+      );
+    }
+  }
+
+  protected initState(): ParamState {
+    return { momentum_buffer: null };
+  }
+
+  protected update(p: Tensor, grad: Tensor, st: ParamState, g: ParamGroup<SGDOptions>): void {
+    let d = g.maximize ? grad.neg() : grad;
+    if (g.weightDecay !== 0) d = d.add(p.mul(g.weightDecay));
+    if (g.momentum !== 0) {
+      let buf = st.momentum_buffer;
+      if (buf === null || buf === undefined) {
+        st.momentum_buffer = buf = d.clone();
+      } else if (typeof buf === "number") {
+        throw new DescentError("SGD.step: momentum_buffer in a parameter's state is a number, expected a tensor");
+      } else {
+        buf.mul_(g.momentum).add_(g.dampening === 0 ? d : d.mul(1 - g.dampening));
+      }
+      d = g.nesterov ? d.add(buf.mul(g.momentum)) : buf;
+    }
+    p.add_(d.mul(-g.lr));
+  }
+}
