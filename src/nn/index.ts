@@ -20,3 +20,18 @@ export type { ConvLayerOptions } from "./layers/conv.js";
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from "./layers/pooling.js";
 export { BatchNorm1d, BatchNorm2d } from "./layers/batchnorm.js";
 export type { BatchNormOptions } from "./layers/batchnorm.js";
+export {
+  MSELoss,
+  L1Loss,
+  MAPELoss,
+  HuberLoss,
+  SmoothL1Loss,
+  CrossEntropyLoss,
+  NLLLoss,
+  BCELoss,
+  BCEWithLogitsLoss,
+  HingeEmbeddingLoss,
+  MultiMarginLoss,
+  KLDivLoss,
+  CTCLoss,
+} from "./layers/loss.js";

@@ -26,3 +26,28 @@ export type {
   AvgPoolOptions,
   WindowOptions,
 } from "./conv.js";
+export {
+  mseLoss,
+  l1Loss,
+  mapeLoss,
+  huberLoss,
+  smoothL1Loss,
+  crossEntropy,
+  nllLoss,
+  binaryCrossEntropy,
+  binaryCrossEntropyWithLogits,
+  hingeEmbeddingLoss,
+  multiMarginLoss,
+  klDiv,
+} from "./loss.js";
+export type {
+  Reduction,
+  ReductionOptions,
+  WeightedOptions,
+  NllOptions,
+  CrossEntropyOptions,
+  MapeOptions,
+  BceWithLogitsOptions,
+} from "./loss.js";
+export { ctcLoss } from "./ctc.js";
+export type { CtcOptions, Lengths } from "./ctc.js";
