@@ -1,6 +1,6 @@
 // One training step of a small MNIST-style CNN on the js backend: batch 64 of 1x28x28 →
 // conv3x3(32)+ReLU+maxpool2 → conv3x3(64)+ReLU+maxpool2 → flatten → linear(128)+ReLU → linear(10),
-// cross-entropy (nn.functional crossEntropy), backward, optim.SGD step. Prints the median
+// cross-entropy (nn.functional crossEntropy), backward, optim.Adam step. Prints the median
 // over several steps after a warm-up, split into forward / backward / update. Not a test; run
 // `node --import tsx bench/cnn_step.ts [steps]` on an otherwise idle machine.
 
@@ -10,12 +10,12 @@ import { Conv2d } from "../src/nn/layers/conv.js";
 import { MaxPool2d } from "../src/nn/layers/pooling.js";
 import { Linear } from "../src/nn/layers/linear.js";
 import { crossEntropy } from "../src/nn/functional/loss.js";
-import { SGD } from "../src/optim/sgd.js";
+import { Adam } from "../src/optim/adam.js";
 
 const BATCH = 64;
 const WARMUP = 2;
 const STEPS = Number(process.argv[2] ?? 7);
-const LR = 0.01;
+const LR = 1e-3;
 
 manualSeed(0);
 const conv1 = new Conv2d(1, 32, 3);
@@ -24,7 +24,7 @@ const pool = new MaxPool2d(2);
 const fc1 = new Linear(64 * 5 * 5, 128);
 const fc2 = new Linear(128, 10);
 const params = [conv1, conv2, fc1, fc2].flatMap((m) => m.parameters());
-const opt = new SGD(params, { lr: LR });
+const opt = new Adam(params, { lr: LR });
 
 const x = randn([BATCH, 1, 28, 28]);
 const target = randint(0, 10, [BATCH], { dtype: "int32" });
