@@ -25,7 +25,10 @@ const LAYERS = {
   io: { values: ["nn", "optim", "tensor", "autograd", "core"], types: [] },
   train: { values: ["io", "data", "nn", "optim", "tensor", "autograd", "core"], types: [] },
   index: { values: ["train", "nn", "optim", "data", "io", "tensor", "autograd", "ops", "backends", "core"], types: [] },
-  cli: { values: ["index", "train", "nn", "optim", "data", "io", "tensor", "autograd", "ops", "backends", "core"], types: [] },
+  cli: {
+    values: ["index", "train", "nn", "optim", "data", "io", "tensor", "autograd", "ops", "backends", "core"],
+    types: [],
+  },
 };
 const NAMES = Object.keys(LAYERS);
 const MAX_DEPTH = 5; // folders below src/<layer>/ that get the rule (backends/js is depth 2)
