@@ -26,6 +26,9 @@ import zlib
 import numpy as np
 import torch
 import torch.nn.functional as F
+import sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_encoding import enc_value  # noqa: E402
 
 torch.use_deterministic_algorithms(True)
 
@@ -35,17 +38,6 @@ NAME = {torch.float32: "float32", torch.float64: "float64", torch.int64: "int32"
 REDUCTIONS = ["mean", "sum", "none"]
 
 
-def enc_value(v, dtype):
-    if dtype == "int32":
-        return int(v)
-    v = float(v)
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    if dtype == "float32":
-        return float(str(np.float32(v)))  # shortest decimal that rounds back to this float32
-    return v
 
 
 def enc(t):

@@ -23,6 +23,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.init as init
+import sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_encoding import enc_value  # noqa: E402
 
 torch.set_default_dtype(torch.float32)
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "nn_core.json")
@@ -33,17 +36,6 @@ def seed(name):
     torch.manual_seed(zlib.crc32(name.encode()))
 
 
-def enc_value(v, dtype):
-    if dtype == "int32":
-        return int(v)
-    v = float(v)
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    if dtype == "float32":
-        return float(str(np.float32(v)))
-    return v
 
 
 def enc(t):
