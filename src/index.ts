@@ -25,3 +25,12 @@ export type { DType, TypedArray } from "./core/dtype.js";
 export { setBackend, availableBackends } from "./backends/index.js";
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";
+export * as data from "./data/index.js";
+export { save, load, loadFile, saveCheckpoint, loadCheckpoint } from "./io/index.js";
+export type {
+  SafetensorsFile,
+  CheckpointContents,
+  CheckpointTargets,
+  CheckpointInfo,
+  CheckpointableScheduler,
+} from "./io/index.js";

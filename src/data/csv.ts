@@ -1,0 +1,193 @@
+// A CSV reader for numeric tables: an optional header row, comma (or another one-character)
+// delimited fields, RFC 4180 quoting ("a, b" and "" for a quote inside quotes, line breaks inside
+// quotes allowed), LF or CRLF line ends, blank lines skipped. Every cell must be a decimal number
+// (or nan / inf); anything else is refused naming the line and column.
+
+import { readFileSync } from "node:fs";
+import { DescentError } from "../core/errors.js";
+import { fromArray, type Tensor } from "../tensor/tensor.js";
+
+export interface CsvOptions {
+  /** The first row names the columns (default true). */
+  header?: boolean;
+  /** The column holding the labels: its name (needs a header) or its 0-based index (negative counts from the end). */
+  labelColumn?: string | number;
+  /** One character (default ","). */
+  delimiter?: string;
+}
+
+export interface CsvData {
+  /** float32 [rows, feature columns]. */
+  features: Tensor;
+  /** The label column: int32 when every label is an integer, else float32; null without labelColumn. */
+  labels: Tensor | null;
+  /** The names of the feature columns (from the header, or "0", "1", … by position without one). */
+  columns: string[];
+}
+
+interface Row {
+  line: number;
+  cells: string[];
+}
+
+/** Splits text into rows of raw cells, remembering the line each row starts on. */
+function parseRows(where: string, text: string, delim: string): Row[] {
+  const rows: Row[] = [];
+  let cells: string[] = [];
+  let cell = "";
+  let line = 1;
+  let rowLine = 1;
+  let i = 0;
+  let quoted = false; // the current cell was quoted
+  let atCellStart = true;
+  const endCell = (): void => {
+    cells.push(cell);
+    cell = "";
+    quoted = false;
+    atCellStart = true;
+  };
+  const endRow = (): void => {
+    endCell();
+    // A blank line is one empty, unquoted cell: skip it.
+    if (!(cells.length === 1 && cells[0] === "" && !quotedRow)) rows.push({ line: rowLine, cells });
+    cells = [];
+    quotedRow = false;
+  };
+  let quotedRow = false;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (atCellStart && c === '"') {
+      // A quoted cell runs to the next quote that is not doubled.
+      const startLine = line;
+      i++;
+      for (;;) {
+        if (i >= text.length) throw new DescentError(`${where}: line ${startLine}: a quoted field is never closed`);
+        const q = text[i]!;
+        if (q === '"') {
+          if (text[i + 1] === '"') {
+            cell += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        if (q === "\n") line++;
+        cell += q;
+        i++;
+      }
+      quoted = true;
+      quotedRow = true;
+      atCellStart = false;
+      const next = text[i];
+      if (next !== undefined && next !== delim && next !== "\n" && next !== "\r") {
+        throw new DescentError(`${where}: line ${line}: unexpected ${JSON.stringify(next)} after a closing quote`);
+      }
+      continue;
+    }
+    if (c === delim) {
+      endCell();
+      i++;
+    } else if (c === "\n" || c === "\r") {
+      endRow();
+      i += c === "\r" && text[i + 1] === "\n" ? 2 : 1;
+      line++;
+      rowLine = line;
+    } else {
+      if (quoted) throw new DescentError(`${where}: line ${line}: text after a closing quote`);
+      cell += c;
+      atCellStart = false;
+      i++;
+    }
+  }
+  if (cell !== "" || cells.length > 0 || quoted) endRow();
+  return rows;
+}
+
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const SPECIAL: Record<string, number> = { nan: NaN, inf: Infinity, infinity: Infinity };
+
+/** A cell's value, or null when it is not a number. */
+function parseNumber(cell: string): number | null {
+  const s = cell.trim();
+  if (NUMBER.test(s)) return Number(s);
+  const sign = s.startsWith("-") ? -1 : 1;
+  const special = SPECIAL[s.replace(/^[+-]/, "").toLowerCase()];
+  return special === undefined ? null : sign * special;
+}
+
+/** Reads a numeric CSV file into a features matrix and (optionally) a labels vector. */
+export function readCsv(path: string, opts: CsvOptions = {}): CsvData {
+  const where = `readCsv: ${path}`;
+  const header = opts.header ?? true;
+  const delim = opts.delimiter ?? ",";
+  if (delim.length !== 1 || delim === '"' || delim === "\n" || delim === "\r") {
+    throw new DescentError(
+      `readCsv: delimiter must be one character other than a quote or a line break, got ${JSON.stringify(delim)}`,
+    );
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new DescentError(`${where}: cannot read the file: ${(e as Error).message}`);
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const rows = parseRows(where, text, delim);
+  let names: string[];
+  if (header) {
+    const first = rows.shift();
+    if (!first) throw new DescentError(`${where}: the file is empty (expected a header row)`);
+    names = first.cells.map((c) => c.trim());
+  } else {
+    const width = rows[0]?.cells.length ?? 0;
+    names = Array.from({ length: width }, (_, k) => String(k));
+  }
+  const width = names.length;
+
+  let label = -1;
+  if (opts.labelColumn !== undefined) {
+    const lc = opts.labelColumn;
+    if (typeof lc === "string") {
+      if (!header)
+        throw new DescentError(`${where}: labelColumn "${lc}" is a name, but the file has no header (header: false)`);
+      label = names.indexOf(lc);
+      if (label < 0) throw new DescentError(`${where}: no column named "${lc}" (columns: ${names.join(", ")})`);
+    } else {
+      if (!Number.isInteger(lc) || lc < -width || lc >= width) {
+        throw new DescentError(`${where}: labelColumn ${lc} is out of range for ${width} column(s)`);
+      }
+      label = lc < 0 ? lc + width : lc;
+    }
+  }
+
+  const nf = label >= 0 ? width - 1 : width;
+  const feats = new Float64Array(rows.length * nf);
+  const labs = new Float64Array(label >= 0 ? rows.length : 0);
+  let integral = true;
+  for (const [r, row] of rows.entries()) {
+    if (row.cells.length !== width) {
+      throw new DescentError(
+        `${where}: line ${row.line} has ${row.cells.length} field(s), expected ${width}${header ? " (as the header)" : " (as the first row)"}`,
+      );
+    }
+    let f = 0;
+    for (const [c, cell] of row.cells.entries()) {
+      const v = parseNumber(cell);
+      if (v === null) {
+        throw new DescentError(
+          `${where}: line ${row.line}, column ${c + 1} (${JSON.stringify(names[c])}): ${JSON.stringify(cell)} is not a number`,
+        );
+      }
+      if (c === label) {
+        labs[r] = v;
+        if (!Number.isInteger(v) || Math.abs(v) > 2147483647) integral = false;
+      } else feats[r * nf + f++] = v;
+    }
+  }
+  return {
+    features: fromArray("float32", [rows.length, nf], (i) => feats[i]!),
+    labels: label >= 0 ? fromArray(integral ? "int32" : "float32", [rows.length], (i) => labs[i]!) : null,
+    columns: names.filter((_, k) => k !== label),
+  };
+}

@@ -1,0 +1,233 @@
+// Checkpoints: everything needed to resume training exactly, in one safetensors file. The model's
+// state dict goes under "model.<name>", the optimizer's state tensors under
+// "optimizer.state.<param index>.<key>"; the rest (the optimizer's other state and parameter
+// groups, the scheduler's state, the default generator's state, epoch, step, extra) is JSON in
+// __metadata__. JSON cannot hold NaN, ±Infinity or -0, which schedulers do use (ReduceLROnPlateau
+// starts from best = Infinity), so those are written as {"$number": "Infinity"} and restored.
+// Loading restores the model, optimizer, scheduler and the default generator, so the next batch
+// order and dropout masks are those the uninterrupted run would have drawn.
+
+import { DescentError } from "../core/errors.js";
+import { defaultGenerator, type GeneratorState } from "../core/random.js";
+import type { Module } from "../nn/module.js";
+import type { Optimizer, OptimizerStateDict, ParamState } from "../optim/optimizer.js";
+import { Tensor } from "../tensor/tensor.js";
+import { loadFile, save } from "./safetensors.js";
+
+/** What a scheduler must offer to be checkpointed (every optim.lrScheduler class does). */
+export interface CheckpointableScheduler {
+  stateDict(): Record<string, unknown>;
+  loadStateDict(sd: Record<string, unknown>): void;
+}
+
+export interface CheckpointContents {
+  model: Module;
+  optimizer?: Optimizer;
+  scheduler?: CheckpointableScheduler;
+  epoch?: number;
+  step?: number;
+  /** Anything JSON can hold (numbers may be NaN or infinite). */
+  extra?: Record<string, unknown>;
+}
+
+export interface CheckpointTargets {
+  model: Module;
+  optimizer?: Optimizer;
+  scheduler?: CheckpointableScheduler;
+}
+
+export interface CheckpointInfo {
+  epoch: number;
+  step: number;
+  extra: Record<string, unknown>;
+}
+
+const FORMAT = "descent-checkpoint";
+const VERSION = "1";
+
+/** JSON that keeps NaN, ±Infinity and -0; refuses values JSON cannot hold (functions, tensors, …). */
+function encode(op: string, what: string, v: unknown): unknown {
+  if (typeof v === "number") {
+    if (Number.isFinite(v) && !Object.is(v, -0)) return v;
+    return { $number: Object.is(v, -0) ? "-0" : String(v) };
+  }
+  if (v === null || typeof v === "string" || typeof v === "boolean") return v;
+  if (Array.isArray(v)) return v.map((x, i) => encode(op, `${what}[${i}]`, x));
+  if (typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      if (x !== undefined) out[k] = encode(op, `${what}.${k}`, x);
+    }
+    return out;
+  }
+  throw new DescentError(
+    `${op}: ${what} is ${v instanceof Tensor ? "a Tensor" : typeof v}, which a checkpoint cannot hold`,
+  );
+}
+
+function decode(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(decode);
+  if (v !== null && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o);
+    if (keys.length === 1 && keys[0] === "$number" && typeof o.$number === "string") {
+      return o.$number === "-0" ? -0 : Number(o.$number);
+    }
+    return Object.fromEntries(keys.map((k) => [k, decode(o[k])]));
+  }
+  return v;
+}
+
+function toJson(op: string, what: string, v: unknown): string {
+  return JSON.stringify(encode(op, what, v));
+}
+
+/** Saves model, optimizer, scheduler, the default generator's state, epoch and step to one file (atomically). */
+export function saveCheckpoint(path: string, c: CheckpointContents): void {
+  const op = "saveCheckpoint";
+  if (!c || typeof c !== "object" || typeof c.model?.stateDict !== "function") {
+    throw new DescentError(`${op}: expected {model, optimizer?, scheduler?, epoch?, step?, extra?}`);
+  }
+  const tensors: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(c.model.stateDict())) tensors[`model.${k}`] = t;
+  const meta: Record<string, string> = {
+    format: FORMAT,
+    version: VERSION,
+    epoch: toJson(op, "epoch", c.epoch ?? 0),
+    step: toJson(op, "step", c.step ?? 0),
+    rng: toJson(op, "rng", defaultGenerator.getState()),
+    extra: toJson(op, "extra", c.extra ?? {}),
+  };
+  if (c.optimizer) {
+    const sd = c.optimizer.stateDict();
+    const state: Record<string, Record<string, unknown>> = {};
+    for (const [i, st] of Object.entries(sd.state)) {
+      const entry: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(st as ParamState)) {
+        if (v instanceof Tensor) {
+          const name = `optimizer.state.${i}.${k}`;
+          tensors[name] = v;
+          entry[k] = { $tensor: name };
+        } else entry[k] = encode(op, `optimizer state ${i}.${k}`, v);
+      }
+      state[i] = entry;
+    }
+    meta.optimizer = JSON.stringify({
+      type: c.optimizer.constructor.name,
+      state,
+      param_groups: encode(op, "param_groups", sd.param_groups),
+    });
+  }
+  if (c.scheduler) {
+    meta.scheduler = JSON.stringify({
+      type: c.scheduler.constructor.name,
+      state: encode(op, "scheduler state", c.scheduler.stateDict()),
+    });
+  }
+  save(tensors, path, meta);
+}
+
+function parseMeta(where: string, meta: Record<string, string>, key: string): unknown {
+  const text = meta[key];
+  if (text === undefined) throw new DescentError(`${where}: the checkpoint has no ${key}`);
+  try {
+    return decode(JSON.parse(text));
+  } catch {
+    throw new DescentError(`${where}: the checkpoint's ${key} is not valid JSON`);
+  }
+}
+
+function checkRng(where: string, v: unknown): GeneratorState {
+  const o = v as { s?: unknown; spare?: unknown } | null;
+  const ok =
+    o !== null &&
+    typeof o === "object" &&
+    Array.isArray(o.s) &&
+    o.s.length === 4 &&
+    o.s.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) &&
+    o.s.some((w) => w !== 0) &&
+    (o.spare === null || typeof o.spare === "number");
+  if (!ok) throw new DescentError(`${where}: the checkpoint's rng state is malformed`);
+  return o as GeneratorState;
+}
+
+/**
+ * Restores a checkpoint into the given model (strictly: every key, every shape), optimizer and
+ * scheduler, and the default generator; returns epoch, step and extra. Everything is read and
+ * checked before anything is changed, apart from what the optimizer or scheduler themselves refuse.
+ */
+export function loadCheckpoint(path: string, t: CheckpointTargets): CheckpointInfo {
+  const where = `loadCheckpoint: ${path}`;
+  if (!t || typeof t !== "object" || typeof t.model?.loadStateDict !== "function") {
+    throw new DescentError(`loadCheckpoint: expected {model, optimizer?, scheduler?}`);
+  }
+  const { tensors, metadata } = loadFile(path);
+  if (metadata.format !== FORMAT)
+    throw new DescentError(`${where}: not a Descent checkpoint (no format "${FORMAT}" in its metadata)`);
+  if (metadata.version !== VERSION)
+    throw new DescentError(`${where}: checkpoint version ${metadata.version} is not supported (expected ${VERSION})`);
+  const epoch = parseMeta(where, metadata, "epoch");
+  const step = parseMeta(where, metadata, "step");
+  const extra = parseMeta(where, metadata, "extra");
+  const rng = checkRng(where, parseMeta(where, metadata, "rng"));
+  if (typeof epoch !== "number" || typeof step !== "number")
+    throw new DescentError(`${where}: epoch and step must be numbers`);
+
+  const model: Record<string, Tensor> = {};
+  for (const [k, v] of Object.entries(tensors)) {
+    if (k.startsWith("model.")) {
+      model[k.slice(6)] = v;
+    }
+  }
+
+  let optSd: OptimizerStateDict | null = null;
+  if (t.optimizer) {
+    const o = parseMeta(where, metadata, "optimizer") as {
+      type?: unknown;
+      state?: Record<string, Record<string, unknown>>;
+      param_groups?: OptimizerStateDict["param_groups"];
+    };
+    const name = t.optimizer.constructor.name;
+    if (o?.type !== name)
+      throw new DescentError(`${where}: the checkpoint holds the state of ${String(o?.type)}, not ${name}`);
+    if (!o.state || typeof o.state !== "object" || !Array.isArray(o.param_groups)) {
+      throw new DescentError(`${where}: the checkpoint's optimizer state is malformed`);
+    }
+    const state: Record<number, ParamState> = {};
+    for (const [i, st] of Object.entries(o.state)) {
+      const out: ParamState = {};
+      for (const [k, v] of Object.entries(st ?? {})) {
+        const ref = (v as { $tensor?: unknown } | null)?.$tensor;
+        if (typeof ref === "string") {
+          const tensor = tensors[ref];
+          if (!tensor) throw new DescentError(`${where}: the optimizer state refers to a missing tensor "${ref}"`);
+          out[k] = tensor;
+        } else if (v === null || typeof v === "number") out[k] = v;
+        else throw new DescentError(`${where}: optimizer state ${i}.${k} is malformed`);
+      }
+      state[Number(i)] = out;
+    }
+    optSd = { state, param_groups: o.param_groups };
+  }
+  let schedSd: Record<string, unknown> | null = null;
+  if (t.scheduler) {
+    const s = parseMeta(where, metadata, "scheduler") as { type?: unknown; state?: unknown };
+    const name = t.scheduler.constructor.name;
+    if (s?.type !== name)
+      throw new DescentError(`${where}: the checkpoint holds the state of ${String(s?.type)}, not ${name}`);
+    if (!s.state || typeof s.state !== "object")
+      throw new DescentError(`${where}: the checkpoint's scheduler state is malformed`);
+    schedSd = s.state as Record<string, unknown>;
+  }
+
+  t.model.loadStateDict(model, { strict: true });
+  if (t.optimizer && optSd) t.optimizer.loadStateDict(optSd);
+  if (t.scheduler && schedSd) t.scheduler.loadStateDict(schedSd);
+  defaultGenerator.setState(rng);
+  return {
+    epoch,
+    step,
+    extra:
+      extra !== null && typeof extra === "object" && !Array.isArray(extra) ? (extra as Record<string, unknown>) : {},
+  };
+}

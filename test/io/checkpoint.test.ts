@@ -1,0 +1,159 @@
+// Checkpoints: resuming from one gives bit-identical weights to the uninterrupted run (an MLP with
+// dropout, Adam, StepLR and a shuffled DataLoader, so the generator state matters), state that
+// JSON cannot hold directly (ReduceLROnPlateau's best = Infinity), and the refusals: wrong model,
+// wrong optimizer kind, a file that is not a checkpoint.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import { tensor, defaultGenerator, manualSeed, randn, DescentError } from "../../src/index.js";
+import { Sequential } from "../../src/nn/layers/container.js";
+import { Linear } from "../../src/nn/layers/linear.js";
+import { ReLU } from "../../src/nn/layers/activation.js";
+import { Dropout } from "../../src/nn/layers/dropout.js";
+import { crossEntropy } from "../../src/nn/functional/index.js";
+import { Adam } from "../../src/optim/adam.js";
+import { SGD } from "../../src/optim/sgd.js";
+import { ReduceLROnPlateau, StepLR } from "../../src/optim/lr_scheduler.js";
+import { TensorDataset } from "../../src/data/dataset.js";
+import { DataLoader } from "../../src/data/loader.js";
+import { loadCheckpoint, saveCheckpoint } from "../../src/io/checkpoint.js";
+import { loadFile, save } from "../../src/io/safetensors.js";
+
+const dir = mkdtempSync(join(tmpdir(), "descent-ckpt-"));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+function setup(): { model: Sequential; opt: Adam; sched: StepLR; loader: DataLoader } {
+  const model = new Sequential(new Linear(5, 16), new ReLU(), new Dropout(0.3), new Linear(16, 3));
+  const opt = new Adam(model.parameters(), { lr: 0.01 });
+  const sched = new StepLR(opt, 2, { gamma: 0.5 });
+  return { model, opt, sched, loader: new DataLoader(data, { batchSize: 4, shuffle: true }) };
+}
+
+manualSeed(123);
+const data = new TensorDataset(randn([12, 5]), tensor(Int32Array.from({ length: 12 }, (_, i) => i % 3)));
+
+/** Runs `epochs` epochs of 3 steps each, stepping the scheduler every step. */
+function train(s: ReturnType<typeof setup>, epochs: number): void {
+  for (let e = 0; e < epochs; e++) {
+    for (const [x, y] of s.loader) {
+      s.opt.zeroGrad();
+      crossEntropy(s.model.forward(x!) as never, y!).backward();
+      s.opt.step();
+      s.sched.step();
+    }
+  }
+}
+
+function weights(m: Sequential): number[][] {
+  return m.parameters().map((p) => Array.from(p.toFlatArray()));
+}
+
+test("resuming from a checkpoint gives bit-identical weights to the uninterrupted run", () => {
+  manualSeed(0);
+  const straight = setup();
+  train(straight, 2); // 6 steps
+  const straightRng = defaultGenerator.getState();
+
+  manualSeed(0);
+  const first = setup();
+  train(first, 1); // 3 steps
+  const path = join(dir, "resume.safetensors");
+  saveCheckpoint(path, {
+    model: first.model,
+    optimizer: first.opt,
+    scheduler: first.sched,
+    epoch: 1,
+    step: 3,
+    extra: { note: "x", best: Infinity },
+  });
+  defaultGenerator.manualSeed(999); // anything drawn from here on must not matter
+
+  manualSeed(77); // fresh objects with different initial weights
+  const resumed = setup();
+  assert.notDeepEqual(weights(resumed.model), weights(first.model));
+  const info = loadCheckpoint(path, { model: resumed.model, optimizer: resumed.opt, scheduler: resumed.sched });
+  assert.deepEqual(info, { epoch: 1, step: 3, extra: { note: "x", best: Infinity } });
+  assert.deepEqual(weights(resumed.model), weights(first.model));
+  assert.deepEqual(resumed.sched.getLastLr(), first.sched.getLastLr());
+  train(resumed, 1); // 3 more steps
+
+  const a = weights(straight.model);
+  const b = weights(resumed.model);
+  assert.equal(a.length, 4);
+  for (let i = 0; i < a.length; i++) assert.deepEqual(b[i], a[i], `parameter ${i} differs`);
+  assert.deepEqual(resumed.sched.getLastLr(), straight.sched.getLastLr());
+  assert.deepEqual(resumed.opt.stateDict().param_groups, straight.opt.stateDict().param_groups);
+  assert.deepEqual(defaultGenerator.getState(), straightRng, "the generator ends where the straight run left it");
+});
+
+test("checkpoint layout: model tensors, optimizer tensors and JSON metadata", () => {
+  manualSeed(1);
+  const s = setup();
+  train(s, 1);
+  const path = join(dir, "layout.safetensors");
+  saveCheckpoint(path, { model: s.model, optimizer: s.opt, scheduler: s.sched, epoch: 4 });
+  const { tensors, metadata } = loadFile(path);
+  assert.deepEqual(
+    Object.keys(tensors)
+      .filter((k) => k.startsWith("model."))
+      .sort(),
+    ["model.0.bias", "model.0.weight", "model.3.bias", "model.3.weight"],
+  );
+  assert.ok(tensors["optimizer.state.0.exp_avg"]);
+  assert.ok(tensors["optimizer.state.3.exp_avg_sq"]);
+  assert.equal(metadata.format, "descent-checkpoint");
+  assert.equal(JSON.parse(metadata.optimizer!).type, "Adam");
+  assert.equal(JSON.parse(metadata.scheduler!).type, "StepLR");
+  assert.equal(metadata.epoch, "4");
+  assert.equal(metadata.step, "0");
+  // model only: optimizer and scheduler are optional on both sides
+  const fresh = setup();
+  assert.deepEqual(loadCheckpoint(path, { model: fresh.model }), { epoch: 4, step: 0, extra: {} });
+  assert.deepEqual(weights(fresh.model), weights(s.model));
+});
+
+test("checkpoint: non-finite scheduler state (ReduceLROnPlateau) and SGD momentum survive", () => {
+  manualSeed(2);
+  const model = new Sequential(new Linear(2, 2));
+  const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+  const plateau = new ReduceLROnPlateau(opt, { patience: 0 });
+  const path = join(dir, "plateau.safetensors");
+  saveCheckpoint(path, { model, optimizer: opt, scheduler: plateau });
+  const opt2 = new SGD(model.parameters(), { lr: 0.5, momentum: 0.9 });
+  const plateau2 = new ReduceLROnPlateau(opt2, { patience: 3 });
+  plateau2.step(1);
+  loadCheckpoint(path, { model, optimizer: opt2, scheduler: plateau2 });
+  assert.deepEqual(plateau2.stateDict(), plateau.stateDict());
+  assert.equal(plateau2.stateDict().best, Infinity);
+  assert.equal(opt2.paramGroups[0]!.lr, 0.1);
+});
+
+test("checkpoint: refusals", () => {
+  manualSeed(3);
+  const s = setup();
+  const path = join(dir, "refuse.safetensors");
+  saveCheckpoint(path, { model: s.model, optimizer: s.opt });
+  const other = new Sequential(new Linear(5, 8), new ReLU(), new Dropout(0.3), new Linear(8, 3));
+  assert.throws(
+    () => loadCheckpoint(path, { model: other }),
+    /loadStateDict: size mismatch.*0\.weight: the checkpoint has shape \[16,5\], the model \[8,5\]/,
+  );
+  const sgd = new SGD(s.model.parameters(), { lr: 0.1 });
+  assert.throws(() => loadCheckpoint(path, { model: s.model, optimizer: sgd }), /holds the state of Adam, not SGD/);
+  assert.throws(
+    () => loadCheckpoint(path, { model: s.model, scheduler: s.sched }),
+    /loadCheckpoint: .*: the checkpoint has no scheduler/,
+  );
+  const plain = join(dir, "plain.safetensors");
+  save({ w: randn([2]) }, plain);
+  assert.throws(() => loadCheckpoint(plain, { model: s.model }), /not a Descent checkpoint/);
+  assert.throws(
+    () => saveCheckpoint(path, { model: s.model, extra: { f: (() => 1) as unknown } }),
+    /saveCheckpoint: extra.f is function, which a checkpoint cannot hold/,
+  );
+  assert.throws(() => loadCheckpoint(join(dir, "none.safetensors"), { model: s.model }), DescentError);
+});
