@@ -10,6 +10,8 @@ import { noGrad } from "../autograd/graph.js";
 import { Tensor, cat } from "../tensor/tensor.js";
 import { Module } from "../nn/module.js";
 import { clipGradNorm_ } from "../nn/utils.js";
+import type { GradientMonitor } from "./health.js";
+import { writeReport } from "./report.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import { LRScheduler, OneCycleLR, ReduceLROnPlateau } from "../optim/lr_scheduler.js";
 import { saveCheckpoint } from "../io/index.js";
@@ -82,6 +84,10 @@ export interface FitOptions {
   initialEpoch?: number;
   /** Called after each epoch; returning false stops training. */
   onEpochEnd?: (log: EpochLog, history: History) => void | boolean;
+  /** Gradient health: its recordGradients (before clipping) and recordUpdate run around every step. */
+  gradientMonitor?: GradientMonitor;
+  /** Write a self-contained HTML report (curves, and the monitor's gradient charts and diagnoses) here at the end. */
+  report?: string;
 }
 
 export interface History {
@@ -284,8 +290,10 @@ export function fit(model: Module, opts: FitOptions): History {
       const output = forward(model, inputs, "fit");
       const l = computeLoss(opts.loss, output, target);
       l.backward();
+      opts.gradientMonitor?.recordGradients(history.steps);
       if (clip) clipGradNorm_(params, clip.maxNorm, clip.normType);
       optimizer.step();
+      opts.gradientMonitor?.recordUpdate(history.steps);
       history.steps++;
       if (scheduler && schedulerStep === "batch") (scheduler as LRScheduler).step();
       const lossValue = l.item();
@@ -376,6 +384,7 @@ export function fit(model: Module, opts: FitOptions): History {
   // Only the weights go back: the optimizer, schedule and generator stay where training ended.
   if (bestState) model.loadStateDict(bestState);
   model.train();
+  if (opts.report) writeReport(opts.report, { history, monitor: opts.gradientMonitor });
   return history;
 }
 

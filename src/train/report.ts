@@ -13,7 +13,8 @@ import { fmt, type Diagnosis, type GradientMonitor } from "./health.js";
  * Per-epoch metrics: fit's History (its numeric arrays are used: loss, accuracy, valLoss,
  * valAccuracy, lr…), an object of number arrays, or an array of per-epoch records.
  */
-export type ReportHistory = { readonly [key: string]: unknown } | readonly { readonly [key: string]: unknown }[];
+/** fit's History, an object of per-epoch number arrays, or an array of per-epoch records. */
+export type ReportHistory = object | readonly object[];
 
 export interface ReportOptions {
   history?: ReportHistory;
@@ -239,14 +240,16 @@ function historySeries(h: ReportHistory | undefined): Map<string, number[]> {
   if (!h) return out;
   const rows = Array.isArray(h)
     ? (h as readonly Record<string, unknown>[])
-    : Object.values(h).some((v) => Array.isArray(v) && v.length > 0 && typeof v[0] === "number")
+    : Object.values(h as Record<string, unknown>).some(
+          (v) => Array.isArray(v) && v.length > 0 && typeof v[0] === "number",
+        )
       ? null
       : (((h as Record<string, unknown>).epochs as Record<string, unknown>[] | undefined) ?? []);
   if (rows) {
     for (const row of rows)
       for (const [k, v] of Object.entries(row)) if (typeof v === "number") out.set(k, [...(out.get(k) ?? []), v]);
   } else {
-    for (const [k, v] of Object.entries(h))
+    for (const [k, v] of Object.entries(h as Record<string, unknown>))
       if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "number")) out.set(k, v as number[]);
   }
   return out;

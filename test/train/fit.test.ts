@@ -273,3 +273,32 @@ test("fit refuses bad options with messages that name them", () => {
   assert.throws(() => fit(model, { ...base, epochs: 1, metrics: ["f1" as never] }), /fit: unknown metric "f1"/);
   assert.throws(() => fit(model, { ...base, epochs: 1, clipGradNorm: 0 }), /clipGradNorm must be a positive number/);
 });
+
+test("fit drives a GradientMonitor every step and writes the HTML report", async () => {
+  const { GradientMonitor } = await import("../../src/train/health.js");
+  const { readFileSync } = await import("node:fs");
+  manualSeed(3);
+  const { x, y } = blobs(128);
+  const model = new Sequential(new Linear(2, 16), new ReLU(), new Linear(16, 3));
+  const monitor = new GradientMonitor(model);
+  const dir = mkdtempSync(join(tmpdir(), "descent-fit-report-"));
+  try {
+    const report = join(dir, "report.html");
+    const history = fit(model, {
+      train: new DataLoader(new TensorDataset(x, y), { batchSize: 32, shuffle: true }),
+      loss: new CrossEntropyLoss(),
+      optimizer: new Adam(model.parameters(), { lr: 0.01 }),
+      epochs: 2,
+      log: "silent",
+      gradientMonitor: monitor,
+      report,
+    });
+    assert.equal(monitor.records.length, history.steps, "one record per optimizer step");
+    assert.ok(monitor.records.every((r) => Number.isFinite(r.totalNorm) && r.totalNorm > 0));
+    const html = readFileSync(report, "utf8");
+    assert.ok(html.includes("<svg") && html.includes("Gradient"), "the report holds the gradient charts");
+  } finally {
+    monitor.detach();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
