@@ -4,9 +4,24 @@
 import { DescentError } from "../core/errors.js";
 import type { Backend } from "./backend.js";
 import { jsBackend } from "./js/index.js";
+import { initNative } from "./native/index.js";
 
 const registry = new Map<string, Backend>([["js", jsBackend]]);
-let current: Backend = jsBackend;
+let current: Backend = startupBackend();
+
+/**
+ * DESCENT_BACKEND=js|native picks the backend at startup; unset, it is native when the addon
+ * loaded and js otherwise. Asking for native when the addon did not load is an error, not a
+ * silent fallback.
+ */
+function startupBackend(): Backend {
+  const wanted = process.env["DESCENT_BACKEND"] ?? "";
+  if (wanted !== "" && wanted !== "js" && wanted !== "native")
+    throw new DescentError(`DESCENT_BACKEND: unknown backend "${wanted}" (expected "js" or "native")`);
+  const native = initNative(wanted === "native");
+  if (native) registry.set(native.name, native);
+  return wanted === "js" || !native ? jsBackend : native;
+}
 
 export function backend(): Backend {
   return current;

@@ -3,6 +3,7 @@
 // model.safetensors (final weights, config and preprocessing in the metadata), checkpoints/
 // (best.safetensors, last.safetensors), metrics.jsonl and config.json.
 
+import { GradientMonitor } from "../train/health.js";
 import { mkdirSync, writeFileSync, appendFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -107,6 +108,8 @@ export function runTraining(config: unknown, ov: TrainOverrides, con: Console): 
   esF?.done();
   const keepBest = f.bool("keepBest") ?? true;
   const restoreBest = f.bool("restoreBest") ?? false;
+  // "report": true writes report.html (curves, per-layer gradient health and its diagnoses) to the output folder.
+  const wantReport = f.bool("report") ?? false;
   const fixMonitor = (m: string | undefined): Monitor | undefined =>
     m === undefined ? undefined : monitors.find((x) => x.toLowerCase() === m);
 
@@ -164,6 +167,7 @@ export function runTraining(config: unknown, ov: TrainOverrides, con: Console): 
   writeFileSync(join(output, "config.json"), JSON.stringify(config, null, 2) + "\n");
   const metricsPath = join(output, "metrics.jsonl");
   writeFileSync(metricsPath, "");
+  const monitor = wantReport ? new GradientMonitor(model) : undefined;
   const history = fit(model, {
     train: trainLoader,
     val: valLoader,
@@ -179,7 +183,14 @@ export function runTraining(config: unknown, ov: TrainOverrides, con: Console): 
     logStream: con.stream,
     logEvery,
     onEpochEnd: (log: EpochLog) => appendFileSync(metricsPath, JSON.stringify({ event: "epoch", ...log }) + "\n"),
+    gradientMonitor: monitor,
+    report: monitor ? join(output, "report.html") : undefined,
   });
+  if (monitor) {
+    monitor.detach();
+    for (const d of monitor.diagnose()) con.say(`gradient health: ${d.message}`);
+    con.say(`report: ${join(output, "report.html")}`);
+  }
 
   let testAccuracy: number | null = null;
   let testLoss: number | null = null;

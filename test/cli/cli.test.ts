@@ -120,6 +120,15 @@ test("descent train: one epoch on IDX files writes weights, checkpoints and a me
   );
 });
 
+test('descent train with "report": true writes report.html with gradient-health charts', () => {
+  writeFileSync(join(dir, "config-report.json"), JSON.stringify({ ...CONFIG, output: "run-report", report: true }));
+  const r = descent("train", "config-report.json");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /report: .*report\.html/);
+  const html = readFileSync(join(dir, "run-report", "report.html"), "utf8");
+  assert.ok(html.includes("<svg"), "the report has SVG charts");
+});
+
 test("descent inspect lists names, dtypes, shapes, the parameter count and metadata", () => {
   const r = descent("inspect", "run/model.safetensors");
   assert.equal(r.code, 0, r.stderr);

@@ -1,0 +1,20 @@
+# node-gyp build of Descent's native backend (native/*.cc), run by `npm install` through
+# native/install.mjs. One build serves every x86-64: the SIMD kernels carry per-function target
+# attributes and are picked at run time, so no -march flag is passed.
+{
+  "targets": [
+    {
+      "target_name": "descent_native",
+      "sources": ["native/addon.cc", "native/gemm.cc", "native/pool.cc", "native/kernels_x86.cc"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fno-exceptions", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "cflags_cc!": ["-fno-rtti", "-std=gnu++17", "-O2"],
+      "ldflags": ["-pthread"],
+      "cflags": ["-pthread"],
+      "xcode_settings": {
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "GCC_OPTIMIZATION_LEVEL": "3"
+      }
+    }
+  ]
+}

@@ -1,0 +1,65 @@
+// Descent native GEMM: the interface between the Node-API glue (addon.cc), the blocked driver
+// (gemm.cc) and the SIMD micro-kernels (kernels_x86.cc). Every operand is a strided view
+// (element strides, possibly 0 or negative), so transposed and broadcast tensors need no copy.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace descent {
+
+/** Instruction sets with a micro-kernel, best last. */
+enum class Isa : int { portable = 0, avx2 = 1, avx512 = 2 };
+
+/**
+ * A micro-kernel: c[0..MR)[0..NR) (row stride ldc) = (accumulate ? c : 0) + Apanel · Bpanel, where
+ * Apanel holds MR values per depth step and Bpanel NR values per depth step (both packed, aligned).
+ */
+template <typename T>
+using MicroKernel = void (*)(std::ptrdiff_t kc, const T* a, const T* b, T* c, std::ptrdiff_t ldc, bool accumulate);
+
+template <typename T>
+struct Kernel {
+  int mr;
+  int nr;
+  MicroKernel<T> fn;
+};
+
+/** The kernels available on this CPU (x86: cpuid; elsewhere only portable). */
+Isa detect_isa();
+/** The kernel for `isa`, or the portable one when this build has none for it. */
+Kernel<float> kernel_f32(Isa isa);
+Kernel<double> kernel_f64(Isa isa);
+
+// Defined in kernels_x86.cc on x86-64 (each function compiled for its own target).
+Kernel<float> kernel_f32_avx2();
+Kernel<float> kernel_f32_avx512();
+Kernel<double> kernel_f64_avx2();
+Kernel<double> kernel_f64_avx512();
+
+/** One matrix product C[M×N] = A[M×K] · B[K×N]; A and B strided, C row-major with row stride ldc. */
+template <typename T>
+struct Product {
+  std::ptrdiff_t M, N, K;
+  const T* a;
+  std::ptrdiff_t sAm, sAk;
+  const T* b;
+  std::ptrdiff_t sBk, sBn;
+  T* c;
+  std::ptrdiff_t ldc;
+};
+
+/** A batch of products sharing M, N, K: matrix t starts at a + aStart[t], b + bStart[t], c + t·M·N. */
+template <typename T>
+struct Batch {
+  Product<T> p;  // a, b, c of matrix 0
+  std::ptrdiff_t count;
+  const std::ptrdiff_t* aStart;
+  const std::ptrdiff_t* bStart;
+};
+
+/** Runs the batch with up to `threads` threads (the pool's), picking the kernel for `isa`. */
+void gemm_batch(const Batch<float>& batch, Isa isa, int threads);
+void gemm_batch(const Batch<double>& batch, Isa isa, int threads);
+
+}  // namespace descent

@@ -1,0 +1,114 @@
+// The native backend: the js backend's kernels, with those the Node-API addon (native/, built by
+// `npm install` into build/Release) implements swapped in. Today that is matmul for float32 and
+// float64; int32, mixed dtypes and products too small to repay the call stay in JS. The addon
+// reads and writes the tensors' own typed arrays, walking strides itself, so views cost no copy.
+
+import { createRequire } from "node:module";
+import { DescentError } from "../../core/errors.js";
+import type { Backend, View } from "../backend.js";
+import { jsBackend } from "../js/index.js";
+
+/** What the addon exports (native/addon.cc). */
+export interface Addon {
+  /** meta = [nb, M, K, N, aOff, sAm, sAk, bOff, sBk, sBn, cOff, (size, sA, sB) per batch dim]. */
+  matmul(
+    a: Float32Array | Float64Array,
+    b: Float32Array | Float64Array,
+    out: Float32Array | Float64Array,
+    meta: Float64Array,
+  ): void;
+  /** The micro-kernel set in use: "avx512", "avx2" or "portable". */
+  isa(): string;
+  /** Uses a lesser instruction set than the CPU's best (for tests); throws for one it lacks. */
+  setIsa(name: "avx512" | "avx2" | "portable"): void;
+  /** Threads a large product may use (default 2 where the machine has 2 or more). */
+  threads(): number;
+  setThreads(n: number): void;
+}
+
+/**
+ * Below this many multiply-adds a product stays in JS. Measured with bench/native_matmul.ts here
+ * (float32, n×n·n×n): a native call costs ~0.6 µs; at n = 4 js took 0.42 µs and native 0.97, at
+ * n = 8 js 1.76 µs and native 1.08, at 16 js 4.2 and native 1.25.
+ */
+export const NATIVE_MIN_WORK = 512;
+
+/** Loads build/Release/descent_native.node (the same path from src/ and from dist/), or says why not. */
+export function loadAddon(): { addon: Addon } | { error: string } {
+  const require = createRequire(import.meta.url);
+  try {
+    return { addon: require("../../../build/Release/descent_native.node") as Addon };
+  } catch (e) {
+    return { error: e instanceof Error ? e.message.split("\n")[0]! : String(e) };
+  }
+}
+
+/** The native Backend over a loaded addon; products under `minWork` multiply-adds run in JS. */
+export function nativeBackend(addon: Addon, minWork = NATIVE_MIN_WORK): Backend {
+  const js = jsBackend.kernels;
+  let meta = new Float64Array(11 + 3 * 8);
+
+  function matmul(a: View, b: View, out: View): void {
+    const c = out.data;
+    const nd = a.shape.length;
+    const M = a.shape[nd - 2]!;
+    const K = a.shape[nd - 1]!;
+    const N = b.shape[nd - 1]!;
+    let batch = 1;
+    for (let d = 0; d < nd - 2; d++) batch *= a.shape[d]!;
+    const float = c instanceof Float32Array || c instanceof Float64Array;
+    if (!float || a.data.constructor !== c.constructor || b.data.constructor !== c.constructor) {
+      js.matmul(a, b, out);
+      return;
+    }
+    if (batch * M * N * K < minWork) {
+      js.matmul(a, b, out);
+      return;
+    }
+    const nb = nd - 2;
+    if (meta.length < 11 + 3 * nb) meta = new Float64Array(11 + 3 * nb);
+    meta[0] = nb;
+    meta[1] = M;
+    meta[2] = K;
+    meta[3] = N;
+    meta[4] = a.offset;
+    meta[5] = a.strides[nd - 2]!;
+    meta[6] = a.strides[nd - 1]!;
+    meta[7] = b.offset;
+    meta[8] = b.strides[nd - 2]!;
+    meta[9] = b.strides[nd - 1]!;
+    meta[10] = out.offset;
+    for (let d = 0; d < nb; d++) {
+      meta[11 + 3 * d] = a.shape[d]!;
+      meta[12 + 3 * d] = a.strides[d]!;
+      meta[13 + 3 * d] = b.strides[d]!;
+    }
+    addon.matmul(a.data as Float32Array | Float64Array, b.data as Float32Array | Float64Array, c, meta);
+  }
+
+  return { name: "native", kernels: { ...js, matmul }, alloc: jsBackend.alloc };
+}
+
+let loaded: Addon | undefined;
+
+/**
+ * Loads the addon once and returns the native backend, or undefined when it is not built (the js
+ * backend then serves). `required` (DESCENT_BACKEND=native) turns a failed load into an error.
+ */
+export function initNative(required: boolean): Backend | undefined {
+  const r = loaded ? { addon: loaded } : loadAddon();
+  if ("error" in r) {
+    if (!required) return undefined;
+    throw new DescentError(
+      `DESCENT_BACKEND=native: the native addon did not load (${r.error}). Build it with \`npm rebuild descent-nn\` ` +
+        "(needs a C++ compiler, make and python3), or unset DESCENT_BACKEND to use the js backend.",
+    );
+  }
+  loaded = r.addon;
+  return nativeBackend(r.addon);
+}
+
+/** The loaded addon, for tests and benchmarks that steer its instruction set or thread count. */
+export function nativeAddon(): Addon | undefined {
+  return loaded;
+}

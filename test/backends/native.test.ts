@@ -1,0 +1,259 @@
+// Parity of the native backend's matmul with the js reference, on every instruction set this CPU
+// has (avx512, avx2, portable) and with one and two threads: odd sizes around the register tiles
+// and cache blocks, transposed / strided / offset / stride-0 broadcast views (padding reads NaN, so
+// a stray read shows), NaN and ±Inf, K = 0, float32 and float64. Skipped, saying so, when the addon
+// was not built (npm install prints why).
+//
+// Tolerance, per element: |native − js| ≤ γ · Σ_p |a_ip·b_pj|, the bound for a dot product summed in
+// another order. native sums in the output dtype (FMA, in blocks of up to 256), js in doubles:
+// float32 γ = (K + 2)·2⁻²⁴, float64 γ = 2(K + 2)·2⁻⁵³. Non-finite results must match exactly.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { allocArray, type DType } from "../../src/core/dtype.js";
+import { Generator } from "../../src/core/random.js";
+import type { View } from "../../src/backends/backend.js";
+import { jsBackend } from "../../src/backends/js/index.js";
+import { nativeAddon, nativeBackend, initNative } from "../../src/backends/native/index.js";
+import { availableBackends, backend, setBackend } from "../../src/backends/index.js";
+import { randn } from "../../src/index.js";
+
+const skip = initNative(false)
+  ? false
+  : "native addon not built (npm install could not compile native/); js backend only";
+const addon = nativeAddon();
+const gen = new Generator(99);
+
+interface Layout {
+  transpose?: boolean;
+  offset?: number;
+  broadcast?: readonly number[];
+  step?: number;
+}
+
+/** A view of `shape` over a buffer laid out as `layout` says; padding reads NaN. */
+function makeView(
+  dtype: DType,
+  shape: readonly number[],
+  layout: Layout = {},
+  draw = () => gen.uniform() * 2 - 1,
+): View {
+  const nd = shape.length;
+  const stored = shape.map((d, i) => (layout.broadcast?.includes(i) ? 1 : d));
+  if (layout.transpose) [stored[nd - 2], stored[nd - 1]] = [stored[nd - 1]!, stored[nd - 2]!];
+  const step = layout.step ?? 1;
+  const strides = new Array<number>(nd);
+  let size = 1;
+  for (let i = nd - 1; i >= 0; i--) {
+    strides[i] = size * step;
+    size *= stored[i]! * step;
+  }
+  if (layout.transpose) [strides[nd - 2], strides[nd - 1]] = [strides[nd - 1]!, strides[nd - 2]!];
+  layout.broadcast?.forEach((d) => (strides[d] = 0));
+  const offset = layout.offset ?? 0;
+  const data = allocArray(dtype, offset + size + 3).fill(NaN);
+  for (let i = 0; i < size; i++) data[offset + i] = draw();
+  return { data, shape, strides, offset };
+}
+
+function outView(dtype: DType, shape: readonly number[], offset = 0): View {
+  const strides = shape.map((_, i) => shape.slice(i + 1).reduce((x, y) => x * y, 1));
+  const n = shape.reduce((x, y) => x * y, 1);
+  return { data: allocArray(dtype, offset + n + 2).fill(NaN), shape, strides, offset };
+}
+
+/** Σ_p |a_ip·b_pj| for every output element (contiguous, batch-major), read through the strides. */
+function magnitudes(a: View, b: View): Float64Array {
+  const nd = a.shape.length;
+  const [M, K, N] = [a.shape[nd - 2]!, a.shape[nd - 1]!, b.shape[nd - 1]!];
+  const batch = a.shape.slice(0, -2).reduce((x, y) => x * y, 1);
+  const out = new Float64Array(batch * M * N);
+  for (let t = 0; t < batch; t++) {
+    let ao = a.offset;
+    let bo = b.offset;
+    for (let d = nd - 3, r = t; d >= 0; d--) {
+      const i = r % a.shape[d]!;
+      r = Math.floor(r / a.shape[d]!);
+      ao += i * a.strides[d]!;
+      bo += i * b.strides[d]!;
+    }
+    for (let i = 0; i < M; i++)
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let p = 0; p < K; p++)
+          s += Math.abs(
+            a.data[ao + i * a.strides[nd - 2]! + p * a.strides[nd - 1]!]! *
+              b.data[bo + p * b.strides[nd - 2]! + j * b.strides[nd - 1]!]!,
+          );
+        out[(t * M + i) * N + j] = s;
+      }
+  }
+  return out;
+}
+
+const native = skip ? undefined : nativeBackend(addon!, 0); // every size through the addon
+
+function check(what: string, a: View, b: View, out: View): void {
+  const nd = a.shape.length;
+  const K = a.shape[nd - 1]!;
+  const want = outView(out.data instanceof Float32Array ? "float32" : "float64", out.shape, out.offset);
+  jsBackend.kernels.matmul(a, b, want);
+  native!.kernels.matmul(a, b, out);
+  const gamma = out.data instanceof Float32Array ? (K + 2) * 2 ** -24 : 2 * (K + 2) * 2 ** -53;
+  const mag = magnitudes(a, b);
+  for (let i = 0; i < out.data.length; i++) {
+    const g = out.data[i]!;
+    const w = want.data[i]!;
+    const inside = i >= out.offset && i < out.offset + mag.length;
+    if (!inside) {
+      assert.ok(Number.isNaN(g), `${what}: wrote outside out at ${i}`);
+    } else if (!Number.isFinite(w) || !Number.isFinite(g)) {
+      assert.ok(Object.is(g, w), `${what}: element ${i - out.offset}: native ${g}, js ${w}`);
+    } else {
+      const tol = gamma * mag[i - out.offset]!;
+      assert.ok(Math.abs(g - w) <= tol, `${what}: element ${i - out.offset}: native ${g}, js ${w}, tol ${tol}`);
+    }
+  }
+}
+
+/** Runs `fn` on every instruction set this CPU has and with 1 and 2 threads. */
+function everyPath(fn: (path: string) => void): void {
+  for (const isa of ["avx512", "avx2", "portable"] as const) {
+    try {
+      addon!.setIsa(isa);
+    } catch {
+      continue; // not on this CPU
+    }
+    for (const threads of [1, 2]) {
+      addon!.setThreads(threads);
+      fn(`${isa}/${threads}T`);
+    }
+  }
+  addon!.setIsa(best);
+  addon!.setThreads(defaultThreads);
+}
+const best = (addon?.isa() ?? "portable") as "avx512" | "avx2" | "portable";
+const defaultThreads = addon?.threads() ?? 1;
+
+const SIZES: [number, number, number][] = [
+  [1, 1, 1],
+  [3, 3, 3],
+  [1, 17, 3],
+  [17, 1, 5],
+  [5, 7, 1],
+  [17, 33, 9],
+  [31, 65, 257],
+  [257, 3, 17],
+  [100, 300, 130],
+  [129, 257, 67],
+];
+
+for (const dtype of ["float32", "float64"] as const) {
+  test(`native matmul ${dtype}: contiguous, transposed, strided and offset views, odd sizes`, { skip }, () => {
+    everyPath((path) => {
+      for (const [M, K, N] of SIZES) {
+        for (const [la, lb] of [
+          [{}, {}],
+          [{ transpose: true }, {}],
+          [{}, { transpose: true }],
+          [
+            { transpose: true, offset: 3 },
+            { transpose: true, offset: 5 },
+          ],
+          [{ step: 2, offset: 1 }, { step: 3 }],
+        ] as [Layout, Layout][]) {
+          const a = makeView(dtype, [M, K], la);
+          const b = makeView(dtype, [K, N], lb);
+          check(`${path} ${M}x${K}x${N} ${JSON.stringify([la, lb])}`, a, b, outView(dtype, [M, N], 2));
+        }
+      }
+    });
+  });
+
+  test(`native matmul ${dtype}: batches, stride-0 broadcast batch dims and expanded rows`, { skip }, () => {
+    everyPath((path) => {
+      for (const [batch, M, K, N] of [
+        [[3], 5, 7, 9],
+        [[2, 3], 17, 33, 40],
+        [[4], 70, 70, 70],
+        [[2, 1], 65, 129, 33],
+      ] as [number[], number, number, number][]) {
+        const nb = batch.length;
+        const a = makeView(dtype, [...batch, M, K], { broadcast: [nb - 1] });
+        const b = makeView(dtype, [...batch, K, N], { transpose: true, broadcast: [0] });
+        check(`${path} broadcast ${JSON.stringify(batch)} ${M}x${K}x${N}`, a, b, outView(dtype, [...batch, M, N]));
+        // An expanded row: every row of a is the same memory (row stride 0).
+        const rowA = makeView(dtype, [...batch, M, K], { broadcast: [nb] });
+        check(`${path} expanded row`, rowA, makeView(dtype, [...batch, K, N]), outView(dtype, [...batch, M, N]));
+      }
+    });
+  });
+
+  test(`native matmul ${dtype}: NaN, ±Inf and K = 0`, { skip }, () => {
+    everyPath((path) => {
+      for (const [M, K, N] of [
+        [3, 4, 5],
+        [40, 300, 70],
+      ] as [number, number, number][]) {
+        const special = [NaN, Infinity, -Infinity];
+        const a = makeView(dtype, [M, K], {}, () => (gen.uniform() < 0.02 ? special[gen.randint(3)]! : gen.normal()));
+        const b = makeView(dtype, [K, N], {}, () => (gen.uniform() < 0.02 ? special[gen.randint(3)]! : gen.normal()));
+        check(`${path} non-finite ${M}x${K}x${N}`, a, b, outView(dtype, [M, N], 1));
+      }
+      const out = outView(dtype, [2, 5, 6], 1);
+      native!.kernels.matmul(makeView(dtype, [2, 5, 0]), makeView(dtype, [2, 0, 6]), out);
+      assert.deepEqual([...out.data.subarray(1, 61)], new Array(60).fill(0), `${path} K = 0 gives zeros`);
+    });
+  });
+}
+
+test(
+  "native matmul: int32 and mixed dtypes fall back to js; bad views throw instead of corrupting memory",
+  { skip },
+  () => {
+    const a = makeView("int32", [3, 70], {}, () => gen.randint(11) - 5);
+    const b = makeView("int32", [70, 80], {}, () => gen.randint(11) - 5);
+    const [got, want] = [outView("int32", [3, 80]), outView("int32", [3, 80])];
+    native!.kernels.matmul(a, b, got);
+    jsBackend.kernels.matmul(a, b, want);
+    assert.deepEqual(got.data, want.data);
+    const f = new Float32Array(4);
+    const meta = (m: number, k: number, n: number) => new Float64Array([0, m, k, n, 0, k, 1, 0, n, 1, 0]);
+    assert.throws(() => addon!.matmul(f, f, new Float32Array(3), meta(2, 2, 2)), /out is too small/);
+    assert.throws(() => addon!.matmul(f, new Float32Array(3), f, meta(2, 2, 2)), /outside its array/);
+    assert.throws(() => addon!.matmul(f, new Float64Array(4), f, meta(2, 2, 2)), TypeError);
+    assert.throws(() => addon!.setIsa("sse9" as "avx2"), TypeError);
+  },
+);
+
+test(
+  "backend selection: native registered and default when built; setBackend switches; DESCENT_BACKEND is checked",
+  { skip },
+  () => {
+    assert.ok(availableBackends().includes("native"));
+    const before = backend().name;
+    const x = randn([37, 70], { requiresGrad: true });
+    const w = randn([70, 45], { requiresGrad: true });
+    const results = ["js", "native"].map((name) => {
+      setBackend(name);
+      x.grad = null;
+      w.grad = null;
+      const y = x.matmul(w);
+      y.sum().backward();
+      return [y, x.grad!, w.grad!].map((t) => (t.toArray() as number[][]).flat());
+    });
+    setBackend(before);
+    for (let k = 0; k < 3; k++)
+      results[0]![k]!.forEach((v, i) => assert.ok(Math.abs(v - results[1]![k]![i]!) < 1e-4 * (1 + Math.abs(v))));
+    const run = (env: string) =>
+      spawnSync(process.execPath, ["--import", "tsx", "-e", 'import("./src/index.ts")'], {
+        env: { ...process.env, DESCENT_BACKEND: env },
+        encoding: "utf8",
+      });
+    const bad = run("cuda");
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /DESCENT_BACKEND: unknown backend "cuda"/);
+    assert.equal(run("native").status, 0);
+  },
+);
