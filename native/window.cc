@@ -10,7 +10,6 @@
 #include <node_api.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <limits>
 
@@ -104,7 +103,7 @@ struct SlideJob {
               continue;
             }
             const idx step = g.sw * g.is3;
-            // The image and the columns are distinct arrays (checked by the caller), so restrict holds.
+            // The image and the columns are distinct arrays (the ops layer allocates the output).
             T* __restrict src = im + iy * g.is2 + (x1 > x0 ? (x0 * g.sw - g.pw + jj * g.dw) * g.is3 : 0);
             if (!Adjoint) {
               for (idx x = 0; x < x0; x++) col[x * g.cs2] = T(0);
@@ -190,11 +189,9 @@ struct Pool2d {
 /**
  * Per window, row-major: the first element is the running best; a later one replaces it when
  * greater or NaN, and a NaN ends the window (js: argReduce's rule). Anything outside the image is
- * -Inf and, when it wins, is recorded as index H·W (no input element gets its gradient).
- *
- * The scan is branch-free (select on v > best, which never picks a NaN) because which element of a
- * window wins is random; a window that held a NaN after the first element is rescanned with the
- * exact rule.
+ * -Inf and, when it wins, is recorded as index H·W (no input element gets its gradient). The fast
+ * scans select on v > best (branch-free: which element wins is random), which never picks a NaN,
+ * so a window that read a NaN after its first element is rescanned with the exact rule.
  */
 template <typename T>
 struct MaxPoolJob {

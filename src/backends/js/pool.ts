@@ -26,22 +26,45 @@ export function maxPool2d(x: View, p: Window2d, out: View, indices: View): void 
     for (let ch = 0; ch < c; ch++) {
       const base = x.offset + b * s0 + ch * s1;
       for (let oy = 0; oy < oh; oy++) {
+        const y0 = oy * sh - ph;
+        const rowsIn = y0 >= 0 && y0 + (kh - 1) * dh < h;
         for (let ox = 0; ox < ow; ox++, o++) {
-          let best = -Infinity;
-          let at = none;
-          let first = true;
-          scan: for (let i = 0; i < kh; i++) {
-            const iy = oy * sh - ph + i * dh;
-            const rowIn = iy >= 0 && iy < h;
-            for (let j = 0; j < kw; j++) {
-              const ix = ox * sw - pw + j * dw;
-              const inside = rowIn && ix >= 0 && ix < w;
-              const v = inside ? xd[base + iy * s2 + ix * s3]! : -Infinity;
-              if (first || v > best || v !== v) {
-                best = v;
-                at = inside ? iy * w + ix : none;
-                first = false;
-                if (v !== v) break scan;
+          const x0 = ox * sw - pw;
+          let best: number;
+          let at: number;
+          if (rowsIn && x0 >= 0 && x0 + (kw - 1) * dw < w) {
+            // Wholly inside the image (most windows): no bounds checks.
+            best = xd[base + y0 * s2 + x0 * s3]!;
+            at = y0 * w + x0;
+            scan: for (let i = 0; i < kh && best === best; i++) {
+              const iy = y0 + i * dh;
+              const row = base + iy * s2;
+              for (let j = i === 0 ? 1 : 0; j < kw; j++) {
+                const v = xd[row + (x0 + j * dw) * s3]!;
+                if (v > best || v !== v) {
+                  best = v;
+                  at = iy * w + x0 + j * dw;
+                  if (v !== v) break scan;
+                }
+              }
+            }
+          } else {
+            best = -Infinity;
+            at = none;
+            let first = true;
+            scan: for (let i = 0; i < kh; i++) {
+              const iy = y0 + i * dh;
+              const rowIn = iy >= 0 && iy < h;
+              for (let j = 0; j < kw; j++) {
+                const ix = x0 + j * dw;
+                const inside = rowIn && ix >= 0 && ix < w;
+                const v = inside ? xd[base + iy * s2 + ix * s3]! : -Infinity;
+                if (first || v > best || v !== v) {
+                  best = v;
+                  at = inside ? iy * w + ix : none;
+                  first = false;
+                  if (v !== v) break scan;
+                }
               }
             }
           }
