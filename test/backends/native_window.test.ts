@@ -1,11 +1,10 @@
 // Parity of the native sliding-window kernels (im2col, col2im, maxPool2d, maxPool2dBackward;
 // native/window.cc) with the js reference, which they must match bit for bit: same loops, same
 // accumulation order. Sizes 1, 3, 17 (and one large enough to split over threads), windows with
-// stride, padding, dilation and ceil-mode overhang, transposed / sliced / offset inputs, NaN and
-// ±Inf (a NaN first in a window, later in it, windows of -Inf only), float32 and float64, every
-// instruction set the CPU has and 1 and 2 threads. Outputs are pre-filled with a marker so a
-// stray or missing write shows. Skipped, saying so, when the addon was not built.
-
+// stride, padding, dilation and ceil-mode overhang, transposed / sliced / offset / stride-0
+// inputs, NaN and ±Inf (a NaN first in a window, later in it, windows of -Inf only), float32 and
+// float64, every instruction set the CPU has and 1 and 2 threads. Outputs are pre-filled with a
+// marker so a stray or missing write shows. Skipped, saying so, when the addon was not built.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { allocArray, type DType } from "../../src/core/dtype.js";
@@ -23,7 +22,7 @@ const native = addon ? nativeBackend(addon, 0).kernels : undefined; // every siz
 const js = jsBackend.kernels;
 const gen = new Generator(7);
 
-type Layout = "contiguous" | "transposed" | "sliced";
+type Layout = "contiguous" | "transposed" | "sliced" | "broadcast";
 
 /** x [n, c, h, w] stored as `layout` says, values from `draw`; unused storage reads NaN. */
 function input(dtype: DType, shape: readonly number[], layout: Layout, draw: () => number): View {
@@ -33,6 +32,12 @@ function input(dtype: DType, shape: readonly number[], layout: Layout, draw: () 
     const data = allocArray(dtype, n * c * h * w);
     for (let i = 0; i < data.length; i++) data[i] = draw();
     return { data, shape, strides: [c * h * w, h * w, 1, h], offset: 0 };
+  }
+  if (layout === "broadcast") {
+    // one [h, w] plane seen by every image and channel (stride 0)
+    const data = allocArray(dtype, h * w);
+    for (let i = 0; i < data.length; i++) data[i] = draw();
+    return { data, shape, strides: [0, 0, w, 1], offset: 0 };
   }
   const step = layout === "sliced" ? 2 : 1;
   const offset = layout === "sliced" ? 5 : 0;
@@ -114,7 +119,7 @@ test("native im2col and col2im match js bit for bit", { skip }, () => {
           const ow = windowOut(w, p.kernel[1], p.stride[1], p.padding[1], p.dilation[1]);
           if (oh <= 0 || ow <= 0) continue;
           const colsShape = [n, c * p.kernel[0] * p.kernel[1], oh * ow];
-          for (const layout of ["contiguous", "transposed", "sliced"] as const) {
+          for (const layout of ["contiguous", "transposed", "sliced", "broadcast"] as const) {
             const what = `${path} ${dtype} ${JSON.stringify(shape)} ${JSON.stringify(p)} ${layout}`;
             const x = input(dtype, shape, layout, drawer(0.05));
             const want = output(dtype, colsShape, 7);
@@ -161,7 +166,7 @@ test("native maxPool2d and its backward match js bit for bit (values, indices, g
       for (const shape of SHAPES)
         for (const p of [...WINDOWS, win([2, 2], [2, 2], [0, 0], [1, 1])])
           for (const out of poolOuts(shape[2], shape[3], p))
-            for (const layout of ["contiguous", "transposed", "sliced"] as const)
+            for (const layout of ["contiguous", "transposed", "sliced", "broadcast"] as const)
               for (const [kind, draw] of special) {
                 // The threaded shape is slow on js: two windows, two kinds of values suffice there.
                 const large = shape[0] * shape[1] * shape[2] * shape[3] > 10_000;
