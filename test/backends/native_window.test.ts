@@ -5,6 +5,7 @@
 // inputs, NaN and ±Inf (a NaN first in a window, later in it, windows of -Inf only), float32 and
 // float64, every instruction set the CPU has and 1 and 2 threads. Outputs are pre-filled with a
 // marker so a stray or missing write shows. Skipped, saying so, when the addon was not built.
+
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { allocArray, type DType } from "../../src/core/dtype.js";
