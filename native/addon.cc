@@ -13,6 +13,7 @@
 #include "pool.h"
 
 namespace descent {
+napi_status register_window(napi_env env, napi_value exports);  // window.cc
 namespace {
 
 using idx = std::ptrdiff_t;
@@ -183,5 +184,6 @@ NAPI_MODULE_INIT() {
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return nullptr;
+  if (register_window(env, exports) != napi_ok) return nullptr;
   return exports;
 }

@@ -70,6 +70,15 @@ export interface Kernels {
   im2col(x: View, p: Window2d, out: View): void;
   /** col2im, the adjoint: adds each column entry of cols [N, C·kh·kw, L] back into out [N, C, H, W] (contiguous, zeroed by the caller). */
   col2im(cols: View, p: Window2d, out: View): void;
+  /**
+   * Max pooling: x [N, C, H, W] (any strides) → out and int32 indices, contiguous [N, C, oh, ow]
+   * (their shape sets oh, ow; anything outside the image, padding or ceil mode's extra row, reads
+   * -Inf). Each window is scanned row-major: the first element, then any greater one or NaN (a NaN
+   * ends the scan). indices hold y·W + x of the winner in its plane, or H·W when outside won.
+   */
+  maxPool2d(x: View, p: Window2d, out: View, indices: View): void;
+  /** The adjoint: out[n, c, indices[n, c, o]] += g[n, c, o] (g any strides; out contiguous [N, C, H, W], zeroed by the caller; index H·W skipped). */
+  maxPool2dBackward(g: View, indices: View, out: View): void;
 }
 
 /** A 2-D sliding window: kernel size, stride, zero padding and dilation, each [rows, cols]. */

@@ -26,6 +26,8 @@ import { Cat, Copy, Expand, Permute, Reshape, Slice } from "../ops/movement.js";
 import { MatMul } from "../ops/matmul.js";
 import { Gather, ScatterAdd } from "../ops/indexing.js";
 import { Fold, Unfold } from "../ops/window.js";
+import { MaxPool2d, MaxUnpool2d } from "../ops/pool.js";
+import { checkIndexRange } from "../ops/indexing.js";
 import * as C from "./composite.js";
 import { formatTensor } from "./format.js";
 
@@ -455,6 +457,38 @@ export class Tensor implements View {
       );
     }
     return apply(Fold, [this], { ...w, size });
+  }
+  /**
+   * Max over each window of p into [N, C, ...out] (the primitive under nn.functional.maxPool2d):
+   * anything outside the image, padding or a ceil-mode window's overhang, counts as -Inf; the
+   * gradient goes to each window's first maximum in row-major order (a NaN wins).
+   */
+  maxPool2d(p: Window2d, out: readonly [number, number]): Tensor {
+    if (this.ndim !== 4)
+      throw new DescentError(`maxPool2d: expected a 4-D input [N, C, H, W], got ${shapeStr(this.shape)}`);
+    if (!isFloat(this.dtype)) throw new DescentError(`maxPool2d: expected a floating-point input, got ${this.dtype}`);
+    if (out.length !== 2 || !out.every((v) => Number.isInteger(v) && v >= 0))
+      throw new DescentError(`maxPool2d: invalid output size ${shapeStr(out)}`);
+    return apply(MaxPool2d, [this], { ...checkWindow("maxPool2d", p), out: [out[0], out[1]], saved: {} });
+  }
+  /**
+   * maxPool2d's gradient: this [N, C, oh, ow] added at `indices` (int32, the same shape, each
+   * y·W + x in [0, H·W]; H·W adds nowhere) into zeros [N, C, ...size].
+   */
+  maxUnpool2d(indices: Tensor | RawTensor, size: readonly [number, number]): Tensor {
+    const op = "maxUnpool2d";
+    if (this.ndim !== 4 || !isFloat(this.dtype))
+      throw new DescentError(`${op}: expected a floating-point 4-D input, got ${shapeStr(this.shape)} ${this.dtype}`);
+    if (indices.dtype !== "int32" || !sameShape(indices.shape, this.shape))
+      throw new DescentError(
+        `${op}: indices must be int32 of the input's shape ${shapeStr(this.shape)}, got ${shapeStr(indices.shape)} ${indices.dtype}`,
+      );
+    if (size.length !== 2 || !size.every((v) => Number.isInteger(v) && v >= 0))
+      throw new DescentError(`${op}: invalid output size ${shapeStr(size)}`);
+    // Indices a forward produced are trusted; a caller's are range-checked (H·W itself is allowed).
+    const idx = indices instanceof Tensor ? indices : new Tensor(indices);
+    if (indices instanceof Tensor) checkIndexRange(op, idx, size[0] * size[1] + 1, 2, [...size]);
+    return apply(MaxUnpool2d, [this, idx.contiguous()], { size: [size[0], size[1]] });
   }
 
   // ---- autograd ----

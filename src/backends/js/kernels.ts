@@ -90,7 +90,7 @@ function argLoop(op: "argmax" | "argmin"): Loop {
 }
 const ARG = { argmax: argLoop("argmax"), argmin: argLoop("argmin") };
 
-export const kernels: Omit<Kernels, "matmul" | "im2col" | "col2im"> = {
+export const kernels: Omit<Kernels, "matmul" | "im2col" | "col2im" | "maxPool2d" | "maxPool2dBackward"> = {
   copy(x, out) {
     run(copyLoop, x.shape, [out, x]);
   },

@@ -1,9 +1,9 @@
 // Convolution, pooling and batch norm as functions (torch.nn.functional's conv1d, conv2d, max_pool2d,
 // avg_pool2d, adaptive_avg_pool2d, batch_norm, unfold, fold). Everything is composed from Tensor
 // methods: a sliding window is `im2col` (its gradient is `col2im`), a convolution is that followed
-// by one batched matrix product, a pooling is that followed by a reduction. Padding the window
-// cannot express (asymmetric "same" padding, ceil mode's extra row, max pooling's -Inf) is
-// concatenated onto the input first.
+// by one batched matrix product, average pooling is that followed by a sum; max pooling is its own
+// primitive (Tensor.maxPool2d). Padding the window cannot express (asymmetric "same" padding, ceil
+// mode's extra row for average pooling) is concatenated onto the input first.
 
 import { DescentError, shapeStr } from "../../core/errors.js";
 import { windowOut } from "../../core/shape.js";
@@ -234,12 +234,9 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPoolOptions = {}
   checkFloatInput(op, x);
   const [x4, unbatch] = batched(op, x, 4, "[N, C, H, W]");
   const g = poolGeometry(op, x4, kernelSize, opts);
-  const [n, c] = x4.shape as [number, number];
-  const [ph, pw] = g.padding;
-  const padded = pad2d(x4, ph, ph + g.extra[0], pw, pw + g.extra[1], -Infinity);
-  const cols = padded.im2col({ kernel: g.kernel, stride: g.stride, padding: [0, 0], dilation: g.dilation });
-  const y = cols.reshape([n, c, g.kernel[0] * g.kernel[1], g.out[0] * g.out[1]]).max(2);
-  return unbatch(y.reshape([n, c, g.out[0], g.out[1]]));
+  // The primitive reads padding and ceil mode's overhang as -Inf, so no padded copy is made.
+  const y = x4.maxPool2d({ kernel: g.kernel, stride: g.stride, padding: g.padding, dilation: g.dilation }, g.out);
+  return unbatch(y);
 }
 
 /**
