@@ -169,6 +169,8 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
 }
 
 }  // namespace
+
+void register_fused(napi_env env, napi_value exports, const Isa* isa);  // fused.cc
 }  // namespace descent
 
 NAPI_MODULE_INIT() {
@@ -183,5 +185,6 @@ NAPI_MODULE_INIT() {
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return nullptr;
+  register_fused(env, exports, &g_isa);
   return exports;
 }

@@ -26,6 +26,7 @@ import { Cat, Copy, Expand, Permute, Reshape, Slice } from "../ops/movement.js";
 import { MatMul } from "../ops/matmul.js";
 import { Gather, ScatterAdd } from "../ops/indexing.js";
 import { Fold, Unfold } from "../ops/window.js";
+import { LogSoftmaxLast, SoftmaxBackward, SoftmaxLast } from "../ops/fused.js";
 import * as C from "./composite.js";
 import { formatTensor } from "./format.js";
 
@@ -272,10 +273,14 @@ export class Tensor implements View {
     return this.mul(this.sigmoid());
   }
   softmax(dim: number): Tensor {
-    return C.softmax(this, dim);
+    return fusedLastDim(this, dim) ? apply(SoftmaxLast, [this]) : C.softmax(this, dim);
   }
   logSoftmax(dim: number): Tensor {
-    return C.logSoftmax(this, dim);
+    return fusedLastDim(this, dim) ? apply(LogSoftmaxLast, [this]) : C.logSoftmax(this, dim);
+  }
+  /** @internal the backward of the fused softmax ops (ops/fused.ts): this is the output's gradient. */
+  softmaxGrad(y: Tensor, log: boolean): Tensor {
+    return apply(SoftmaxBackward, [this.to(y.dtype).contiguous(), y], log);
   }
 
   // ---- reductions ----
@@ -628,6 +633,11 @@ function binary(op: OpDef, a: Tensor, b: Tensor | Scalar, floatResult = false): 
   if (floatResult && dtype === "int32") dtype = "float32";
   const shape = broadcastShapes(op.name, a.shape, bt.shape);
   return apply(op, [a.to(dtype).expand(shape), bt.to(dtype).expand(shape)]);
+}
+
+/** softmax / logSoftmax run fused along the last dim of a non-empty contiguous float tensor. */
+function fusedLastDim(x: Tensor, dim: number): boolean {
+  return isFloat(x.dtype) && x.ndim > 0 && (dim === -1 || dim === x.ndim - 1) && x.size > 0 && x.isContiguous();
 }
 
 function argReduce(x: Tensor, op: "argmax" | "argmin", dim: number | undefined, keepDim: boolean): Tensor {
