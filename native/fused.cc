@@ -1,6 +1,6 @@
 // Fused kernels of the native backend (src/backends/native/fused.ts is the caller): the optimizer
 // updates (Adam/AdamW, SGD, RMSprop, Adagrad: a parameter and its state updated in place in one
-// pass) and softmax / log-softmax along the last dim with their backward. They must give the js
+// pass), softmax / log-softmax along the last dim with their backward, and ReLU's backward. They must give the js
 // reference's numbers (src/backends/js/fused.ts) bit for bit: every operation is the same IEEE
 // operation in the same order, float32 values are float variables (the js side rounds with
 // Math.fround after each step; +, −, ×, ÷ and √ of floats computed in double and rounded equal the
@@ -14,6 +14,7 @@
 #include <node_api.h>
 
 #include <cmath>
+#include <algorithm>
 #include <cstddef>
 
 #include "gemm.h"
@@ -245,6 +246,19 @@ DESCENT_INLINE void softmax_range(const SoftmaxArgs<T>& a, idx r0, idx r1) {
   else softmax_rows(a.x, a.out, a.n, r0, r1, a.log);
 }
 
+template <typename T>
+struct ReluArgs {
+  const T *g, *y;
+  T* out;
+};
+/** ReLU's backward: g where y > 0 or NaN, else 0. */
+template <typename T>
+DESCENT_INLINE void relu_range(const ReluArgs<T>& a, idx i0, idx i1) {
+  const T *__restrict g = a.g, *__restrict y = a.y;
+  T* __restrict o = a.out;
+  for (idx i = i0; i < i1; i++) o[i] = y[i] <= T(0) ? T(0) : g[i];
+}
+
 // One copy of each range function per instruction set: the always-inline loops above are compiled
 // into each, so the compiler vectorises them with that set's registers.
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -273,13 +287,16 @@ DESCENT_VARIANTS(sgd, SgdArgs)
 DESCENT_VARIANTS(rms, RmsArgs)
 DESCENT_VARIANTS(adagrad, AdagradArgs)
 DESCENT_VARIANTS(softmax, SoftmaxArgs)
+DESCENT_VARIANTS(relu, ReluArgs)
 #undef DESCENT_VARIANTS
 
 /**
- * Below this many elements (×unit: 1 for an update, the row length for softmax) one thread does
- * all: measured here with bench/fused.ts — the pool's hand-off costs a few µs.
+ * Below this much work (elements; rows × row length for softmax) one thread does all. Measured with
+ * bench/fused.ts here: two threads lost at every size up to 200k elements (Adam float32, 200704:
+ * 109 µs on one thread, 146 on two; log-softmax 81920: 1428 vs 1328 µs), these loops being bound
+ * by memory and the second core often busy; so the pool is kept for much larger arrays only.
  */
-constexpr idx kParallelMin = 1 << 15;
+idx kParallelMin = idx(1) << 21;  // tests lower it (setFusedParallelMin) to cover the split
 
 /** Runs fn over [0, n) in ranges on the pool when the work is large (ranges start at multiples of 16). */
 template <typename A>
@@ -428,14 +445,57 @@ napi_value Softmax(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+/** reluBackward(g, y, out, meta = [n, gOff, yOff, outOff]): contiguous views of one float type. */
+napi_value ReluBackward(napi_env env, napi_callback_info info) {
+  std::size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return fail(env, "reluBackward: bad call");
+  Arr g, y, o, m;
+  if (argc != 4 || !get_arr(env, argv[0], &g, false) || !get_arr(env, argv[1], &y, false) ||
+      !get_arr(env, argv[2], &o, false) || !get_arr(env, argv[3], &m, false) || m.type != napi_float64_array ||
+      m.length < 4)
+    return fail(env, "reluBackward: expected (g, y, out, meta: Float64Array)");
+  if (g.type != o.type || y.type != o.type || (o.type != napi_float32_array && o.type != napi_float64_array))
+    return fail(env, "reluBackward: arrays must all be Float32Array or all Float64Array");
+  const double* k = static_cast<const double*>(m.data);
+  if (!(k[0] >= 0) || k[0] != std::floor(k[0])) return fail(env, "reluBackward: bad size");
+  const idx n = idx(k[0]);
+  if (o.type == napi_float32_array) {
+    ReluArgs<float> a{at<float>(g, k[1], n), at<float>(y, k[2], n), at<float>(o, k[3], n)};
+    if (!a.g || !a.y || !a.out) return fail(env, "reluBackward: a view reaches outside its array", false);
+    run_ranges<ReluArgs<float>>(relu_isa<float>, a, n, 1);
+  } else {
+    ReluArgs<double> a{at<double>(g, k[1], n), at<double>(y, k[2], n), at<double>(o, k[3], n)};
+    if (!a.g || !a.y || !a.out) return fail(env, "reluBackward: a view reaches outside its array", false);
+    run_ranges<ReluArgs<double>>(relu_isa<double>, a, n, 1);
+  }
+  return nullptr;
+}
+
+/** setFusedParallelMin(n): the work above which the pool splits a call; returns the previous value. */
+napi_value SetParallelMin(napi_env env, napi_callback_info info) {
+  std::size_t argc = 1;
+  napi_value argv[1];
+  double n = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 1 ||
+      napi_get_value_double(env, argv[0], &n) != napi_ok || !(n >= 1))
+    return fail(env, "setFusedParallelMin: expected a number ≥ 1");
+  napi_value out;
+  if (napi_create_double(env, double(kParallelMin), &out) != napi_ok) return fail(env, "setFusedParallelMin: failed");
+  kParallelMin = idx(std::min(n, 9e15));
+  return out;
+}
+
 }  // namespace
 
-/** Adds optimStep and softmax to the addon's exports; `isa` is the addon's current instruction set. */
+/** Adds optimStep, softmax, reluBackward and setFusedParallelMin to the addon's exports; `isa` is the addon's current instruction set. */
 void register_fused(napi_env env, napi_value exports, const Isa* isa) {
   g_fused_isa = isa;
   napi_property_descriptor props[] = {
       {"optimStep", nullptr, OptimStep, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"softmax", nullptr, Softmax, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reluBackward", nullptr, ReluBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setFusedParallelMin", nullptr, SetParallelMin, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
 }

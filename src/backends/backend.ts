@@ -86,6 +86,8 @@ export interface Kernels {
   softmax(x: View, log: boolean, out: View): void;
   /** Its input gradient from the output y and the output's gradient g (all contiguous, one shape). */
   softmaxBackward(g: View, y: View, log: boolean, out: View): void;
+  /** ReLU's backward from its output y: out = y ≤ 0 ? 0 : g (NaN in y passes g); any strides. */
+  reluBackward(g: View, y: View, out: View): void;
 }
 
 /** Adam/AdamW: p ← p·decay (AdamW; 1 for Adam), then the update of src/optim/adam.ts. */

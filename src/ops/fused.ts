@@ -2,6 +2,7 @@
 // place of the five or six that the composite forms of src/tensor/composite.ts run, and their
 // backward as one kernel too (SoftmaxBackward, reached through Tensor.softmaxGrad). The tensor
 // layer picks these only for the last dim of a contiguous float tensor; other cases stay composite.
+// ReluBackward replaces ReLU's g.maskedFill(y.le(0), 0) (two kernels and a mask) by one kernel.
 
 import { alloc, kernels, type OpDef } from "./op.js";
 
@@ -29,6 +30,16 @@ export const SoftmaxBackward: OpDef<boolean> = {
   forward([g, y], log) {
     const out = alloc(y!.dtype, y!.shape);
     kernels().softmaxBackward(g!, y!, log, out);
+    return out;
+  },
+};
+
+/** ReLU's backward as one kernel, inputs [g, y] (y the forward's output); not differentiable itself. */
+export const ReluBackward: OpDef = {
+  name: "reluBackward",
+  forward([g, y]) {
+    const out = alloc(y!.dtype, y!.shape);
+    kernels().reluBackward(g!, y!, out);
     return out;
   },
 };

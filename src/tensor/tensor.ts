@@ -26,7 +26,7 @@ import { Cat, Copy, Expand, Permute, Reshape, Slice } from "../ops/movement.js";
 import { MatMul } from "../ops/matmul.js";
 import { Gather, ScatterAdd } from "../ops/indexing.js";
 import { Fold, Unfold } from "../ops/window.js";
-import { LogSoftmaxLast, SoftmaxBackward, SoftmaxLast } from "../ops/fused.js";
+import { LogSoftmaxLast, ReluBackward, SoftmaxBackward, SoftmaxLast } from "../ops/fused.js";
 import * as C from "./composite.js";
 import { formatTensor } from "./format.js";
 
@@ -277,6 +277,10 @@ export class Tensor implements View {
   }
   logSoftmax(dim: number): Tensor {
     return fusedLastDim(this, dim) ? apply(LogSoftmaxLast, [this]) : C.logSoftmax(this, dim);
+  }
+  /** @internal ReLU's backward (this is the gradient of y = relu(x)): this where y > 0 or NaN, else 0. */
+  reluGrad(y: Tensor): Tensor {
+    return apply(ReluBackward, [this.to(y.dtype), y]);
   }
   /** @internal the backward of the fused softmax ops (ops/fused.ts): this is the output's gradient. */
   softmaxGrad(y: Tensor, log: boolean): Tensor {

@@ -2,7 +2,7 @@
 // contiguous float tensor): numerical gradient checks of the op and of graphs through it, that the
 // fused op is what runs there (and the composite elsewhere), that both forms agree in value and
 // gradient (float64 to rounding, float32 to a few ulps, large magnitudes and -Inf included), and
-// that NaN/±Inf rows give what the composite gives.
+// that NaN/±Inf rows give what the composite gives; and ReLU's one-kernel backward.
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -72,6 +72,20 @@ describe("fused softmax / log-softmax along the last dim", () => {
       }
     });
   }
+
+  test("relu's fused backward equals g.maskedFill(y.le(0), 0), NaN and ±Inf included, and gradchecks", () => {
+    for (const dtype of ["float32", "float64"] as const) {
+      const x = tensor([-2, -0, 0, 0.5, NaN, Infinity, -Infinity, 3], { dtype }).requiresGrad_();
+      const g = tensor([1, 2, 3, NaN, 5, 6, NaN, -Infinity], { dtype });
+      const y = x.relu();
+      y.backward(g);
+      const expected = g.maskedFill(y.detach().le(0), 0);
+      assert.deepEqual([...x.grad!.toFlatArray()], [...expected.toFlatArray()]);
+      assert.equal(y.gradFn!.name, "relu");
+    }
+    gradcheck((x) => x.relu().mul(x), [dtensor([3, 4], { lo: 0.1, hi: 1, signed: true })]);
+    gradcheck((x) => x.transpose(0, 1).relu(), [dtensor([3, 4], { lo: 0.1, hi: 1, signed: true, seed: 2 })]);
+  });
 
   test("crossEntropy on [N, C] takes the fused log-softmax and keeps its gradient", () => {
     const logits = dtensor([4, 5], { seed: 21 });

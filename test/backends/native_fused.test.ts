@@ -1,9 +1,9 @@
 // Parity of the native fused kernels (native/fused.cc through src/backends/native/fused.ts, forced
 // native at every size) with the js reference kernels, on every instruction set this CPU has and
-// with one and two threads: sizes 1, 3, 17, 257 and one above the two-thread threshold, views at
+// with one and two threads (the split threshold lowered): sizes 1, 3, 17, 257 and 40000, views at
 // an offset inside a larger buffer (these kernels take contiguous views only; the tensor layer
 // sends nothing else), NaN and ±Inf, float32 and float64, every option branch. The optimizer
-// updates must agree bit for bit; softmax to 2 ulps of max(|y|, 1) (libm's exp/log against V8's). Skipped, saying
+// updates and ReLU's backward must agree bit for bit; softmax to 2 ulps of max(|y|, 1) (libm's exp/log against V8's). Skipped, saying
 // so, when the addon was not built.
 
 import { describe, test } from "node:test";
@@ -55,10 +55,11 @@ function assertClose(a: View, b: View, what: string, ulps = 0, scale = 1): void 
 
 const SIZES = [1, 3, 17, 257, 40000];
 
-/** Each ISA the CPU has × 1 and 2 threads, restoring both after. */
+/** Each ISA the CPU has × 1 and 2 threads (splitting above 1000 elements), restoring all after. */
 function eachSetting(f: (label: string) => void): void {
   const isa0 = addon!.isa();
   const threads0 = addon!.threads();
+  const parallelMin0 = addon!.setFusedParallelMin(1000);
   const isas = (["avx512", "avx2", "portable"] as const).filter((isa) => {
     try {
       addon!.setIsa(isa);
@@ -78,6 +79,7 @@ function eachSetting(f: (label: string) => void): void {
   } finally {
     addon!.setIsa(isa0 as "avx512");
     addon!.setThreads(threads0);
+    addon!.setFusedParallelMin(parallelMin0);
   }
 }
 
@@ -202,6 +204,26 @@ describe("native fused kernels match the js reference", { skip }, () => {
     });
   });
 
+  test("ReLU's backward, bit for bit (strided views go to js)", () => {
+    eachSetting((label) => {
+      for (const dtype of ["float32", "float64"] as const) {
+        for (const n of SIZES) {
+          const w = `${label}, ${dtype}, n ${n}`;
+          const k = native as unknown as Kernels;
+          const [g, y] = [view(dtype, [n], 1, true), view(dtype, [n], 1, true)];
+          compare(`reluBackward ${w}`, k, (m, [G, Y, O]) => m.reluBackward(G!, Y!, O!), [g, y, view(dtype, [n])]);
+          const bcast = { ...g, shape: [3, n], strides: [0, 1] };
+          const y3 = view(dtype, [3, n], 1, true);
+          compare(`reluBackward broadcast g ${w}`, k, (m, [G, Y, O]) => m.reluBackward(G!, Y!, O!), [
+            bcast,
+            y3,
+            view(dtype, [3, n]),
+          ]);
+        }
+      }
+    });
+  });
+
   test("the addon refuses views outside their arrays and mixed dtypes instead of touching memory", () => {
     const f = new Float32Array(10);
     const meta = new Float64Array([11, 0, 0, 0, 0, 0, 1, 0, 0.9, 0.99, 1e-8, -0.01, 0.3, 0]);
@@ -216,5 +238,10 @@ describe("native fused kernels match the js reference", { skip }, () => {
     const sm = new Float64Array([2, 5, 1, 0, 0, 1, 0]);
     assert.throws(() => addon!.softmax(f, f, new Float32Array(10), sm), /outside/);
     assert.throws(() => addon!.softmax(f, f, new Float64Array(10), new Float64Array([2, 5, 0, 0, 0, 1, 0])), /Float/);
+    assert.throws(() => addon!.reluBackward(f, f, f.slice(), new Float64Array([8, 0, 3, 0])), /outside/);
+    assert.throws(
+      () => addon!.reluBackward(f, new Float64Array(10), f.slice(), new Float64Array([8, 0, 0, 0])),
+      /Float/,
+    );
   });
 });

@@ -3,8 +3,7 @@
 // as contiguous tensors (fused) and once as transposed views (not fusable, so op-by-op), with the
 // same gradients, and every parameter and state value must be bit-identical after each step —
 // float32 and float64, every option that changes the update, sizes that stay in js and sizes the
-// native backend hands to the addon (split over two threads above 32768), and gradients with NaN
-// and ±Inf.
+// native backend hands to the addon, and gradients with NaN and ±Inf.
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -93,7 +92,7 @@ function run(make: Make, dtype: DT, rows: number, cols: number, hostile: boolean
   }
 }
 
-// [rows, cols]: 1 element, odd small sizes (js kernels), 257·… (native), > 32768 (two threads).
+// [rows, cols]: 1 element, odd small sizes (js kernels on native), larger ones (the addon).
 const SHAPES: [number, number][] = [
   [1, 1],
   [3, 1],

@@ -1,6 +1,6 @@
 // The js backend's fused kernels: the optimizer updates (one pass over a parameter and its state
 // instead of ~10 element-wise kernels and their temporaries) and softmax / log-softmax along the
-// last dim with their backward. They are the reference for the native ones, and must give what
+// last dim with their backward, and ReLU's backward. They are the reference for the native ones, and must give what
 // the op-by-op code gives: for float32 every intermediate is rounded (R = Math.fround) exactly
 // where the op-by-op form stores a float32 tensor, constants included (a scalar operand becomes a
 // tensor of the dtype), and float64 is the same sequence of operations without the rounding.
@@ -8,12 +8,14 @@
 
 import { sizeOf } from "../../core/shape.js";
 import type { AdagradConsts, AdamConsts, Kernels, RmspropConsts, SgdConsts, View } from "../backend.js";
+import { compileLoop, run } from "./loops.js";
 
 type Round = (x: number) => number;
 const same: Round = (x) => x;
 const rounder = (v: View): Round => (v.data instanceof Float32Array ? Math.fround : same);
 
-export type FusedKernelName = "adamStep" | "sgdStep" | "rmspropStep" | "adagradStep" | "softmax" | "softmaxBackward";
+export type FusedKernelName =
+  "adamStep" | "sgdStep" | "rmspropStep" | "adagradStep" | "softmax" | "softmaxBackward" | "reluBackward";
 
 /**
  *   d ← ±g (+ wd·p),  m ← β1·m + (1 − β1)·d,  v ← β2·v + ((1 − β2)·d)·d,  vmax ← max(vmax, v)
@@ -200,6 +202,12 @@ function softmaxBackward(g: View, y: View, log: boolean, out: View): void {
   }
 }
 
+// g.maskedFill(y.le(0), 0) in one strided pass, with no mask tensor.
+const reluBackLoop = compileLoop({ arity: 3, body: "b0[p0] = b2[p2] <= 0 ? 0 : b1[p1]" });
+function reluBackward(g: View, y: View, out: View): void {
+  run(reluBackLoop, y.shape, [out, g, y]);
+}
+
 export const fusedKernels: Pick<Kernels, FusedKernelName> = {
   adamStep,
   sgdStep,
@@ -207,4 +215,5 @@ export const fusedKernels: Pick<Kernels, FusedKernelName> = {
   adagradStep,
   softmax,
   softmaxBackward,
+  reluBackward,
 };
