@@ -519,9 +519,17 @@ export class Tensor implements View {
     for (const h of this.hooks) g = h(g) ?? g;
     return g;
   }
-  /** @internal used by backward: sums g into .grad (a fresh contiguous tensor the first time). */
-  accumulateGrad(g: Tensor): void {
+  /** @internal used by backward: true when hooks may hold the gradients passing through. */
+  get hasHooks(): boolean {
+    return this.hooks.length > 0;
+  }
+  /**
+   * @internal used by backward: sums g into .grad (a fresh contiguous tensor the first time).
+   * `owned`: nothing else refers to g's buffer, so a contiguous g of this dtype is kept, not copied.
+   */
+  accumulateGrad(g: Tensor, owned = false): void {
     if (this.grad) this.grad.add_(g);
+    else if (owned && g.dtype === this.dtype && g.isContiguous()) this.grad = g.detach();
     else this.grad = g.to(this.dtype).clone().detach();
   }
 

@@ -101,3 +101,43 @@ describe("fused softmax / log-softmax along the last dim", () => {
     assert.ok(names.includes("logSoftmax"), names.join(" <- "));
   });
 });
+
+describe("gradients the walk owns are kept, not copied, and never aliased", () => {
+  test("Linear's weight gradient comes out contiguous in the weight's layout, equal to gᵀx", () => {
+    for (const dtype of ["float32", "float64"] as const) {
+      const x = dtensor([5, 3], { seed: 31, requiresGrad: false }).to(dtype);
+      const w = dtensor([4, 3], { seed: 32 }).to(dtype).detach().requiresGrad_();
+      const g = dtensor([5, 4], { seed: 33, requiresGrad: false }).to(dtype);
+      x.matmul(w.transpose(0, 1)).backward(g);
+      assert.equal(w.grad!.isContiguous(), true);
+      assertAllclose(w.grad!, g.transpose(0, 1).matmul(x), dtype === "float64" ? {} : { rtol: 1e-6, atol: 1e-7 });
+      gradcheck((wt) => x.to("float64").matmul(wt.transpose(0, 1)), [dtensor([4, 3], { seed: 34 })]);
+    }
+  });
+
+  test("a retained or hooked gradient and the leaf's .grad do not share storage", () => {
+    // reshape: the leaf's gradient is a contiguous view of the one the hooked / retained tensor gets
+    const w = dtensor([2, 4], { seed: 42, requiresGrad: false });
+    const x = dtensor([2, 3], { seed: 41 });
+    const xr = x.reshape([3, 2]).retainGrad();
+    xr.matmul(w).sum().backward();
+    assert.notEqual(x.grad!.data, xr.grad!.data);
+
+    const seen: Tensor[] = [];
+    const y = dtensor([2, 3], { seed: 43 });
+    const yr = y.reshape([3, 2]);
+    yr.registerHook((gr) => void seen.push(gr));
+    for (let i = 0; i < 2; i++) yr.matmul(w).sum().backward(undefined, { retainGraph: true });
+    const first = [...seen[0]!.toFlatArray()];
+    assert.deepEqual([...seen[1]!.toFlatArray()], first, "the hook's tensor changed after the second backward");
+    assert.deepEqual(
+      [...y.grad!.toFlatArray()],
+      first.map((v) => 2 * v),
+    );
+
+    // and without hooks the leaf keeps the walk's buffer: no copy
+    const z = dtensor([2, 3], { seed: 44 });
+    z.reshape([3, 2]).matmul(w).sum().backward();
+    assert.equal(z.grad!.isContiguous(), true);
+  });
+});
