@@ -170,6 +170,8 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
 }
 
 }  // namespace
+
+void register_fused(napi_env env, napi_value exports, const Isa* isa);  // fused.cc
 }  // namespace descent
 
 NAPI_MODULE_INIT() {
@@ -185,5 +187,6 @@ NAPI_MODULE_INIT() {
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return nullptr;
   if (register_window(env, exports) != napi_ok) return nullptr;
+  register_fused(env, exports, &g_isa);
   return exports;
 }

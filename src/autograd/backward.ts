@@ -55,11 +55,14 @@ export function runBackward(root: Tensor, seed: Tensor, retainGraph: boolean): v
       let g = grads.get(t);
       if (!g) continue;
       grads.delete(t);
-      owned.delete(g); // from here on g may be handed to several inputs: never write into it again
+      // From here on g may be handed to several inputs: never write into it again. But when the walk
+      // owned it and no hook saw it, it has a single user still: a leaf may keep it as its .grad,
+      // and a one-input op's gradient that is a view of it is owned in turn.
+      const mine = owned.delete(g) && !t.hasHooks && !t.retainsGrad;
       g = t.runHooks(g);
       const node = t.gradFn;
       if (!node) {
-        t.accumulateGrad(g);
+        t.accumulateGrad(g, mine);
         continue;
       }
       if (t.retainsGrad) t.accumulateGrad(g);
@@ -72,7 +75,8 @@ export function runBackward(root: Tensor, seed: Tensor, retainGraph: boolean): v
         const inputGrads = withoutAnomaly(() => op.backward!(g!, inputs, t, node.params));
         inputs.forEach((x, i) => {
           const gx = inputGrads[i];
-          if (gx && x.requiresGrad) give(x, checkGrad(node, gx, x, i), op.freshGrads === true);
+          const fresh = op.freshGrads === true || (mine && inputs.length === 1 && gx?.data === g!.data);
+          if (gx && x.requiresGrad) give(x, checkGrad(node, gx, x, i), fresh);
         });
       }
       if (!retainGraph) node.freed = true;

@@ -79,6 +79,67 @@ export interface Kernels {
   maxPool2d(x: View, p: Window2d, out: View, indices: View): void;
   /** The adjoint: out[n, c, indices[n, c, o]] += g[n, c, o] (g any strides; out contiguous [N, C, H, W], zeroed by the caller; index H·W skipped). */
   maxPool2dBackward(g: View, indices: View, out: View): void;
+  /**
+   * Fused optimizer updates (kernels of src/tensor/fused.ts): each updates a parameter and its
+   * state buffers in place in one pass, rounding to the dtype wherever the op-by-op form of
+   * src/optim/ rounds, so both give the same numbers. Every view is contiguous, all of one float
+   * dtype, none aliasing another; the constants are float64 and the kernel rounds them to the dtype.
+   */
+  adamStep(p: View, grad: View, m: View, v: View, vmax: View | null, c: AdamConsts): void;
+  /** buf is null without momentum; with c.first it is overwritten by the gradient (its first step). */
+  sgdStep(p: View, grad: View, buf: View | null, c: SgdConsts): void;
+  /** gradAvg: the centered variant's ḡ, or null; buf: the momentum buffer, or null. */
+  rmspropStep(p: View, grad: View, sq: View, gradAvg: View | null, buf: View | null, c: RmspropConsts): void;
+  adagradStep(p: View, grad: View, sum: View, c: AdagradConsts): void;
+  /** Softmax (log: log-softmax) along the last dim of x; x and out contiguous, same shape, float. */
+  softmax(x: View, log: boolean, out: View): void;
+  /** Its input gradient from the output y and the output's gradient g (all contiguous, one shape). */
+  softmaxBackward(g: View, y: View, log: boolean, out: View): void;
+  /** ReLU's backward from its output y: out = y ≤ 0 ? 0 : g (NaN in y passes g); any strides. */
+  reluBackward(g: View, y: View, out: View): void;
+}
+
+/** Adam/AdamW: p ← p·decay (AdamW; 1 for Adam), then the update of src/optim/adam.ts. */
+export interface AdamConsts {
+  readonly decay: number;
+  /** Adam's L2 term (0: none). */
+  readonly weightDecay: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  /** −lr / (1 − β1^t) */
+  readonly negStepSize: number;
+  /** √(1 − β2^t) */
+  readonly bc2Sqrt: number;
+  readonly maximize: boolean;
+}
+
+export interface SgdConsts {
+  readonly lr: number;
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly weightDecay: number;
+  readonly nesterov: boolean;
+  readonly maximize: boolean;
+  /** The momentum buffer's first step: it becomes the gradient. */
+  readonly first: boolean;
+}
+
+export interface RmspropConsts {
+  readonly lr: number;
+  readonly alpha: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  readonly momentum: number;
+  readonly maximize: boolean;
+}
+
+export interface AdagradConsts {
+  /** The decayed learning rate lr / (1 + (t − 1)·lrDecay). */
+  readonly clr: number;
+  readonly weightDecay: number;
+  readonly eps: number;
+  readonly maximize: boolean;
 }
 
 /** A 2-D sliding window: kernel size, stride, zero padding and dilation, each [rows, cols]. */

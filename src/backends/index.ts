@@ -44,3 +44,4 @@ export function availableBackends(): string[] {
 }
 
 export type { Backend, View, Kernels, KernelName, UnaryOp, BinaryOp, ReduceOp, Window2d } from "./backend.js";
+export type { AdamConsts, SgdConsts, RmspropConsts, AdagradConsts } from "./backend.js";

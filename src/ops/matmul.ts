@@ -19,9 +19,16 @@ export const MatMul: OpDef = {
     kernels().matmul(a!, b!, out);
     return out;
   },
-  // d(AB) = (G Bᵀ, Aᵀ G)
+  // d(AB) = (G Bᵀ, Aᵀ G); for a B stored transposed (Linear's Wᵀ) Aᵀ G is computed as (Gᵀ A)ᵀ, so
+  // the gradient comes out in W's own layout and W.grad needs no transposing copy.
   backward: (g, [a, b]) => [
     need(a!, () => g.matmul(b!.transpose(-1, -2))),
-    need(b!, () => a!.transpose(-1, -2).matmul(g)),
+    need(b!, () =>
+      b!.ndim === 2 && a!.ndim === 2 && b!.strides[0] === 1 && b!.strides[1] === b!.shape[0] && b!.shape[0]! > 1
+        ? g.transpose(0, 1).matmul(a!).transpose(0, 1)
+        : a!.transpose(-1, -2).matmul(g),
+    ),
   ],
+  // Both are products the backward allocated (or views of one): the walk may add into them.
+  freshGrads: true,
 };

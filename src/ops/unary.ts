@@ -38,7 +38,7 @@ export const Cos = unary("cos", "inputs", (x, _y, g) => g.mul(x.sin()).neg()); /
 export const Tanh = unary("tanh", "output", (_x, y, g) => g.mul(y.square().neg().add(1))); // d tanh = 1 - tanh²
 export const Sigmoid = unary("sigmoid", "output", (_x, y, g) => g.mul(y.mul(y.neg().add(1)))); // dσ = σ(1-σ)
 // 1 where x > 0, 0 where x ≤ 0; NaN passes the gradient, as PyTorch's
-export const Relu = unary("relu", "output", (_x, y, g) => g.maskedFill(y.le(0), 0), false);
+export const Relu = unary("relu", "output", (_x, y, g) => g.reluGrad(y), false);
 export const Erf = unary("erf", "inputs", (x, _y, g) => g.mul(x.square().neg().exp()).mul(TWO_OVER_SQRT_PI)); // 2/√π e^(-x²)
 export const Floor = unary("floor", "inputs", zero, false);
 export const Ceil = unary("ceil", "inputs", zero, false);

@@ -2,6 +2,7 @@
 // step for step as PyTorch 1.13's torch.optim.Adagrad (dense gradients; sparse ones do not exist here).
 
 import type { Tensor } from "../tensor/tensor.js";
+import { adagradUpdate_ } from "../tensor/fused.js";
 import {
   Optimizer,
   requireOption,
@@ -56,10 +57,11 @@ export class Adagrad extends Optimizer<AdagradOptions> {
 
   protected update(p: Tensor, grad: Tensor, st: ParamState, g: ParamGroup<AdagradOptions>): void {
     const step = (st.step = Number(st.step ?? 0) + 1);
-    let d = g.maximize ? grad.neg() : grad;
-    if (g.weightDecay !== 0) d = d.add(p.mul(g.weightDecay));
     const clr = g.lr / (1 + (step - 1) * g.lrDecay);
     const sum = stateTensor("Adagrad", st, "sum");
+    if (adagradUpdate_(p, grad, sum, { clr, weightDecay: g.weightDecay, eps: g.eps, maximize: g.maximize })) return;
+    let d = g.maximize ? grad.neg() : grad;
+    if (g.weightDecay !== 0) d = d.add(p.mul(g.weightDecay));
     sum.add_(d.mul(d));
     const std = sum.sqrt().add_(g.eps);
     p.add_(d.mul(-clr).div_(std));

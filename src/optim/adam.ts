@@ -3,6 +3,7 @@
 // or decoupled decay of the weights themselves (AdamW: p ← p·(1 − lr·weightDecay)), and maximize.
 
 import type { Tensor } from "../tensor/tensor.js";
+import { adamUpdate_ } from "../tensor/fused.js";
 import {
   Optimizer,
   requireOption,
@@ -67,6 +68,18 @@ function adamStep(
   const v = ts("exp_avg_sq");
   const [beta1, beta2] = g.betas;
   const step = (st.step = Number(st.step ?? 0) + 1);
+  const vmaxT = g.amsgrad ? ts("max_exp_avg_sq") : null;
+  const consts = {
+    decay: decoupled ? 1 - g.lr * g.weightDecay : 1,
+    weightDecay: decoupled ? 0 : g.weightDecay,
+    beta1,
+    beta2,
+    eps: g.eps,
+    negStepSize: -(g.lr / (1 - beta1 ** step)),
+    bc2Sqrt: Math.sqrt(1 - beta2 ** step),
+    maximize: g.maximize,
+  };
+  if (adamUpdate_(p, grad, m, v, vmaxT, consts)) return;
   let d = g.maximize ? grad.neg() : grad;
   if (decoupled) p.mul_(1 - g.lr * g.weightDecay);
   else if (g.weightDecay !== 0) d = d.add(p.mul(g.weightDecay));

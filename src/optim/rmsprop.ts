@@ -2,6 +2,7 @@
 // PyTorch 1.13's torch.optim.RMSprop (the single-tensor path). eps is added outside the square root.
 
 import type { Tensor } from "../tensor/tensor.js";
+import { rmspropUpdate_ } from "../tensor/fused.js";
 import {
   Optimizer,
   requireOption,
@@ -60,6 +61,14 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
 
   protected update(p: Tensor, grad: Tensor, st: ParamState, g: ParamGroup<RMSpropOptions>): void {
     st.step = Number(st.step ?? 0) + 1;
+    {
+      // A group made centered (or given momentum) after its state was created starts those buffers at zero.
+      const sq = stateTensor("RMSprop", st, "square_avg");
+      const ga = g.centered ? ((st.grad_avg ??= p.newZeros(p.shape)) as Tensor) : null;
+      const buf = g.momentum > 0 ? ((st.momentum_buffer ??= p.newZeros(p.shape)) as Tensor) : null;
+      const { lr, alpha, eps, weightDecay, momentum, maximize } = g;
+      if (rmspropUpdate_(p, grad, sq, ga, buf, { lr, alpha, eps, weightDecay, momentum, maximize })) return;
+    }
     let d = g.maximize ? grad.neg() : grad;
     if (g.weightDecay !== 0) d = d.add(p.mul(g.weightDecay));
     const sq = stateTensor("RMSprop", st, "square_avg");

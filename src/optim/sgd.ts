@@ -3,6 +3,7 @@
 
 import { DescentError } from "../core/errors.js";
 import type { Tensor } from "../tensor/tensor.js";
+import { sgdUpdate_ } from "../tensor/fused.js";
 import { Optimizer, requireOption, type ParamGroup, type ParamState, type ParamsArg } from "./optimizer.js";
 
 export interface SGDOptions {
@@ -55,6 +56,7 @@ export class SGD extends Optimizer<SGDOptions> {
   }
 
   protected update(p: Tensor, grad: Tensor, st: ParamState, g: ParamGroup<SGDOptions>): void {
+    if (this.fused(p, grad, st, g)) return;
     let d = g.maximize ? grad.neg() : grad;
     if (g.weightDecay !== 0) d = d.add(p.mul(g.weightDecay));
     if (g.momentum !== 0) {
@@ -69,5 +71,18 @@ export class SGD extends Optimizer<SGDOptions> {
       d = g.nesterov ? d.add(buf.mul(g.momentum)) : buf;
     }
     p.add_(d.mul(-g.lr));
+  }
+
+  /** The same update as one fused kernel when the tensors allow (tensor/fused.ts); false otherwise. */
+  private fused(p: Tensor, grad: Tensor, st: ParamState, g: ParamGroup<SGDOptions>): boolean {
+    const old = st.momentum_buffer;
+    if (typeof old === "number") return false; // the op-by-op form reports it
+    const first = g.momentum !== 0 && (old === null || old === undefined);
+    const buf = g.momentum === 0 ? null : first ? p.newZeros(p.shape) : old!;
+    const { lr, momentum, dampening, weightDecay, nesterov, maximize } = g;
+    const c = { lr, momentum, dampening, weightDecay, nesterov, maximize, first };
+    if (!sgdUpdate_(p, grad, buf, c)) return false;
+    if (first) st.momentum_buffer = buf;
+    return true;
   }
 }

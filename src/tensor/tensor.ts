@@ -28,6 +28,7 @@ import { Gather, ScatterAdd } from "../ops/indexing.js";
 import { Fold, Unfold } from "../ops/window.js";
 import { MaxPool2d, MaxUnpool2d } from "../ops/pool.js";
 import { checkIndexRange } from "../ops/indexing.js";
+import { LogSoftmaxLast, ReluBackward, SoftmaxBackward, SoftmaxLast } from "../ops/fused.js";
 import * as C from "./composite.js";
 import { formatTensor } from "./format.js";
 
@@ -274,10 +275,18 @@ export class Tensor implements View {
     return this.mul(this.sigmoid());
   }
   softmax(dim: number): Tensor {
-    return C.softmax(this, dim);
+    return fusedLastDim(this, dim) ? apply(SoftmaxLast, [this]) : C.softmax(this, dim);
   }
   logSoftmax(dim: number): Tensor {
-    return C.logSoftmax(this, dim);
+    return fusedLastDim(this, dim) ? apply(LogSoftmaxLast, [this]) : C.logSoftmax(this, dim);
+  }
+  /** @internal ReLU's backward (this is the gradient of y = relu(x)): this where y > 0 or NaN, else 0. */
+  reluGrad(y: Tensor): Tensor {
+    return apply(ReluBackward, [this.to(y.dtype), y]);
+  }
+  /** @internal the backward of the fused softmax ops (ops/fused.ts): this is the output's gradient. */
+  softmaxGrad(y: Tensor, log: boolean): Tensor {
+    return apply(SoftmaxBackward, [this.to(y.dtype).contiguous(), y], log);
   }
 
   // ---- reductions ----
@@ -544,9 +553,17 @@ export class Tensor implements View {
     for (const h of this.hooks) g = h(g) ?? g;
     return g;
   }
-  /** @internal used by backward: sums g into .grad (a fresh contiguous tensor the first time). */
-  accumulateGrad(g: Tensor): void {
+  /** @internal used by backward: true when hooks may hold the gradients passing through. */
+  get hasHooks(): boolean {
+    return this.hooks.length > 0;
+  }
+  /**
+   * @internal used by backward: sums g into .grad (a fresh contiguous tensor the first time).
+   * `owned`: nothing else refers to g's buffer, so a contiguous g of this dtype is kept, not copied.
+   */
+  accumulateGrad(g: Tensor, owned = false): void {
     if (this.grad) this.grad.add_(g);
+    else if (owned && g.dtype === this.dtype && g.isContiguous()) this.grad = g.detach();
     else this.grad = g.to(this.dtype).clone().detach();
   }
 
@@ -662,6 +679,11 @@ function binary(op: OpDef, a: Tensor, b: Tensor | Scalar, floatResult = false): 
   if (floatResult && dtype === "int32") dtype = "float32";
   const shape = broadcastShapes(op.name, a.shape, bt.shape);
   return apply(op, [a.to(dtype).expand(shape), bt.to(dtype).expand(shape)]);
+}
+
+/** softmax / logSoftmax run fused along the last dim of a non-empty contiguous float tensor. */
+function fusedLastDim(x: Tensor, dim: number): boolean {
+  return isFloat(x.dtype) && x.ndim > 0 && (dim === -1 || dim === x.ndim - 1) && x.size > 0 && x.isContiguous();
 }
 
 function argReduce(x: Tensor, op: "argmax" | "argmin", dim: number | undefined, keepDim: boolean): Tensor {

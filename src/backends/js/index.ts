@@ -6,9 +6,10 @@ import { kernels } from "./kernels.js";
 import { matmul } from "./matmul.js";
 import { col2im, im2col } from "./window.js";
 import { maxPool2d, maxPool2dBackward } from "./pool.js";
+import { fusedKernels } from "./fused.js";
 
 export const jsBackend: Backend = {
   name: "js",
-  kernels: { ...kernels, matmul, im2col, col2im, maxPool2d, maxPool2dBackward },
+  kernels: { ...kernels, matmul, im2col, col2im, maxPool2d, maxPool2dBackward, ...fusedKernels },
   alloc: allocArray,
 };

@@ -8,9 +8,10 @@ import { DescentError } from "../../core/errors.js";
 import type { Backend, View } from "../backend.js";
 import { jsBackend } from "../js/index.js";
 import { windowKernels, type WindowAddon } from "./window.js";
+import { nativeFused, type FusedAddon } from "./fused.js";
 
-/** What the addon exports (native/addon.cc, and window.cc's kernels). */
-export interface Addon extends WindowAddon {
+/** What the addon exports (native/addon.cc, window.cc's and fused.cc's kernels). */
+export interface Addon extends WindowAddon, FusedAddon {
   /** meta = [nb, M, K, N, aOff, sAm, sAk, bOff, sBk, sBn, cOff, (size, sA, sB) per batch dim]. */
   matmul(
     a: Float32Array | Float64Array,
@@ -87,7 +88,11 @@ export function nativeBackend(addon: Addon, minWork = NATIVE_MIN_WORK): Backend 
     addon.matmul(a.data as Float32Array | Float64Array, b.data as Float32Array | Float64Array, c, meta);
   }
 
-  return { name: "native", kernels: { ...js, matmul, ...windowKernels(addon, js) }, alloc: jsBackend.alloc };
+  return {
+    name: "native",
+    kernels: { ...js, matmul, ...windowKernels(addon, js), ...nativeFused(addon) },
+    alloc: jsBackend.alloc,
+  };
 }
 
 let loaded: Addon | undefined;
