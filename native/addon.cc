@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "elementwise.h"
 #include "gemm.h"
 #include "pool.h"
 
@@ -183,5 +184,6 @@ NAPI_MODULE_INIT() {
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return nullptr;
+  if (!register_elementwise(env, exports, &g_isa)) return nullptr;
   return exports;
 }
