@@ -71,15 +71,44 @@ EW_TARGET inline __attribute__((always_inline)) ew::d8 vtanh(const ew::d8& x) {
   return ax < 0.0625 ? series : x < 0 ? -big : big;  // NaN: ax < 1/16 is false, big is NaN
 }
 
+/**
+ * ln x on eight doubles, for float32 results only (every float is a normal double, subnormals
+ * included): x = m·2^e with m in [√½, √2), ln x = e·ln2 + 2·atanh(s), s = (m − 1)/(m + 1),
+ * |s| ≤ 0.172, the series summed to s²³ (truncation < 1e-18 relative). m − 1 is exact, so there is
+ * no cancellation near 1. Zero, negatives, +Inf and NaN are patched in from their IEEE results.
+ */
+EW_TARGET inline __attribute__((always_inline)) ew::d8 vlog(const ew::d8& x) {
+  ew::i8 bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  ew::i8 e = ((bits >> 52) & 0x7ff) - 1023;
+  bits = (bits & 0x000fffffffffffffLL) | 0x3ff0000000000000LL;  // m in [1, 2)
+  ew::d8 m;
+  std::memcpy(&m, &bits, sizeof m);
+  const auto high = m > 1.4142135623730951;
+  m = high ? m * 0.5 : m;
+  e = high ? e + 1 : e;
+  const ew::d8 s = (m - 1.0) / (m + 1.0), s2 = s * s;
+  ew::d8 p = ew::d8{} + 1.0 / 23;
+  for (int k = 21; k >= 1; k -= 2) p = p * s2 + 1.0 / k;
+  const ew::d8 ef = __builtin_convertvector(e, ew::d8);
+  ew::d8 y = ef * 0.6931471805599453 + 2.0 * s * p;
+  const double inf = std::numeric_limits<double>::infinity();
+  y = x == 0 ? ew::d8{} - inf : y;
+  y = x == inf ? x : y;
+  return (x < 0) | (x != x) ? ew::d8{} + std::numeric_limits<double>::quiet_NaN() : y;
+}
+
 /** The vectorised form of Op on float32 rows, where there is one. */
 template <class Op>
 EW_TARGET inline __attribute__((always_inline)) ew::d8 vapply(const ew::d8& x) {
   if constexpr (std::is_same_v<Op, ew::Exp>) return vexp(x);
   else if constexpr (std::is_same_v<Op, ew::Sigmoid>) return vsigmoid(x);
+  else if constexpr (std::is_same_v<Op, ew::Log>) return vlog(x);
   else return vtanh(x);
 }
 template <class Op>
-constexpr bool kVecF32 = std::is_same_v<Op, ew::Exp> || std::is_same_v<Op, ew::Sigmoid> || std::is_same_v<Op, ew::Tanh>;
+constexpr bool kVecF32 = std::is_same_v<Op, ew::Exp> || std::is_same_v<Op, ew::Sigmoid> || std::is_same_v<Op, ew::Tanh> ||
+                         std::is_same_v<Op, ew::Log>;
 
 template <class Op, class T>
 EW_TARGET void unary(const void*, idx n, char* const* p, const idx* s) {

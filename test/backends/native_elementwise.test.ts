@@ -11,7 +11,7 @@
 // itself), float32 within 1 float ulp (both round a double that may differ in its last bits).
 // Sums: native adds in other order (16 lanes) than js, both in float64, so |native − js| ≤
 // (n + 2)·2⁻⁵²·Σ|x|, plus 1 float ulp of the result for float32. max/min reductions are exact up
-// to which zero wins a ±0 tie. float32 exp, sigmoid and tanh are polynomials in double (not libm):
+// to which zero wins a ±0 tie. float32 exp, sigmoid, tanh and log are polynomials in double (not libm):
 // a separate test checks them on 2¹⁸ random floats.
 
 import { test } from "node:test";
@@ -306,7 +306,7 @@ for (const dtype of ["float32", "float64"] as const) {
   });
 }
 
-test("native float32 exp/sigmoid/tanh (vectorised in double) against js on 2^18 random floats", { skip }, () => {
+test("native float32 exp/sigmoid/tanh/log (vectorised in double) against js on 2^18 random floats", { skip }, () => {
   // Random bit patterns (every exponent, NaN, ±Inf, subnormals) plus the ranges that matter most.
   // The native forms are polynomials, not libm: each result must be within 1 float ulp of js, and
   // differ at all in at most 1 element in 10⁵ (none differed in 2²¹ when this was written).
@@ -315,12 +315,13 @@ test("native float32 exp/sigmoid/tanh (vectorised in double) against js on 2^18 
   const bits = new Uint32Array(x.buffer);
   for (let i = 0; i < n; i++) bits[i] = gen.randint(2 ** 16) * 2 ** 16 + gen.randint(2 ** 16);
   for (let i = 0; i < n / 2; i++) x[i] = (gen.uniform() - 0.5) * (i < n / 4 ? 40 : 0.2);
+  for (let i = n / 2; i < (3 * n) / 4; i++) x[i] = 1 + (gen.uniform() - 0.5) * (i % 2 ? 0.01 : 1.5); // log near 1
   const v: View = { data: x, shape: [n], strides: [1], offset: 0 };
   const asInt = new Int32Array(1);
   const asFloat = new Float32Array(asInt.buffer);
   const ordinal = (f: number) => ((asFloat[0] = f), asInt[0]!);
   everyPath((path, k) => {
-    for (const op of ["exp", "sigmoid", "tanh"] as const) {
+    for (const op of ["exp", "sigmoid", "tanh", "log"] as const) {
       const [want, got] = [outView("float32", [n]), outView("float32", [n])];
       js.unary(op, v, want);
       k.unary(op, v, got);

@@ -63,8 +63,8 @@ const BINARY: Record<BinaryOp, number> = {
 const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2 };
 
 /**
- * Ops whose elements cost a libm call (tens of ns) rather than a vector lane. float32 exp, sigmoid
- * and tanh are vectorised polynomials (~1-3 ns an element here) but keep this class's thresholds.
+ * Ops whose elements cost a libm call (tens of ns) rather than a vector lane. float32 exp, log,
+ * sigmoid and tanh are vectorised polynomials (~1-3 ns an element here) but keep this class's thresholds.
  */
 const COSTLY_UNARY = new Set<UnaryOp>(["exp", "expm1", "log", "log1p", "sin", "cos", "tanh", "sigmoid", "erf"]);
 
@@ -90,8 +90,8 @@ export interface ElementwiseThresholds {
  * (1.3x), exp/tanh/sigmoid from 16 (1.6x), a transposing copy from 128 (1.3x; 0.9x at 64), argmax
  * over rows of 64 from 256 (1.4x; 0.9x at 128). Splitting across the second core never paid for
  * cheap ops up to 1M elements here (add 1M: 542 µs on one thread, 788 on two): they are
- * memory-bound and the second core was busy; libm ops (log, sin, float64 exp...) gained a little
- * from 262144 (log 262144: 1.2x → 1.7x over js). Re-measure on an idle machine before lowering them.
+ * memory-bound and the second core was busy; libm ops (then including float32 log) gained a
+ * little from 262144 (log 262144: 1.2x → 1.7x over js). Re-measure on an idle machine before lowering them.
  */
 export const ELEMENTWISE_THRESHOLDS: ElementwiseThresholds = {
   minElements: 32,
