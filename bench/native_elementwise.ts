@@ -1,5 +1,5 @@
 // Element-wise kernels, js backend vs native (one part on the calling thread, and split across the
-// pool), float32, at sizes from 16 to 1M elements: the source of ELEMENTWISE_THRESHOLDS in
+// pool), float32, from 64 to 1M elements (--small: 1 to 512): the source of ELEMENTWISE_THRESHOLDS in
 // src/backends/native/elementwise.ts. Run `node --import tsx bench/native_elementwise.ts
 // [--quick | --small] [op...]` on an otherwise idle machine; it is not a test. Each figure is the median of
 // timed repeats after a warm-up; repeats of all rows are interleaved, so ratios compare rows of one
