@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "elementwise.h"
 #include "gemm.h"
 #include "pool.h"
 
@@ -188,5 +189,6 @@ NAPI_MODULE_INIT() {
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return nullptr;
   if (register_window(env, exports) != napi_ok) return nullptr;
   register_fused(env, exports, &g_isa);
+  if (!register_elementwise(env, exports, &g_isa)) return nullptr;
   return exports;
 }
