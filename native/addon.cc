@@ -11,6 +11,7 @@
 
 #include "gemm.h"
 #include "pool.h"
+#include "rnn.h"
 
 namespace descent {
 namespace {
@@ -183,5 +184,6 @@ NAPI_MODULE_INIT() {
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return nullptr;
+  if (!register_rnn(env, exports, &g_isa)) return nullptr;
   return exports;
 }

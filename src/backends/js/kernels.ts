@@ -6,6 +6,7 @@ import { sizeOf, contiguousStrides } from "../../core/shape.js";
 import type { BinaryOp, Kernels, ReduceOp, UnaryOp, View } from "../backend.js";
 import { compileLoop, run, withStrides, type Loop } from "./loops.js";
 import { erf, roundHalfEven } from "./special.js";
+import type { rnnKernels } from "./rnn.js";
 
 const helpers = { erf, roundHalfEven };
 
@@ -90,7 +91,7 @@ function argLoop(op: "argmax" | "argmin"): Loop {
 }
 const ARG = { argmax: argLoop("argmax"), argmin: argLoop("argmin") };
 
-export const kernels: Omit<Kernels, "matmul" | "im2col" | "col2im"> = {
+export const kernels: Omit<Kernels, "matmul" | "im2col" | "col2im" | keyof typeof rnnKernels> = {
   copy(x, out) {
     run(copyLoop, x.shape, [out, x]);
   },

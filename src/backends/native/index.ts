@@ -7,9 +7,10 @@ import { createRequire } from "node:module";
 import { DescentError } from "../../core/errors.js";
 import type { Backend, View } from "../backend.js";
 import { jsBackend } from "../js/index.js";
+import { nativeRnnKernels, type RnnAddon } from "./rnn.js";
 
 /** What the addon exports (native/addon.cc). */
-export interface Addon {
+export interface Addon extends RnnAddon {
   /** meta = [nb, M, K, N, aOff, sAm, sAk, bOff, sBk, sBn, cOff, (size, sA, sB) per batch dim]. */
   matmul(
     a: Float32Array | Float64Array,
@@ -86,7 +87,7 @@ export function nativeBackend(addon: Addon, minWork = NATIVE_MIN_WORK): Backend 
     addon.matmul(a.data as Float32Array | Float64Array, b.data as Float32Array | Float64Array, c, meta);
   }
 
-  return { name: "native", kernels: { ...js, matmul }, alloc: jsBackend.alloc };
+  return { name: "native", kernels: { ...js, matmul, ...nativeRnnKernels(addon) }, alloc: jsBackend.alloc };
 }
 
 let loaded: Addon | undefined;

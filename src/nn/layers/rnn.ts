@@ -11,6 +11,7 @@ import { DescentError, shapeStr } from "../../core/errors.js";
 import { noGrad } from "../../autograd/graph.js";
 import { cat, stack, type Tensor } from "../../tensor/tensor.js";
 import { zeros } from "../../tensor/creation.js";
+import { gruCell, lstmCell } from "../../tensor/rnn.js";
 import { dropout } from "../functional/activation.js";
 import { Module, Parameter } from "../module.js";
 
@@ -224,32 +225,14 @@ export abstract class RNNBase extends Module {
         case "RNN_RELU":
           h = xt.add(gh).relu();
           break;
-        case "LSTM": {
-          // Gate order i, f, g, o: one sigmoid over all four, tanh for g from the pre-activations.
-          const gates = xt.add(gh);
-          const s = gates.sigmoid();
-          const g = gates.narrow(1, 2 * H, H).tanh();
-          c = s
-            .narrow(1, H, H)
-            .mul(c!)
-            .add(s.narrow(1, 0, H).mul(g));
-          h = s.narrow(1, 3 * H, H).mul(c.tanh());
+        case "LSTM":
+          // One fused kernel for the gates i, f, g, o (src/ops/rnn.ts).
+          [h, c] = lstmCell(xt, gh, c!);
           break;
-        }
-        case "GRU": {
-          // Gate order r, z, n; h' = (1 - z) ⊙ n + z ⊙ h = n + z ⊙ (h - n).
-          const rz = xt
-            .narrow(1, 0, 2 * H)
-            .add(gh.narrow(1, 0, 2 * H))
-            .sigmoid();
-          const ghn = bhn ? gh.narrow(1, 2 * H, H).add(bhn) : gh.narrow(1, 2 * H, H);
-          const n = xt
-            .narrow(1, 2 * H, H)
-            .add(rz.narrow(1, 0, H).mul(ghn))
-            .tanh();
-          h = n.add(rz.narrow(1, H, H).mul(h.sub(n)));
+        case "GRU":
+          // Gate order r, z, n; h' = (1 - z) ⊙ n + z ⊙ h with n = tanh(x_n + r ⊙ (W_hn h + b_hn)), fused.
+          h = gruCell(xt, gh, h, bhn);
           break;
-        }
       }
       outs[t] = h;
     }
