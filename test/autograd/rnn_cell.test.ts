@@ -1,13 +1,14 @@
-// The fused LSTM / GRU cell ops (src/ops/rnn.ts via src/tensor/rnn.ts): gradcheck in float64 of
-// every input (including strided views and the GRU's hidden-side bias), agreement with the same cell
-// written with unfused Tensor ops (forward and gradients), and the shape/dtype checks. Runs on the
+// The fused LSTM / GRU cell ops (src/ops/rnn.ts) and whole-sequence ops (src/ops/rnn_seq.ts), via
+// src/tensor/rnn.ts: gradcheck in float64 of every input (including strided views, both directions
+// and the GRU's hidden-side bias), agreement with the same cell written with unfused Tensor ops and
+// of the sequence op with the cells step by step, and the shape/dtype checks. Runs on the
 // current backend (DESCENT_BACKEND), so CI covers both.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { cat, DescentError, type Tensor } from "../../src/index.js";
-import { gruCell, lstmCell } from "../../src/tensor/rnn.js";
+import { gruCell, gruSequence, lstmCell, lstmSequence } from "../../src/tensor/rnn.js";
 import { compare, describeComparison } from "../helpers/allclose.js";
 import { dtensor, gradcheck } from "../helpers/gradcheck.js";
 
@@ -108,6 +109,49 @@ test("cells on strided views: gradcheck and agreement with the unfused ops", () 
   q1.forEach((g, i) => close(`gru ${i === 0 ? "h" : `grad ${i - 1}`}`, g, q2[i]!));
 });
 
+for (const reverse of [false, true]) {
+  test(`lstmSequence / gruSequence gradcheck (reverse ${reverse})`, () => {
+    // B·H = 36 ≥ 32: the native backend runs its cells; T = 3 exercises the carried gradients.
+    const [T, B, H] = [3, 4, 9];
+    const proj = dtensor([T, B, 4 * H], { seed: 20, lo: -2, hi: 2, signed: true });
+    const whh = dtensor([4 * H, H], { seed: 21, lo: -0.5, hi: 0.5, signed: true });
+    const h0 = dtensor([B, H], { seed: 22, signed: true });
+    const c0 = dtensor([B, H], { seed: 23, signed: true });
+    const lstm = (p: Tensor, w: Tensor, h: Tensor, c: Tensor) => {
+      const r = lstmSequence(p, w, h, c, reverse);
+      return cat([r.out.flatten(), r.h.flatten(), r.c.flatten()]);
+    };
+    gradcheck(lstm, [proj, whh, h0, c0]);
+    const gp = dtensor([T, B, 3 * H], { seed: 24, lo: -2, hi: 2, signed: true });
+    const gw = dtensor([3 * H, H], { seed: 25, lo: -0.5, hi: 0.5, signed: true });
+    const bhn = dtensor([H], { seed: 26, signed: true });
+    const gru = (p: Tensor, w: Tensor, h: Tensor, b?: Tensor) => {
+      const r = gruSequence(p, w, h, b ?? null, reverse);
+      return cat([r.out.flatten(), r.h.flatten()]);
+    };
+    gradcheck(gru, [gp, gw, h0, bhn]);
+    gradcheck(gru, [gp, gw, h0]);
+  });
+}
+
+test("lstmSequence equals the step-by-step cells", () => {
+  const [T, B, H] = [4, 3, 11];
+  const proj = dtensor([T, B, 4 * H], { seed: 30, lo: -2, hi: 2, signed: true });
+  const whh = dtensor([4 * H, H], { seed: 31, lo: -0.5, hi: 0.5, signed: true });
+  const h0 = dtensor([B, H], { seed: 32, signed: true });
+  const c0 = dtensor([B, H], { seed: 33, signed: true });
+  const seq = lstmSequence(proj, whh, h0, c0, true);
+  let [h, c] = [h0, c0];
+  const outs: Tensor[] = [];
+  for (let t = T - 1; t >= 0; t--) {
+    [h, c] = lstmCell(proj.select(0, t), h.matmul(whh.transpose(0, 1)), c);
+    outs[t] = h;
+  }
+  close("out", seq.out, cat(outs.map((o) => o.unsqueeze(0))));
+  close("h", seq.h, h);
+  close("c", seq.c, c);
+});
+
 test("cells refuse mismatched shapes and dtypes", () => {
   const x = dtensor([2, 8]);
   assert.throws(() => lstmCell(x, x, dtensor([2, 3])), DescentError);
@@ -115,4 +159,13 @@ test("cells refuse mismatched shapes and dtypes", () => {
   assert.throws(() => lstmCell(x, x.to("float32"), dtensor([2, 2])), DescentError);
   assert.throws(() => gruCell(dtensor([2, 6]), dtensor([2, 6]), dtensor([2, 2]), dtensor([3])), DescentError);
   assert.throws(() => gruCell(dtensor([2, 6]), dtensor([2, 6]), dtensor([2, 3])), DescentError);
+  assert.throws(
+    () => lstmSequence(dtensor([3, 2, 8]), dtensor([8, 3]), dtensor([2, 2]), dtensor([2, 2])),
+    DescentError,
+  );
+  assert.throws(() => gruSequence(dtensor([3, 2, 6]), dtensor([6, 2]), dtensor([2, 2]), dtensor([3])), DescentError);
+  assert.throws(
+    () => gruSequence(dtensor([3, 2, 6]), dtensor([6, 2]).to("float32"), dtensor([2, 2]), null),
+    DescentError,
+  );
 });

@@ -2,7 +2,8 @@
 // (src/backends/js/rnn.ts) on every instruction set this CPU has: B = 1, 3, 32 and H = 1, 17, 64,
 // contiguous and row-strided views at offsets (padding reads NaN, so a stray read shows), a
 // stride-0 bias, NaN and ±Inf among the inputs, float32 and float64; plus the fallbacks (column-
-// strided views, small cells) and the addon's argument checks. Skipped when the addon is not built.
+// strided views, small cells), the addon's argument checks, and whole nn.LSTM / nn.GRU layers
+// (forward and gradients) against the js backend. Skipped when the addon is not built.
 //
 // Tolerances: forward float32 computes every value in double like js, with its own vectorised exp,
 // so results are the same float32 or one ulp apart (|Δ| ≤ 2⁻²³·|js| + 1e-38); float64 uses libm
@@ -17,6 +18,9 @@ import { Generator } from "../../src/core/random.js";
 import type { Kernels, View } from "../../src/backends/backend.js";
 import { jsBackend } from "../../src/backends/js/index.js";
 import { initNative, nativeAddon, nativeBackend } from "../../src/backends/native/index.js";
+import { backend, setBackend } from "../../src/backends/index.js";
+import { manualSeed, randn, type Tensor } from "../../src/index.js";
+import { GRU, LSTM } from "../../src/nn/layers/rnn.js";
 
 const skip = initNative(false) ? false : "native addon not built (npm install could not compile native/)";
 const addon = nativeAddon();
@@ -184,4 +188,37 @@ test("the addon refuses bad arguments instead of reading out of bounds", { skip 
     () => addon!.gruCellBackward(f, f, f, f, f, f, meta(1, 1.5, 0, 5, 0, 1, 0, 1, 0, 3, 0, 3, 0, 1)),
     /integers/,
   );
+});
+
+test("nn.LSTM / nn.GRU (2 layers, bidirectional) give js's outputs and gradients on native", { skip }, () => {
+  const prev = backend().name;
+  try {
+    for (const dtype of ["float32", "float64"] as const) {
+      for (const Layer of [LSTM, GRU]) {
+        const run = (name: string) => {
+          setBackend(name);
+          manualSeed(5);
+          const m = new Layer(6, 17, { numLayers: 2, bidirectional: true, dtype });
+          const x = randn([5, 3, 6], { dtype }).requiresGrad_();
+          const [out, st] = m.forward(x) as [Tensor, Tensor | [Tensor, Tensor]];
+          const h = Array.isArray(st) ? st[0] : st;
+          out.square().sum().add(h.sum()).backward();
+          return [out, h, x.grad!, ...m.parameters().map((p) => p.grad!)].map((t) => t.toFlatArray());
+        };
+        const want = run("js");
+        const got = run("native");
+        const tol = dtype === "float32" ? 1e-4 : 1e-11;
+        got.forEach((g, i) =>
+          g.forEach((v, j) =>
+            assert.ok(
+              Math.abs(v - want[i]![j]!) <= tol * (1 + Math.abs(want[i]![j]!)),
+              `${Layer.name} ${dtype} tensor ${i}[${j}]: native ${v}, js ${want[i]![j]}`,
+            ),
+          ),
+        );
+      }
+    }
+  } finally {
+    setBackend(prev);
+  }
 });
