@@ -12,6 +12,7 @@
 #include "elementwise.h"
 #include "gemm.h"
 #include "pool.h"
+#include "rnn.h"
 
 namespace descent {
 napi_status register_window(napi_env env, napi_value exports);  // window.cc
@@ -190,5 +191,6 @@ NAPI_MODULE_INIT() {
   if (register_window(env, exports) != napi_ok) return nullptr;
   register_fused(env, exports, &g_isa);
   if (!register_elementwise(env, exports, &g_isa)) return nullptr;
+  if (!register_rnn(env, exports, &g_isa)) return nullptr;
   return exports;
 }

@@ -97,6 +97,21 @@ export interface Kernels {
   softmaxBackward(g: View, y: View, log: boolean, out: View): void;
   /** ReLU's backward from its output y: out = y ≤ 0 ? 0 : g (NaN in y passes g); any strides. */
   reluBackward(g: View, y: View, out: View): void;
+  /**
+   * LSTM cell, gates i, f, g, o (all views 2-D, any strides): xg, hg [B, 4H] pre-activations whose
+   * sum is the gates, c [B, H] → out contiguous [B, 7H] = [h' | c' | σi σf tanh g σo | tanh c'].
+   */
+  lstmCell(xg: View, hg: View, c: View, out: View): void;
+  /** From ws (lstmCell's out), c and the gradients dh, dc [B, H] of h', c': dgates [B, 4H], dcPrev [B, H]. */
+  lstmCellBackward(ws: View, c: View, dh: View, dc: View, dgates: View, dcPrev: View): void;
+  /**
+   * GRU cell, gates r, z, n: xg, hg [B, 3H] input- and hidden-side pre-activations, h [B, H], bhn
+   * [B, H] (may be stride-0) or null, added to hg's n part → out contiguous [B, 5H] =
+   * [h' | r | z | n | hg_n + bhn], with n = tanh(xg_n + r·(hg_n + bhn)), h' = (1 − z)·n + z·h.
+   */
+  gruCell(xg: View, hg: View, h: View, bhn: View | null, out: View): void;
+  /** From ws (gruCell's out), h and dh [B, H], the gradient of h': dxg, dhg [B, 3H] and dhPrev [B, H]. */
+  gruCellBackward(ws: View, h: View, dh: View, dxg: View, dhg: View, dhPrev: View): void;
 }
 
 /** Adam/AdamW: p ← p·decay (AdamW; 1 for Adam), then the update of src/optim/adam.ts. */

@@ -7,9 +7,10 @@ import { matmul } from "./matmul.js";
 import { col2im, im2col } from "./window.js";
 import { maxPool2d, maxPool2dBackward } from "./pool.js";
 import { fusedKernels } from "./fused.js";
+import { rnnKernels } from "./rnn.js";
 
 export const jsBackend: Backend = {
   name: "js",
-  kernels: { ...kernels, matmul, im2col, col2im, maxPool2d, maxPool2dBackward, ...fusedKernels },
+  kernels: { ...kernels, matmul, im2col, col2im, maxPool2d, maxPool2dBackward, ...fusedKernels, ...rnnKernels },
   alloc: allocArray,
 };

@@ -7,6 +7,7 @@ import type { BinaryOp, Kernels, ReduceOp, UnaryOp, View } from "../backend.js";
 import { compileLoop, run, withStrides, type Loop } from "./loops.js";
 import { erf, roundHalfEven } from "./special.js";
 import type { FusedKernelName } from "./fused.js";
+import type { rnnKernels } from "./rnn.js";
 
 const helpers = { erf, roundHalfEven };
 
@@ -93,7 +94,7 @@ const ARG = { argmax: argLoop("argmax"), argmin: argLoop("argmin") };
 
 export const kernels: Omit<
   Kernels,
-  "matmul" | "im2col" | "col2im" | "maxPool2d" | "maxPool2dBackward" | FusedKernelName
+  "matmul" | "im2col" | "col2im" | "maxPool2d" | "maxPool2dBackward" | FusedKernelName | keyof typeof rnnKernels
 > = {
   copy(x, out) {
     run(copyLoop, x.shape, [out, x]);

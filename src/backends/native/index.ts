@@ -9,10 +9,11 @@ import type { Backend, View } from "../backend.js";
 import { jsBackend } from "../js/index.js";
 import { windowKernels, type WindowAddon } from "./window.js";
 import { nativeFused, type FusedAddon } from "./fused.js";
+import { nativeRnnKernels, type RnnAddon } from "./rnn.js";
 import { elementwiseKernels, type ElementwiseAddon } from "./elementwise.js";
 
-/** What the addon exports (native/addon.cc, and the kernels of window.cc, fused.cc and elementwise.cc). */
-export interface Addon extends WindowAddon, FusedAddon, ElementwiseAddon {
+/** What the addon exports (native/addon.cc, and the kernels of window.cc, fused.cc, elementwise.cc and rnn.cc). */
+export interface Addon extends WindowAddon, FusedAddon, ElementwiseAddon, RnnAddon {
   /** meta = [nb, M, K, N, aOff, sAm, sAk, bOff, sBk, sBn, cOff, (size, sA, sB) per batch dim]. */
   matmul(
     a: Float32Array | Float64Array,
@@ -91,7 +92,14 @@ export function nativeBackend(addon: Addon, minWork = NATIVE_MIN_WORK): Backend 
 
   return {
     name: "native",
-    kernels: { ...js, ...elementwiseKernels(addon, js), matmul, ...windowKernels(addon, js), ...nativeFused(addon) },
+    kernels: {
+      ...js,
+      ...elementwiseKernels(addon, js),
+      matmul,
+      ...windowKernels(addon, js),
+      ...nativeFused(addon),
+      ...nativeRnnKernels(addon),
+    },
     alloc: jsBackend.alloc,
   };
 }

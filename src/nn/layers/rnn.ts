@@ -2,15 +2,17 @@
 // parameter names, layouts, gate orders and state-dict order, so weights move both ways unchanged.
 //
 // Per layer and direction the input projection x·W_ihᵀ (+ biases) is one GEMM over every time step;
-// only h·W_hhᵀ runs per step. The projection is split into steps by halving (see unbindSteps) so the
-// backward costs O(size·log T) rather than the O(size·T) of T separate slices, since a slice's
-// gradient is its parent's size.
+// only h·W_hhᵀ runs per step. LSTM and GRU then run the whole time loop as one op (lstmSequence /
+// gruSequence: fused cells, no graph node per step, dW_hh as one GEMM). RNN records each step; its
+// projection is split into steps by halving (see unbindSteps) so the backward costs O(size·log T)
+// rather than the O(size·T) of T separate slices, since a slice's gradient is its parent's size.
 
 import type { DType } from "../../core/dtype.js";
 import { DescentError, shapeStr } from "../../core/errors.js";
 import { noGrad } from "../../autograd/graph.js";
 import { cat, stack, type Tensor } from "../../tensor/tensor.js";
 import { zeros } from "../../tensor/creation.js";
+import { gruSequence, lstmSequence } from "../../tensor/rnn.js";
 import { dropout } from "../functional/activation.js";
 import { Module, Parameter } from "../module.js";
 
@@ -211,6 +213,8 @@ export abstract class RNNBase extends Module {
         proj = proj.add(w.bih.add(w.bhh));
       }
     }
+    if (this.mode === "LSTM") return lstmSequence(proj, w.whh, h, c!, reverse);
+    if (this.mode === "GRU") return { ...gruSequence(proj, w.whh, h, bhn, reverse), c: null };
     const steps = unbindSteps(proj);
     const outs = new Array<Tensor>(T);
     for (let k = 0; k < T; k++) {
@@ -224,32 +228,6 @@ export abstract class RNNBase extends Module {
         case "RNN_RELU":
           h = xt.add(gh).relu();
           break;
-        case "LSTM": {
-          // Gate order i, f, g, o: one sigmoid over all four, tanh for g from the pre-activations.
-          const gates = xt.add(gh);
-          const s = gates.sigmoid();
-          const g = gates.narrow(1, 2 * H, H).tanh();
-          c = s
-            .narrow(1, H, H)
-            .mul(c!)
-            .add(s.narrow(1, 0, H).mul(g));
-          h = s.narrow(1, 3 * H, H).mul(c.tanh());
-          break;
-        }
-        case "GRU": {
-          // Gate order r, z, n; h' = (1 - z) ⊙ n + z ⊙ h = n + z ⊙ (h - n).
-          const rz = xt
-            .narrow(1, 0, 2 * H)
-            .add(gh.narrow(1, 0, 2 * H))
-            .sigmoid();
-          const ghn = bhn ? gh.narrow(1, 2 * H, H).add(bhn) : gh.narrow(1, 2 * H, H);
-          const n = xt
-            .narrow(1, 2 * H, H)
-            .add(rz.narrow(1, 0, H).mul(ghn))
-            .tanh();
-          h = n.add(rz.narrow(1, H, H).mul(h.sub(n)));
-          break;
-        }
       }
       outs[t] = h;
     }
