@@ -74,6 +74,7 @@ function pythonEnv(threads: number): NodeJS.ProcessEnv {
     ...process.env,
     OMP_NUM_THREADS: String(threads),
     OPENBLAS_NUM_THREADS: String(threads),
+    PYTHONDONTWRITEBYTECODE: "1",
   };
   delete env["OPENBLAS_CORETYPE"];
   delete env["OPENBLAS_L2_SIZE"];
