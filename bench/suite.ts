@@ -274,6 +274,23 @@ for (const s of SYSTEMS)
   for (const [key, c] of results.get(s.id) ?? [])
     if (c.skip !== undefined) skipped.push(`${s.label} ${key}: ${c.skip}`);
 
+// Two threads much slower than one means the second thread waited for a CPU that another process
+// held: say so, since such a run's 2T figures (and the ratios built on them) are not the system's.
+for (const [one, two] of [
+  ["native1", "native2"],
+  ["pt1", "pt2"],
+] as const) {
+  const rows = ROWS.filter((r) => {
+    const [a, b] = [results.get(one)!.get(r.key), results.get(two)!.get(r.key)];
+    return a?.sec !== undefined && b?.sec !== undefined && b.sec > 1.5 * a.sec;
+  });
+  if (rows.length)
+    notes.push(
+      `${label(two)} was over 1.5× slower than ${label(one)} on ${rows.map((r) => r.key).join(", ")}: ` +
+        "its second thread waited for a CPU other processes held; treat those 2T figures and ratios with care.",
+    );
+}
+
 const explain = [
   `Cells are medians. Per cell: warm-up, then samples of ≥ ${budget.sampleMs} ms (back-to-back calls averaged, so ` +
     `garbage collection is included), until ≥ ${budget.minSamples} samples and ${budget.targetMs / 1000} s, ` +

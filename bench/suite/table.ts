@@ -143,7 +143,8 @@ export function renderTable(results: Map<SystemId, Map<string, Cell>>, present: 
   const ratios = RATIOS.filter((r) => present.has(r.sys) && present.has(r.ref));
   const header = ["Workload", "Metric", ...cols.map((s) => s.label), ...ratios.map((r) => r.label), "Target", "Met"];
   const lines: string[][] = [header];
-  for (const row of ROWS) {
+  // Rows of workloads this run measured (`--only`) on any system.
+  for (const row of ROWS.filter((r) => cols.some((s) => results.get(s.id)?.has(r.key)))) {
     const sec = (id: SystemId): number | undefined => {
       const c = results.get(id)?.get(row.key);
       return c && c.skip === undefined ? c.sec : undefined;
