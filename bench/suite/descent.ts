@@ -1,0 +1,125 @@
+// Descent's side of the benchmark suite (bench/suite.ts spawns it; not meant to be run by hand,
+// though `node --import tsx bench/suite/descent.ts w2` works). One process per workload and
+// configuration: DESCENT_BACKEND (js | native) picks the backend, `--threads N` the addon's thread
+// count. Uses the public API (src/index.ts), plus nativeAddon() to set threads and read the ISA.
+// Prints `@@cell` lines (bench/suite/measure.ts).
+
+import { nn, noGrad, optim, tensor, type Tensor } from "../../src/index.js";
+import { nativeAddon } from "../../src/backends/native/index.js";
+import { budgetFromArgv, cell, emitInfo, filledArray, labels } from "./measure.js";
+
+const argv = process.argv.slice(2);
+const workload = argv[0] ?? "";
+const budget = budgetFromArgv(argv);
+const ti = argv.indexOf("--threads");
+const threads = ti >= 0 ? Number(argv[ti + 1]) : 0;
+
+const addon = nativeAddon();
+const backendName = process.env["DESCENT_BACKEND"] ?? "";
+if (backendName === "native") {
+  if (!addon) throw new Error("DESCENT_BACKEND=native but the addon did not load");
+  if (threads > 0) addon.setThreads(threads);
+}
+emitInfo({
+  system: `descent-${backendName}`,
+  isa: backendName === "native" && addon ? addon.isa() : "none (TypeScript)",
+  threads: backendName === "native" && addon ? addon.threads() : 1,
+});
+
+const input = (shape: number[], seed = 1): Tensor =>
+  tensor(
+    filledArray(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+    { shape },
+  );
+
+/** The W2/W5 MLP: 784-256-128-10 with ReLU. */
+function mlp(): nn.Sequential {
+  return new nn.Sequential(
+    new nn.Linear(784, 256),
+    new nn.ReLU(),
+    new nn.Linear(256, 128),
+    new nn.ReLU(),
+    new nn.Linear(128, 10),
+  );
+}
+
+/** forward, loss, backward, Adam step; reads the loss as every system does. */
+function trainStep(params: nn.Parameter[], loss: () => Tensor): () => void {
+  const opt = new optim.Adam(params, { lr: 1e-3 });
+  return () => {
+    opt.zeroGrad();
+    const l = loss();
+    l.backward();
+    opt.step();
+    l.item();
+  };
+}
+
+const F = nn.functional;
+
+switch (workload) {
+  case "w1":
+    for (const n of [64, 256, 1024]) {
+      const a = input([n, n], 1);
+      const b = input([n, n], 2);
+      cell(`w1.${n}`, () => void a.matmul(b), budget);
+    }
+    break;
+  case "w2": {
+    const model = mlp();
+    const x = input([128, 784]);
+    const y = tensor(labels(128));
+    cell(
+      "w2",
+      trainStep(model.parameters(), () => F.crossEntropy(model.forward(x), y)),
+      budget,
+    );
+    break;
+  }
+  case "w3": {
+    const model = new nn.Sequential(
+      new nn.Conv2d(1, 32, 3),
+      new nn.ReLU(),
+      new nn.MaxPool2d(2),
+      new nn.Conv2d(32, 64, 3),
+      new nn.ReLU(),
+      new nn.MaxPool2d(2),
+      new nn.Flatten(),
+      new nn.Linear(64 * 5 * 5, 128),
+      new nn.ReLU(),
+      new nn.Linear(128, 10),
+    );
+    const x = input([64, 1, 28, 28]);
+    const y = tensor(labels(64));
+    cell(
+      "w3",
+      trainStep(model.parameters(), () => F.crossEntropy(model.forward(x), y)),
+      budget,
+    );
+    break;
+  }
+  case "w4": {
+    const lstm = new nn.LSTM(64, 128);
+    const x = input([32, 32, 64]); // [seq, batch, input]
+    const target = input([1, 32, 128], 3);
+    cell(
+      "w4",
+      trainStep(lstm.parameters(), () => F.mseLoss(lstm.forward(x)[1][0], target)),
+      budget,
+    );
+    break;
+  }
+  case "w5": {
+    const model = mlp();
+    for (const batch of [1, 1024]) {
+      const x = input([batch, 784]);
+      cell(`w5.b${batch}`, () => noGrad(() => void model.forward(x)), budget);
+    }
+    break;
+  }
+  default:
+    throw new Error(`descent.ts: unknown workload "${workload}" (w1..w5)`);
+}
