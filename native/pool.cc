@@ -5,7 +5,10 @@
 // 32). A thread claims by compare-and-swap, and only while the generation is the one it woke for,
 // so a worker that wakes late can never take a part of a finished job or of the next one; and the
 // caller does not publish a new job until every claimed part is done, so job/ctx/parts stay valid
-// for whoever holds a claim.
+// for whoever holds a claim. When a job ends the caller closes its ticket (index kClosed): a
+// worker of that generation that read the ticket just before, and then the *next* job's larger
+// part count, would otherwise claim a stray part of the next job on the old ticket, run it twice
+// and push `done` past `parts`, so the caller waited forever (seen in a Fashion-MNIST run).
 #include "pool.h"
 
 #include <atomic>
@@ -30,6 +33,7 @@ namespace {
 /** How long an idle thread polls before it sleeps: bridges the JS between the matmuls of a layer without holding a shared core for long. */
 constexpr auto kSpin = std::chrono::microseconds(100);
 constexpr int kMaxThreads = 64;
+constexpr std::uint32_t kClosed = 0x7FFFFFFF;  // a ticket index no job reaches (parts is an int)
 
 struct Pool {
   std::mutex mu;                    // guards sleeping and waking
@@ -39,8 +43,8 @@ struct Pool {
   std::atomic<int> done{0};
   Job job = nullptr;
   void* ctx = nullptr;
-  int parts = 0;
-  int helpers = 0;  // workers this job may use (threads − 1); more may have been started earlier
+  std::atomic<int> parts{0};
+  std::atomic<int> helpers{0};  // workers this job may use (threads − 1); more may have been started earlier
   int workers = 0;  // threads started
 };
 
@@ -70,10 +74,11 @@ void await(std::condition_variable& cv, Ready ready) {
 void work(Pool& p, std::uint32_t gen) {
   for (;;) {
     std::uint64_t t = p.ticket.load(std::memory_order_acquire);
-    if (std::uint32_t(t >> 32) != gen || int(std::uint32_t(t)) >= p.parts) return;
+    const int parts = p.parts.load(std::memory_order_acquire);
+    if (std::uint32_t(t >> 32) != gen || std::uint32_t(t) >= std::uint32_t(parts)) return;
     if (!p.ticket.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel)) continue;
-    p.job(p.ctx, int(std::uint32_t(t)), p.parts);
-    if (p.done.fetch_add(1, std::memory_order_acq_rel) + 1 == p.parts) {
+    p.job(p.ctx, int(std::uint32_t(t)), parts);
+    if (p.done.fetch_add(1, std::memory_order_acq_rel) + 1 == parts) {
       std::lock_guard<std::mutex> lock(p.mu);
       p.done_cv.notify_one();
     }
@@ -86,7 +91,7 @@ void worker(int id) {
   for (;;) {
     await(p.work_cv, [&] { return std::uint32_t(p.ticket.load(std::memory_order_acquire) >> 32) != seen; });
     seen = std::uint32_t(p.ticket.load(std::memory_order_acquire) >> 32);
-    if (id < p.helpers) work(p, seen);
+    if (id < p.helpers.load(std::memory_order_relaxed)) work(p, seen);
   }
 }
 
@@ -112,8 +117,8 @@ void pool_run(Job job, void* ctx, int parts, int threads) {
   }
   p.job = job;
   p.ctx = ctx;
-  p.parts = parts;
-  p.helpers = threads - 1;
+  p.parts.store(parts, std::memory_order_release);
+  p.helpers.store(threads - 1, std::memory_order_relaxed);
   p.done.store(0, std::memory_order_relaxed);
   std::uint32_t gen;
   {
@@ -124,6 +129,7 @@ void pool_run(Job job, void* ctx, int parts, int threads) {
   p.work_cv.notify_all();
   work(p, gen);
   await(p.done_cv, [&] { return p.done.load(std::memory_order_acquire) == parts; });
+  p.ticket.store((std::uint64_t(gen) << 32) | kClosed, std::memory_order_release);
 }
 
 }  // namespace descent
