@@ -65,7 +65,14 @@ export abstract class Module {
   }
 
   children(): Module[] {
-    return this.namedChildren().map(([, m]) => m);
+    // The same walk as namedChildren without its pairs: Sequential.forward calls this every step.
+    const out: Module[] = [];
+    const own = this as unknown as Record<string, unknown>;
+    for (const k of Object.keys(this)) {
+      const v = own[k];
+      if (v instanceof Module) out.push(v);
+    }
+    return out;
   }
 
   /** This module and every descendant, depth first, each once. */

@@ -127,6 +127,8 @@ export function matmul(a: Tensor, b: Tensor, mm: (a: Tensor, b: Tensor) => Tenso
       `matmul: shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} are not aligned (${k} != ${b2.shape[b2.ndim - 2]})`,
     );
   }
+  // Plain 2-D operands (every Linear): no batch dims to broadcast, so no expand views to build.
+  if (a.ndim === 2 && b.ndim === 2) return mm(a, b);
   let out: Tensor;
   if (a2.ndim > 2 && b2.ndim === 2 && canView(a2, [-1, k])) {
     out = mm(a2.reshape([-1, k]), b2).reshape([...a2.shape.slice(0, -1), b2.shape[1]!]);

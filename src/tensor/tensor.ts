@@ -358,6 +358,13 @@ export class Tensor implements View {
     return d.every((x, i) => x === i) ? this : apply(Permute, [this], d);
   }
   transpose(d0: number, d1: number): Tensor {
+    // The 2-D case (Linear's Wᵀ, every matmul backward) skips permute's generic checks.
+    if (
+      this.ndim === 2 &&
+      (d0 === 0 || d0 === 1 || d0 === -1 || d0 === -2) &&
+      (d1 === 0 || d1 === 1 || d1 === -1 || d1 === -2)
+    )
+      return (d0 & 1) === (d1 & 1) ? this : apply(Permute, [this], [1, 0]);
     const order = [...this.shape.keys()];
     const a = normDim("transpose", d0, this.ndim);
     const b = normDim("transpose", d1, this.ndim);
@@ -365,12 +372,19 @@ export class Tensor implements View {
     return this.permute(order);
   }
   expand(...shape: (number | readonly number[])[]): Tensor {
-    const s = shape.flat();
+    // Binary ops expand every operand to the broadcast shape, usually its own: answer that at once.
+    if (shape.length === 1 && typeof shape[0] !== "number" && sameShape(shape[0]!, this.shape)) return this;
+    const s = shape.length === 1 && typeof shape[0] !== "number" ? shape[0]! : shape.flat();
     if (s.length < this.ndim)
       throw new DescentError(`expand: target ${shapeStr(s)} has fewer dims than the input ${shapeStr(this.shape)}`);
-    const full = s.map((d, i) => (d === -1 ? (this.shape[i - (s.length - this.ndim)] ?? -1) : d));
-    if (full.some((d) => !Number.isInteger(d) || d < 0))
-      throw new DescentError(`expand: invalid target shape ${shapeStr(s)} for input ${shapeStr(this.shape)}`);
+    const lead = s.length - this.ndim;
+    const full = new Array<number>(s.length);
+    for (let i = 0; i < s.length; i++) {
+      const d = s[i]!;
+      full[i] = d === -1 ? (this.shape[i - lead] ?? -1) : d;
+      if (!Number.isInteger(full[i]) || full[i]! < 0)
+        throw new DescentError(`expand: invalid target shape ${shapeStr(s)} for input ${shapeStr(this.shape)}`);
+    }
     return sameShape(full, this.shape) ? this : apply(Expand, [this], full);
   }
   expandAs(other: Tensor): Tensor {
@@ -578,7 +592,7 @@ export class Tensor implements View {
   // ---- in place (refused where they would corrupt a recorded graph) ----
   copy_(src: Tensor | Scalar): this {
     this.checkInPlace("copy_");
-    const s = typeof src === "number" ? fromRaw(this.dtype, []).fill_(src) : src;
+    const s = typeof src === "number" ? scalarTensor(this.dtype, src) : src;
     backend().kernels.copy(s.expand(broadcastShapes("copy_", s.shape, this.shape)).expand(this.shape), this);
     return this;
   }
@@ -619,7 +633,7 @@ export class Tensor implements View {
 
   private inPlace(op: OpDef, o: Tensor | Scalar): this {
     this.checkInPlace(`${op.name}_`);
-    const other = (typeof o === "number" ? fromRaw(this.dtype, []).fill_(o) : o.to(this.dtype)).expand(
+    const other = (typeof o === "number" ? scalarTensor(this.dtype, o) : o.to(this.dtype)).expand(
       broadcastShapes(`${op.name}_`, this.shape, typeof o === "number" ? [] : o.shape),
     );
     if (!sameShape(other.shape, this.shape)) {
@@ -651,7 +665,7 @@ export function apply<P>(op: OpDef<P>, inputs: Tensor[], params: P): Tensor;
 export function apply(op: OpDef, inputs: Tensor[]): Tensor;
 export function apply<P>(op: OpDef<P>, inputs: Tensor[], params?: P): Tensor {
   const out = new Tensor(op.forward(inputs, params as P));
-  if (op.backward && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
+  if (op.backward && isGradEnabled() && anyRequiresGrad(inputs)) {
     const saved =
       op.saves === "inputs" ? inputs : op.saves === "output" ? [out] : op.saves === "both" ? [...inputs, out] : [];
     out.gradFn = {
@@ -672,9 +686,29 @@ export function apply<P>(op: OpDef<P>, inputs: Tensor[], params?: P): Tensor {
   return out;
 }
 
+function anyRequiresGrad(inputs: readonly Tensor[]): boolean {
+  for (const t of inputs) if (t.requiresGrad) return true;
+  return false;
+}
+
+/** A fresh 0-d tensor holding v (as fill_ stores it; a new buffer has no version to bump). */
+function scalarTensor(dtype: DType, v: number): Tensor {
+  const t = fromRaw(dtype, []);
+  t.data[0] = v;
+  return t;
+}
+
 /** Promotes dtypes and broadcasts shapes, then applies a two-input op. */
 function binary(op: OpDef, a: Tensor, b: Tensor | Scalar, floatResult = false): Tensor {
-  const bt = typeof b === "number" ? fromRaw(scalarResultType(a.dtype, b), []).fill_(b) : b;
+  // Same dtype and shape (most calls in a model): nothing to promote or broadcast.
+  if (
+    typeof b !== "number" &&
+    a.dtype === b.dtype &&
+    (!floatResult || a.dtype !== "int32") &&
+    sameShape(a.shape, b.shape)
+  )
+    return apply(op, [a, b]);
+  const bt = typeof b === "number" ? scalarTensor(scalarResultType(a.dtype, b), b) : b;
   let dtype = promoteTypes(a.dtype, bt.dtype);
   if (floatResult && dtype === "int32") dtype = "float32";
   const shape = broadcastShapes(op.name, a.shape, bt.shape);
@@ -697,8 +731,8 @@ function argReduce(x: Tensor, op: "argmax" | "argmin", dim: number | undefined, 
 /** where(cond, a, b): a where cond is non-zero, else b; all three broadcast together. */
 export function where(cond: Tensor, a: Tensor | Scalar, b: Tensor | Scalar): Tensor {
   const ref = a instanceof Tensor ? a : b instanceof Tensor ? b : cond;
-  const at = a instanceof Tensor ? a : fromRaw(scalarResultType(ref.dtype, a), []).fill_(a);
-  const bt = b instanceof Tensor ? b : fromRaw(scalarResultType(ref.dtype, b), []).fill_(b);
+  const at = a instanceof Tensor ? a : scalarTensor(scalarResultType(ref.dtype, a), a);
+  const bt = b instanceof Tensor ? b : scalarTensor(scalarResultType(ref.dtype, b), b);
   const dtype = promoteTypes(at.dtype, bt.dtype);
   const shape = broadcastShapes("where", broadcastShapes("where", cond.shape, at.shape), bt.shape);
   return apply(B.Where, [cond.expand(shape), at.to(dtype).expand(shape), bt.to(dtype).expand(shape)]);

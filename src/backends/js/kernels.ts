@@ -92,6 +92,31 @@ function argLoop(op: "argmax" | "argmin"): Loop {
 }
 const ARG = { argmax: argLoop("argmax"), argmin: argLoop("argmin") };
 
+// Per-op loops, looked up by op name: building the body string and hashing it into compileLoop's
+// cache on every call cost ~0.3 µs, as much as a small op's whole loop (compiled lazily, once).
+const unaryLoops = new Map<UnaryOp, Loop>();
+const binaryLoops = new Map<string, Loop>();
+const reduceLoops = new Map<ReduceOp, Loop>();
+function unaryLoop(op: UnaryOp): Loop {
+  let l = unaryLoops.get(op);
+  if (!l) unaryLoops.set(op, (l = loop(2, `{ const x = b1[p1]; b0[p0] = ${UNARY[op]}; }`)));
+  return l;
+}
+function binaryLoop(op: BinaryOp, int: boolean): Loop {
+  const key = int ? `i${op}` : op;
+  let l = binaryLoops.get(key);
+  if (!l) {
+    const expr = (int && INT_BINARY[op]) || BINARY[op];
+    binaryLoops.set(key, (l = loop(3, `{ const a = b1[p1], b = b2[p2]; b0[p0] = ${expr}; }`)));
+  }
+  return l;
+}
+function reduceLoop(op: ReduceOp): Loop {
+  let l = reduceLoops.get(op);
+  if (!l) reduceLoops.set(op, (l = loop(2, REDUCE[op].body, REDUCE[op].fold)));
+  return l;
+}
+
 export const kernels: Omit<
   Kernels,
   "matmul" | "im2col" | "col2im" | "maxPool2d" | "maxPool2dBackward" | FusedKernelName | keyof typeof rnnKernels
@@ -103,11 +128,10 @@ export const kernels: Omit<
     run(fillLoop, out.shape, [out], [value]);
   },
   unary(op, x, out) {
-    run(loop(2, `{ const x = b1[p1]; b0[p0] = ${UNARY[op]}; }`), x.shape, [out, x]);
+    run(unaryLoop(op), x.shape, [out, x]);
   },
   binary(op, a, b, out) {
-    const expr = (out.data instanceof Int32Array && INT_BINARY[op]) || BINARY[op];
-    run(loop(3, `{ const a = b1[p1], b = b2[p2]; b0[p0] = ${expr}; }`), a.shape, [out, a, b]);
+    run(binaryLoop(op, out.data instanceof Int32Array), a.shape, [out, a, b]);
   },
   where(cond, a, b, out) {
     run(whereLoop, a.shape, [out, cond, a, b]);
@@ -119,7 +143,7 @@ export const kernels: Omit<
     const acc = new Float64Array(sizeOf(accShape)).fill(spec.init);
     const accStrides = contiguousStrides(accShape).map((s, i) => (dims.includes(i) ? 0 : s));
     const accOp = { data: acc, strides: accStrides, offset: 0 };
-    run(loop(2, spec.body, spec.fold), x.shape, [accOp, x], undefined, 1);
+    run(reduceLoop(op), x.shape, [accOp, x], undefined, 1);
     run(copyLoop, out.shape, [out, { data: acc, strides: contiguousStrides(out.shape), offset: 0 }]);
   },
   argReduce(op, x, dim, out) {
