@@ -33,21 +33,6 @@ if (which === "w5" || which === "both") {
   const x = tensor(fill(784)).reshape([1, 784]);
   console.log(`w5.b1 median ${median(() => noGrad(() => void m.forward(x)), iters).toFixed(1)} µs`);
 }
-if (which === "w5" || which === "both") {
-  // W5's work minus the three matmuls (their outputs precomputed): Wᵀ views, bias adds, ReLUs and
-  // the Sequential/Linear dispatch around them, i.e. the per-op overhead this driver is about.
-  const m = mlp();
-  const [l1, , l2, , l3] = m.children() as nn.Linear[];
-  const h = [256, 128, 10].map((n) => tensor(fill(n)).reshape([1, n]));
-  const rest = (): void => {
-    for (const [i, l] of [l1!, l2!, l3!].entries()) {
-      l.weight.transpose(0, 1);
-      const y = h[i]!.add(l.bias!);
-      if (i < 2) y.relu();
-    }
-  };
-  console.log(`w5.b1 non-matmul median ${median(() => noGrad(rest), iters).toFixed(1)} µs`);
-}
 if (which === "w2" || which === "both") {
   const m = mlp();
   const x = tensor(fill(128 * 784)).reshape([128, 784]);

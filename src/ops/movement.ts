@@ -37,17 +37,15 @@ export const Expand: OpDef<readonly number[]> = {
   name: "expand",
   forward([x], shape) {
     const lead = shape.length - x!.shape.length;
-    const strides = new Array<number>(shape.length);
-    for (let i = 0; i < shape.length; i++) {
+    const strides = shape.map((d, i) => {
       const from = i - lead;
-      const d = shape[i]!;
-      if (from < 0 || (x!.shape[from] === 1 && d !== 1)) strides[i] = 0;
-      else if (x!.shape[from] === d) strides[i] = x!.strides[from]!;
-      else
-        throw new DescentError(
-          `expand: cannot expand shape ${shapeStr(x!.shape)} to ${shapeStr(shape)} (dim ${i}: ${x!.shape[from]} vs ${d})`,
-        );
-    }
+      if (from < 0) return 0;
+      if (x!.shape[from] === d) return x!.strides[from]!;
+      if (x!.shape[from] === 1) return 0;
+      throw new DescentError(
+        `expand: cannot expand shape ${shapeStr(x!.shape)} to ${shapeStr(shape)} (dim ${i}: ${x!.shape[from]} vs ${d})`,
+      );
+    });
     return view(x!, [...shape], strides);
   },
   backward(g, [x], _y, shape) {

@@ -374,17 +374,12 @@ export class Tensor implements View {
   expand(...shape: (number | readonly number[])[]): Tensor {
     // Binary ops expand every operand to the broadcast shape, usually its own: answer that at once.
     if (shape.length === 1 && typeof shape[0] !== "number" && sameShape(shape[0]!, this.shape)) return this;
-    const s = shape.length === 1 && typeof shape[0] !== "number" ? shape[0]! : shape.flat();
+    const s = shape.flat();
     if (s.length < this.ndim)
       throw new DescentError(`expand: target ${shapeStr(s)} has fewer dims than the input ${shapeStr(this.shape)}`);
-    const lead = s.length - this.ndim;
-    const full = new Array<number>(s.length);
-    for (let i = 0; i < s.length; i++) {
-      const d = s[i]!;
-      full[i] = d === -1 ? (this.shape[i - lead] ?? -1) : d;
-      if (!Number.isInteger(full[i]) || full[i]! < 0)
-        throw new DescentError(`expand: invalid target shape ${shapeStr(s)} for input ${shapeStr(this.shape)}`);
-    }
+    const full = s.map((d, i) => (d === -1 ? (this.shape[i - (s.length - this.ndim)] ?? -1) : d));
+    if (full.some((d) => !Number.isInteger(d) || d < 0))
+      throw new DescentError(`expand: invalid target shape ${shapeStr(s)} for input ${shapeStr(this.shape)}`);
     return sameShape(full, this.shape) ? this : apply(Expand, [this], full);
   }
   expandAs(other: Tensor): Tensor {

@@ -1,5 +1,6 @@
 // The js backend: pure TypeScript, always available, the reference the others are tested against.
 
+import { allocArray } from "../../core/dtype.js";
 import type { Backend } from "../backend.js";
 import { kernels } from "./kernels.js";
 import { matmul } from "./matmul.js";
@@ -7,10 +8,9 @@ import { col2im, im2col } from "./window.js";
 import { maxPool2d, maxPool2dBackward } from "./pool.js";
 import { fusedKernels } from "./fused.js";
 import { rnnKernels } from "./rnn.js";
-import { allocStorage } from "./alloc.js";
 
 export const jsBackend: Backend = {
   name: "js",
   kernels: { ...kernels, matmul, im2col, col2im, maxPool2d, maxPool2dBackward, ...fusedKernels, ...rnnKernels },
-  alloc: allocStorage,
+  alloc: allocArray,
 };
