@@ -40,6 +40,8 @@ const SHAPES: [string, number, number, number, boolean, boolean][] = [
   ["N16 Wᵀ", 128, 256, 16, false, true],
   ["N16 W", 128, 256, 16, false, false],
   ["N10 Aᵀ", 128, 128, 10, true, true],
+  ["tall N10", 8192, 784, 10, false, true],
+  ["tall N16", 8192, 784, 16, false, false],
   ["g·W K10", 128, 10, 128, false, false],
   ["gᵀ·h M10", 10, 128, 128, true, false],
   ["W2 fwd 784", 128, 784, 256, false, true],

@@ -88,17 +88,27 @@ DESCENT_TGT void axpy_rows(idx K, idx N, const T* a, idx sAm, idx sAk, const T* 
 }
 
 /** Dispatch on the rows left (1..ROWS) so each tile's row count is a compile-time constant. */
+/**
+ * Columns of b go in blocks of ~128 KiB, each visited by every chunk of rows while it is in L2:
+ * more rows than ROWS re-read b once per chunk, and for a tall A run transposed (the small-N
+ * case) b is all of A.
+ */
 template <typename T>
 DESCENT_TGT void dot_all(idx M, idx K, idx N, const T* a, const T* b, idx sBn, T* c, idx sCm, idx sCn) {
   constexpr int RM = V<T>::ROWS;
-  for (idx i = 0; i < M; i += RM) {
-    const T* ai = a + i * K;
-    T* ci = c + i * sCm;
-    switch (std::min<idx>(RM, M - i)) {
-      case 1: dot_rows<T, 1>(K, N, ai, b, sBn, ci, sCm, sCn); break;
-      case 2: dot_rows<T, 2>(K, N, ai, b, sBn, ci, sCm, sCn); break;
-      case 3: if constexpr (RM >= 3) dot_rows<T, 3>(K, N, ai, b, sBn, ci, sCm, sCn); break;
-      default: if constexpr (RM >= 4) dot_rows<T, 4>(K, N, ai, b, sBn, ci, sCm, sCn); break;
+  const idx cols = std::max<idx>(4, idx(128 * 1024 / sizeof(T)) / K / 4 * 4);
+  for (idx j = 0; j < N; j += cols) {
+    const idx n = std::min(cols, N - j);
+    const T* bj = b + j * sBn;
+    for (idx i = 0; i < M; i += RM) {
+      const T* ai = a + i * K;
+      T* ci = c + i * sCm + j * sCn;
+      switch (std::min<idx>(RM, M - i)) {
+        case 1: dot_rows<T, 1>(K, n, ai, bj, sBn, ci, sCm, sCn); break;
+        case 2: dot_rows<T, 2>(K, n, ai, bj, sBn, ci, sCm, sCn); break;
+        case 3: if constexpr (RM >= 3) dot_rows<T, 3>(K, n, ai, bj, sBn, ci, sCm, sCn); break;
+        default: if constexpr (RM >= 4) dot_rows<T, 4>(K, n, ai, bj, sBn, ci, sCm, sCn); break;
+      }
     }
   }
 }
