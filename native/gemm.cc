@@ -228,9 +228,9 @@ void run_part(void* ctx, int part, int parts) {
  * bench/gemm_small.ts (float32 avx512, µs with 1 vs 2 threads, medians of 11), once with the
  * machine loaded (load average ~5) and once quieter (~2.5):
  *   96³ (0.9M)                 loaded 21 vs 42     quiet 21.6 vs 19.5
- *   128³ (2.1M)                loaded 48 vs 85     quiet 44 vs 37
+ *   128³ (2.1M)                loaded 48 vs 85     quiet 44 vs 37, 47 vs 29.5
  *   [128,256]·[256,128] (4.2M) loaded 107 vs 147   quiet 100 vs 74
- *   256³ (16.8M)               loaded 330 vs 400   quiet 325 vs 194
+ *   256³ (16.8M)               loaded 330 vs 400   quiet 325 vs 194, 340 vs 193
  *   [128,784]·[784,256] (26M)  loaded 625 vs 745   quiet 600 vs 386
  *   1024³                                          quiet 23400 vs 15500
  * Below ~4M the second thread gains little when it is free and doubles the time when it is not;
