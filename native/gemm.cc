@@ -49,6 +49,16 @@ void pack(T* dst, const T* src, idx sR, idx sK, idx n, idx kc) {
     const T* s = src + r0 * sR;
     if (sR == 1) {
       for (idx p = 0; p < kc; p++) std::memcpy(dst + p * R, s + p * sK, R * sizeof(T));
+    } else if (sK == 1) {
+      // Lines contiguous along depth (a transposed B: Linear's weight): 8 depth steps at a time,
+      // so the writes stay in 8·R values of the panel instead of sweeping all of it per line.
+      idx p0 = 0;
+      for (; p0 + 8 <= kc; p0 += 8)
+        for (int i = 0; i < R; i++)
+#pragma GCC unroll 8
+          for (int p = 0; p < 8; p++) dst[(p0 + p) * R + i] = s[i * sR + p0 + p];
+      for (int i = 0; i < R; i++)
+        for (idx p = p0; p < kc; p++) dst[p * R + i] = s[i * sR + p];
     } else if (std::abs(sK) <= std::abs(sR)) {
       for (int i = 0; i < R; i++)
         for (idx p = 0; p < kc; p++) dst[p * R + i] = s[i * sR + p * sK];
@@ -168,6 +178,7 @@ struct Split {
   const Batch<T>* batch;
   Kernel<T> kernel;
   bool byMatrix;
+  SmallGemm<T> small;
 };
 
 template <typename T>
@@ -185,7 +196,10 @@ void run_part(void* ctx, int part, int parts) {
   const Split<T>& s = *static_cast<const Split<T>*>(ctx);
   const Batch<T>& b = *s.batch;
   if (s.byMatrix) {
-    for (idx t = b.count * part / parts; t < b.count * (part + 1) / parts; t++) gemm(s.kernel, matrix(b, t));
+    for (idx t = b.count * part / parts; t < b.count * (part + 1) / parts; t++) {
+      const Product<T> q = matrix(b, t);
+      if (!s.small(q)) gemm(s.kernel, q);
+    }
     return;
   }
   const bool byCols = b.p.N >= b.p.M;
@@ -204,12 +218,25 @@ void run_part(void* ctx, int part, int parts) {
       q.c += lo * q.ldc;
       q.M = hi - lo;
     }
-    gemm(s.kernel, q);
+    if (!s.small(q)) gemm(s.kernel, q);
   }
 }
 
-/** Below this many multiply-adds a second thread costs more (wake-up, split edges) than it saves. */
-constexpr double kThreadMinWork = 96.0 * 96.0 * 96.0;
+/**
+ * Below this many multiply-adds a second thread costs more (wake-up, split edges, and a second
+ * vCPU that is often busy on these shared 2-core machines) than it saves. Measured with
+ * bench/gemm_small.ts (float32 avx512, µs with 1 vs 2 threads, medians of 11), once with the
+ * machine loaded (load average ~5) and once quieter (~2.5):
+ *   96³ (0.9M)                 loaded 21 vs 42     quiet 21.6 vs 19.5
+ *   128³ (2.1M)                loaded 48 vs 85     quiet 44 vs 37, 47 vs 29.5
+ *   [128,256]·[256,128] (4.2M) loaded 107 vs 147   quiet 100 vs 74
+ *   256³ (16.8M)               loaded 330 vs 400   quiet 325 vs 194, 340 vs 193
+ *   [128,784]·[784,256] (26M)  loaded 625 vs 745   quiet 600 vs 386
+ *   1024³                                          quiet 23400 vs 15500
+ * Below ~4M the second thread gains little when it is free and doubles the time when it is not;
+ * above, it gains 25–40% quiet and loses 3–30% loaded. Hence 2²² (was 96³).
+ */
+constexpr double kThreadMinWork = 4.0 * 1024 * 1024;
 
 /**
  * Parts: with enough matrices, whole matrices (several parts per thread, so a late thread's share
@@ -217,10 +244,10 @@ constexpr double kThreadMinWork = 96.0 * 96.0 * 96.0;
  * the other operand.
  */
 template <typename T>
-void gemm_batch_impl(const Batch<T>& b, const Kernel<T>& k, int threads) {
+void gemm_batch_impl(const Batch<T>& b, const Kernel<T>& k, SmallGemm<T> small, int threads) {
   const double work = double(b.p.M) * double(b.p.N) * double(b.p.K) * double(b.count);
   if (work < kThreadMinWork || b.p.K == 0) threads = 1;
-  Split<T> s{&b, k, b.count >= 2 * threads};
+  Split<T> s{&b, k, b.count >= 2 * threads, small};
   int parts = s.byMatrix ? int(std::min<idx>(b.count, 4 * threads)) : threads;
   if (!s.byMatrix && std::max(b.p.N / k.nr, b.p.M / k.mr) < threads) parts = 1;
   if (threads == 1) s.byMatrix = true, parts = 1;
@@ -256,7 +283,7 @@ Kernel<double> kernel_f64(Isa isa) {
   return {4, 4, micro_portable<double>};
 }
 
-void gemm_batch(const Batch<float>& b, Isa isa, int threads) { gemm_batch_impl(b, kernel_f32(isa), threads); }
-void gemm_batch(const Batch<double>& b, Isa isa, int threads) { gemm_batch_impl(b, kernel_f64(isa), threads); }
+void gemm_batch(const Batch<float>& b, Isa isa, int threads) { gemm_batch_impl(b, kernel_f32(isa), small_gemm_f32(isa), threads); }
+void gemm_batch(const Batch<double>& b, Isa isa, int threads) { gemm_batch_impl(b, kernel_f64(isa), small_gemm_f64(isa), threads); }
 
 }  // namespace descent

@@ -58,6 +58,15 @@ struct Batch {
   const std::ptrdiff_t* bStart;
 };
 
+/**
+ * The small-M / small-N path (gemm_small.cc): computes q without packing and returns true, or
+ * returns false (too many rows and columns, or a layout it does not stream) and does nothing.
+ */
+template <typename T>
+using SmallGemm = bool (*)(const Product<T>& q);
+SmallGemm<float> small_gemm_f32(Isa isa);
+SmallGemm<double> small_gemm_f64(Isa isa);
+
 /** Runs the batch with up to `threads` threads (the pool's), picking the kernel for `isa`. */
 void gemm_batch(const Batch<float>& batch, Isa isa, int threads);
 void gemm_batch(const Batch<double>& batch, Isa isa, int threads);
