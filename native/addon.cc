@@ -12,6 +12,7 @@
 #include "elementwise.h"
 #include "gemm.h"
 #include "pool.h"
+#include "napi_util.h"
 #include "rnn.h"
 
 namespace descent {
@@ -46,29 +47,6 @@ napi_value throw_error(napi_env env, const char* what) {
 napi_value throw_type(napi_env env, const char* what) {
   napi_throw_type_error(env, nullptr, what);
   return nullptr;
-}
-
-struct Array {
-  napi_typedarray_type type;
-  std::size_t length;
-  void* data;
-};
-
-bool typed_array(napi_env env, napi_value v, Array* out) {
-  bool is = false;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
-  return napi_get_typedarray_info(env, v, &out->type, &out->length, &out->data, nullptr, nullptr) == napi_ok;
-}
-
-/** True when every element offset + Σ i_d·stride_d (0 ≤ i_d < size_d) lies in [0, length). */
-bool inside(idx offset, const idx* sizes, const idx* strides, int n, std::size_t length) {
-  idx lo = offset, hi = offset;
-  for (int d = 0; d < n; d++) {
-    if (sizes[d] == 0) return true;  // nothing is read
-    idx span = (sizes[d] - 1) * strides[d];
-    (span < 0 ? lo : hi) += span;
-  }
-  return lo >= 0 && hi < idx(length);
 }
 
 /** matmul(a, b, c, meta): meta = [nb, M, K, N, aOff, sAm, sAk, bOff, sBk, sBn, cOff, (size, sA, sB) × nb]. */

@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "pool.h"
+#include "napi_util.h"
 
 namespace descent {
 namespace {
@@ -25,29 +26,6 @@ napi_value fail(napi_env env, const char* what, bool type = true) {
   napi_is_exception_pending(env, &pending);
   if (!pending) (type ? napi_throw_type_error : napi_throw_error)(env, nullptr, what);
   return nullptr;
-}
-
-struct Array {
-  napi_typedarray_type type = napi_int8_array;
-  std::size_t length = 0;
-  void* data = nullptr;
-};
-
-bool typed_array(napi_env env, napi_value v, Array* out) {
-  bool is = false;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
-  return napi_get_typedarray_info(env, v, &out->type, &out->length, &out->data, nullptr, nullptr) == napi_ok;
-}
-
-/** True when every element offset + Σ i_d·stride_d (0 ≤ i_d < size_d) lies in [0, length). */
-bool inside(idx offset, const idx* sizes, const idx* strides, int n, std::size_t length) {
-  idx lo = offset, hi = offset;
-  for (int d = 0; d < n; d++) {
-    if (sizes[d] == 0) return true;  // nothing is touched
-    idx span = (sizes[d] - 1) * strides[d];
-    (span < 0 ? lo : hi) += span;
-  }
-  return lo >= 0 && hi < idx(length);
 }
 
 /** Below this many elements moved a call runs on one thread (waking a worker costs ~5-10 µs). */

@@ -15,6 +15,7 @@ import { allocArray, type DType } from "../../src/core/dtype.js";
 import { Generator } from "../../src/core/random.js";
 import type { View } from "../../src/backends/backend.js";
 import { jsBackend } from "../../src/backends/js/index.js";
+import { magnitudes } from "../helpers/matmul.js";
 import { nativeAddon, nativeBackend, initNative } from "../../src/backends/native/index.js";
 import { availableBackends, backend, setBackend } from "../../src/backends/index.js";
 import { randn } from "../../src/index.js";
@@ -61,35 +62,6 @@ function outView(dtype: DType, shape: readonly number[], offset = 0): View {
   const strides = shape.map((_, i) => shape.slice(i + 1).reduce((x, y) => x * y, 1));
   const n = shape.reduce((x, y) => x * y, 1);
   return { data: allocArray(dtype, offset + n + 2).fill(NaN), shape, strides, offset };
-}
-
-/** Σ_p |a_ip·b_pj| for every output element (contiguous, batch-major), read through the strides. */
-function magnitudes(a: View, b: View): Float64Array {
-  const nd = a.shape.length;
-  const [M, K, N] = [a.shape[nd - 2]!, a.shape[nd - 1]!, b.shape[nd - 1]!];
-  const batch = a.shape.slice(0, -2).reduce((x, y) => x * y, 1);
-  const out = new Float64Array(batch * M * N);
-  for (let t = 0; t < batch; t++) {
-    let ao = a.offset;
-    let bo = b.offset;
-    for (let d = nd - 3, r = t; d >= 0; d--) {
-      const i = r % a.shape[d]!;
-      r = Math.floor(r / a.shape[d]!);
-      ao += i * a.strides[d]!;
-      bo += i * b.strides[d]!;
-    }
-    for (let i = 0; i < M; i++)
-      for (let j = 0; j < N; j++) {
-        let s = 0;
-        for (let p = 0; p < K; p++)
-          s += Math.abs(
-            a.data[ao + i * a.strides[nd - 2]! + p * a.strides[nd - 1]!]! *
-              b.data[bo + p * b.strides[nd - 2]! + j * b.strides[nd - 1]!]!,
-          );
-        out[(t * M + i) * N + j] = s;
-      }
-  }
-  return out;
 }
 
 const native = skip ? undefined : nativeBackend(addon!, 0); // every size through the addon
