@@ -12,49 +12,15 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { TypedArray, DType } from "../../src/core/dtype.js";
+import type { TypedArray } from "../../src/core/dtype.js";
 import { allocArray, dtypeOfArray } from "../../src/core/dtype.js";
 import { Generator } from "../../src/core/random.js";
+import { viewMaker, type Layout } from "../helpers/views.js";
 import type { View } from "../../src/backends/backend.js";
 import { matmul } from "../../src/backends/js/matmul.js";
 
 const gen = new Generator(1234);
-
-interface Layout {
-  /** Store the last two dims swapped and view them back through swapped strides. */
-  transpose?: boolean;
-  offset?: number;
-  /** Dims stored once and read with stride 0 (batch dims, or an expanded row/column). */
-  broadcast?: readonly number[];
-  /** Every step-th element along each dim of a bigger buffer, as the slice x[::step, ::step] gives. */
-  step?: number;
-}
-
-/** A view of `shape` built by hand over a buffer laid out as `layout` says; padding reads NaN. */
-function makeView(
-  dtype: DType,
-  shape: readonly number[],
-  layout: Layout = {},
-  draw = () => gen.uniform() * 2 - 1,
-): View {
-  const nd = shape.length;
-  const stored = shape.map((d, i) => (layout.broadcast?.includes(i) ? 1 : d));
-  if (layout.transpose) [stored[nd - 2], stored[nd - 1]] = [stored[nd - 1]!, stored[nd - 2]!];
-  const step = layout.step ?? 1;
-  const strides = new Array<number>(nd);
-  let size = 1;
-  for (let i = nd - 1; i >= 0; i--) {
-    strides[i] = size * step;
-    size *= stored[i]! * step;
-  }
-  if (layout.transpose) [strides[nd - 2], strides[nd - 1]] = [strides[nd - 1]!, strides[nd - 2]!];
-  layout.broadcast?.forEach((d) => (strides[d] = 0));
-  const offset = layout.offset ?? 0;
-  const data = allocArray(dtype, offset + size + 3);
-  data.fill(dtype === "int32" ? -999 : NaN);
-  for (let i = 0; i < size; i++) data[offset + i] = draw();
-  return { data, shape, strides, offset };
-}
+const makeView = viewMaker(gen);
 
 function at(v: View, index: readonly number[]): number {
   let p = v.offset;

@@ -11,8 +11,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { allocArray, type DType } from "../../src/core/dtype.js";
 import { Generator } from "../../src/core/random.js";
+import { viewMaker, outView, type Layout } from "../helpers/views.js";
 import type { View } from "../../src/backends/backend.js";
 import { jsBackend } from "../../src/backends/js/index.js";
 import { magnitudes } from "../helpers/matmul.js";
@@ -25,44 +25,7 @@ const skip = initNative(false)
   : "native addon not built (npm install could not compile native/); js backend only";
 const addon = nativeAddon();
 const gen = new Generator(99);
-
-interface Layout {
-  transpose?: boolean;
-  offset?: number;
-  broadcast?: readonly number[];
-  step?: number;
-}
-
-/** A view of `shape` over a buffer laid out as `layout` says; padding reads NaN. */
-function makeView(
-  dtype: DType,
-  shape: readonly number[],
-  layout: Layout = {},
-  draw = () => gen.uniform() * 2 - 1,
-): View {
-  const nd = shape.length;
-  const stored = shape.map((d, i) => (layout.broadcast?.includes(i) ? 1 : d));
-  if (layout.transpose) [stored[nd - 2], stored[nd - 1]] = [stored[nd - 1]!, stored[nd - 2]!];
-  const step = layout.step ?? 1;
-  const strides = new Array<number>(nd);
-  let size = 1;
-  for (let i = nd - 1; i >= 0; i--) {
-    strides[i] = size * step;
-    size *= stored[i]! * step;
-  }
-  if (layout.transpose) [strides[nd - 2], strides[nd - 1]] = [strides[nd - 1]!, strides[nd - 2]!];
-  layout.broadcast?.forEach((d) => (strides[d] = 0));
-  const offset = layout.offset ?? 0;
-  const data = allocArray(dtype, offset + size + 3).fill(NaN);
-  for (let i = 0; i < size; i++) data[offset + i] = draw();
-  return { data, shape, strides, offset };
-}
-
-function outView(dtype: DType, shape: readonly number[], offset = 0): View {
-  const strides = shape.map((_, i) => shape.slice(i + 1).reduce((x, y) => x * y, 1));
-  const n = shape.reduce((x, y) => x * y, 1);
-  return { data: allocArray(dtype, offset + n + 2).fill(NaN), shape, strides, offset };
-}
+const makeView = viewMaker(gen);
 
 const native = skip ? undefined : nativeBackend(addon!, 0); // every size through the addon
 

@@ -3,8 +3,8 @@
 
 import type { View } from "../../src/backends/backend.js";
 
-export /** Σ_p |a_ip·b_pj| for every output element (contiguous, batch-major), read through the strides. */
-function magnitudes(a: View, b: View): Float64Array {
+/** Σ_p |a_ip·b_pj| for every output element (contiguous, batch-major), read through the strides. */
+export function magnitudes(a: View, b: View): Float64Array {
   const nd = a.shape.length;
   const [M, K, N] = [a.shape[nd - 2]!, a.shape[nd - 1]!, b.shape[nd - 1]!];
   const batch = a.shape.slice(0, -2).reduce((x, y) => x * y, 1);
