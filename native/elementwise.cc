@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "elementwise_ops.h"
+#include "napi_util.h"
 #include "pool.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -159,19 +160,6 @@ void run_loop(const Loop& L, ew::Inner f, const void* ctx, int parts, int dim, c
 
 // ---- argument checking -------------------------------------------------------------------------
 
-struct Array {
-  napi_typedarray_type type = napi_int8_array;
-  std::size_t length = 0;
-  char* data = nullptr;
-};
-
-napi_value fail(napi_env env, const char* what) {
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (!pending) napi_throw_error(env, nullptr, what);
-  return nullptr;
-}
-
 bool whole(double v) { return std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9.0e15; }
 
 int elem_size(napi_typedarray_type t) {
@@ -199,35 +187,30 @@ bool read_call(napi_env env, napi_callback_info info, int nops, const char* name
   std::size_t argc = kMaxOps + 1;
   napi_value argv[kMaxOps + 1];
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < std::size_t(nops + 1))
-    return fail(env, name), false;
+    return fail(env, name, false), false;
   c.nops = nops;
   for (int k = 0; k <= nops; k++) {
-    bool is = false;
     Array& a = k < nops ? c.arr[k] : c.meta;
-    void* data = nullptr;
-    if (napi_is_typedarray(env, argv[k], &is) != napi_ok || !is ||
-        napi_get_typedarray_info(env, argv[k], &a.type, &a.length, &data, nullptr, nullptr) != napi_ok)
-      return fail(env, name), false;
-    a.data = static_cast<char*>(data);
+    if (!typed_array(env, argv[k], &a)) return fail(env, name, false), false;
     if (k == nops) {
-      if (a.type != napi_float64_array) return fail(env, name), false;
+      if (a.type != napi_float64_array) return fail(env, name, false), false;
       const double* m = reinterpret_cast<const double*>(a.data);
-      if (a.length < 4 || !whole(m[0]) || !whole(m[1]) || !whole(m[3]) || m[1] < 0 || m[1] > kMaxDims) return fail(env, name), false;
+      if (a.length < 4 || !whole(m[0]) || !whole(m[1]) || !whole(m[3]) || m[1] < 0 || m[1] > kMaxDims) return fail(env, name, false), false;
       c.op = int(m[0]), c.nd = int(m[1]), c.extra = m[2], c.parts = int(std::clamp(m[3], 1.0, double(kMaxParts)));
-      if (a.length < std::size_t(4 + c.nd + nops * (1 + c.nd))) return fail(env, name), false;
+      if (a.length < std::size_t(4 + c.nd + nops * (1 + c.nd))) return fail(env, name, false), false;
       for (int d = 0; d < c.nd; d++) {
-        if (!whole(m[4 + d]) || m[4 + d] < 0) return fail(env, name), false;
+        if (!whole(m[4 + d]) || m[4 + d] < 0) return fail(env, name, false), false;
         c.shape[d] = idx(m[4 + d]), c.count *= c.shape[d];
       }
       for (int j = 0; j < nops; j++) {
         const double* o = m + 4 + c.nd + j * (1 + c.nd);
         for (int d = 0; d <= c.nd; d++)
-          if (!whole(o[d])) return fail(env, name), false;
+          if (!whole(o[d])) return fail(env, name, false), false;
         c.off[j] = idx(o[0]);
         for (int d = 0; d < c.nd; d++) c.st[j][d] = idx(o[1 + d]);
       }
     } else if (elem_size(a.type) == 0) {
-      return fail(env, name), false;
+      return fail(env, name, false), false;
     }
   }
   return true;
@@ -252,7 +235,7 @@ Loop make_loop(const Call& c) {
   for (int d = 0; d < c.nd; d++) L.shape[d] = c.shape[d];
   for (int k = 0; k < c.nops; k++) {
     const int e = elem_size(c.arr[k].type);
-    L.base[k] = c.arr[k].data + c.off[k] * e;
+    L.base[k] = static_cast<char*>(c.arr[k].data) + c.off[k] * e;
     for (int d = 0; d < c.nd; d++) L.st[k][d] = c.st[k][d] * e;
   }
   return L;
@@ -298,7 +281,7 @@ napi_value reduce(napi_env env, Call& c, int dt) {
   // Belt and braces: out over exactly the elements the store below writes.
   idx kept[kMaxDims];
   for (int d = 0; d < c.nd; d++) kept[d] = accSt[d] == 0 ? 1 : c.shape[d];
-  if (!inside(c, 0, kept)) return fail(env, "reduce: out reaches outside its array");
+  if (!inside(c, 0, kept)) return fail(env, "reduce: out reaches outside its array", false);
   Loop store = make_loop(c);  // out ← acc over the kept shape (reduced dims set to 1)
   store.base[1] = L.base[0];
   for (int d = 0; d < c.nd; d++) {
@@ -331,29 +314,29 @@ napi_value reduce(napi_env env, Call& c, int dt) {
 
 napi_value entry(napi_env env, napi_callback_info info) {
   void* data = nullptr;
-  if (napi_get_cb_info(env, info, nullptr, nullptr, nullptr, &data) != napi_ok) return fail(env, "elementwise");
+  if (napi_get_cb_info(env, info, nullptr, nullptr, nullptr, &data) != napi_ok) return fail(env, "elementwise", false);
   const Family fam = Family(reinterpret_cast<std::intptr_t>(data));
   const char* usage = kUsage[fam];
   Call c;
   if (!read_call(env, info, kOperands[fam], usage, c)) return nullptr;
   const int dt = dtype_index(c.arr[fam == kArg ? 1 : 0].type);
-  if (dt < 0 || (fam == kArg && c.arr[0].type != napi_int32_array)) return fail(env, usage);
+  if (dt < 0 || (fam == kArg && c.arr[0].type != napi_int32_array)) return fail(env, usage, false);
   for (int k = 1; k < c.nops; k++)
-    if (!(fam == kWhere && k == 1) && dtype_index(c.arr[k].type) != dt) return fail(env, usage);
+    if (!(fam == kWhere && k == 1) && dtype_index(c.arr[k].type) != dt) return fail(env, usage, false);
   if ((fam == kUnary && (c.op < 0 || c.op >= ew::kUnary)) || (fam == kBinary && (c.op < 0 || c.op >= ew::kBinary)) ||
       (fam == kReduce && (c.op < 0 || c.op > 2)) || (fam == kArg && (c.op < 0 || c.op > 1)))
-    return fail(env, usage);
+    return fail(env, usage, false);
   ew::ArgCtx arg{0, 0};
   if (fam == kArg) {
-    if (!whole(c.extra) || c.extra < 1) return fail(env, usage);
+    if (!whole(c.extra) || c.extra < 1) return fail(env, usage, false);
     const double* m = reinterpret_cast<const double*>(c.meta.data);
     if (c.meta.length < std::size_t(5 + c.nd + 2 * (1 + c.nd)) || !whole(m[4 + c.nd + 2 * (1 + c.nd)]))
-      return fail(env, usage);
+      return fail(env, usage, false);
     arg = {idx(c.extra), idx(m[4 + c.nd + 2 * (1 + c.nd)])};
   }
   for (int k = 0; k < c.nops; k++) {
     const bool ok = fam == kArg && k == 1 ? inside(c, k, c.shape, arg.len, arg.stride) : inside(c, k, c.shape);
-    if (!ok) return fail(env, "elementwise: a view reaches outside its array");
+    if (!ok) return fail(env, "elementwise: a view reaches outside its array", false);
   }
   if (fam == kReduce) return reduce(env, c, dt);
   if (c.count == 0) return nullptr;
@@ -367,7 +350,7 @@ napi_value entry(napi_env env, napi_callback_info info) {
     case kBinary: f = K.binary[c.op]; break;
     case kWhere: f = K.where[c.arr[1].type == napi_float32_array ? 0 : c.arr[1].type == napi_float64_array ? 1 : 2]; break;
     case kArg: f = K.arg[c.op], arg.stride *= elem_size(c.arr[1].type), ctx = &arg; break;
-    default: return fail(env, usage);
+    default: return fail(env, usage, false);
   }
   Loop L = make_loop(c);
   collapse(L, 0);  // walk out in memory order

@@ -19,6 +19,7 @@
 #include <cstddef>
 
 #include "gemm.h"
+#include "napi_util.h"
 #include "pool.h"
 
 #if defined(__clang__)
@@ -69,32 +70,17 @@ void run_ranges(void (*fn)(Isa, const A&, idx, idx), const A& a, idx n, idx unit
 
 // ---- Node-API glue ----------------------------------------------------------------------------
 
-napi_value fail(napi_env env, const char* what, bool type = true) {
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (!pending) type ? napi_throw_type_error(env, nullptr, what) : napi_throw_error(env, nullptr, what);
-  return nullptr;
-}
-
-struct Arr {
-  napi_typedarray_type type = napi_float32_array;
-  std::size_t length = 0;
-  void* data = nullptr;
-};
-
 /** A typed array, or (optional) null/undefined leaving data null. */
-bool get_arr(napi_env env, napi_value v, Arr* out, bool optional) {
+bool get_arr(napi_env env, napi_value v, Array* out, bool optional) {
   napi_valuetype t;
   if (napi_typeof(env, v, &t) != napi_ok) return false;
   if (optional && (t == napi_null || t == napi_undefined)) return true;
-  bool is = false;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
-  return napi_get_typedarray_info(env, v, &out->type, &out->length, &out->data, nullptr, nullptr) == napi_ok;
+  return typed_array(env, v, out);
 }
 
 /** The element pointer at offset `off` of `a` when [off, off + n) lies inside it; else null. */
 template <typename T>
-T* at(const Arr& a, double off, idx n) {
+T* at(const Array& a, double off, idx n) {
   if (!a.data || !(off >= 0) || off != std::floor(off) || idx(off) + n > idx(a.length)) return nullptr;
   return static_cast<T*>(a.data) + idx(off);
 }
@@ -105,7 +91,7 @@ T* at(const Arr& a, double off, idx n) {
  * 3 Adagrad (a = sum); meta = [n, offsets of p g a b c, constants…] as native/fused.ts packs them.
  */
 template <typename T>
-napi_value optim_step(napi_env env, int kind, const Arr* arr, const double* k, std::size_t nk) {
+napi_value optim_step(napi_env env, int kind, const Array* arr, const double* k, std::size_t nk) {
   const idx n = idx(k[0]);
   T* ptr[5];
   const bool need[4][5] = {{1, 1, 1, 1, 0}, {1, 1, 0, 0, 0}, {1, 1, 1, 0, 0}, {1, 1, 1, 0, 0}};
@@ -142,7 +128,7 @@ napi_value OptimStep(napi_env env, napi_callback_info info) {
   napi_value argv[7];
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return fail(env, "optimStep: bad call");
   int32_t kind = -1;
-  Arr arr[5], meta;
+  Array arr[5], meta;
   bool ok = argc == 7 && napi_get_value_int32(env, argv[0], &kind) == napi_ok && kind >= 0 && kind <= 3;
   for (int i = 0; ok && i < 5; i++) ok = get_arr(env, argv[1 + i], &arr[i], i >= 2);
   ok = ok && get_arr(env, argv[6], &meta, false) && meta.type == napi_float64_array && meta.length >= 6;
@@ -150,7 +136,7 @@ napi_value OptimStep(napi_env env, napi_callback_info info) {
   const auto type = arr[0].type;
   if (type != napi_float32_array && type != napi_float64_array)
     return fail(env, "optimStep: arrays must be Float32Array or Float64Array");
-  for (const Arr& a : arr)
+  for (const Array& a : arr)
     if (a.data && a.type != type) return fail(env, "optimStep: arrays must all have one type");
   const double* k = static_cast<const double*>(meta.data);
   if (!(k[0] >= 0)) return fail(env, "optimStep: negative size");
@@ -166,7 +152,7 @@ napi_value Softmax(napi_env env, napi_callback_info info) {
   std::size_t argc = 4;
   napi_value argv[4];
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return fail(env, "softmax: bad call");
-  Arr x, y, o, m;
+  Array x, y, o, m;
   if (argc != 4 || !get_arr(env, argv[0], &x, false) || !get_arr(env, argv[1], &y, false) ||
       !get_arr(env, argv[2], &o, false) || !get_arr(env, argv[3], &m, false) || m.type != napi_float64_array ||
       m.length < 7)
@@ -198,7 +184,7 @@ napi_value ReluBackward(napi_env env, napi_callback_info info) {
   std::size_t argc = 4;
   napi_value argv[4];
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return fail(env, "reluBackward: bad call");
-  Arr g, y, o, m;
+  Array g, y, o, m;
   if (argc != 4 || !get_arr(env, argv[0], &g, false) || !get_arr(env, argv[1], &y, false) ||
       !get_arr(env, argv[2], &o, false) || !get_arr(env, argv[3], &m, false) || m.type != napi_float64_array ||
       m.length < 4)

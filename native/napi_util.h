@@ -1,4 +1,4 @@
-// Argument checks shared by the Node-API entry points (addon.cc, window.cc): typed arrays are read
+// Argument checks shared by the Node-API entry points (addon.cc, window.cc, fused.cc, elementwise.cc): typed arrays are read
 // in place, and every strided view is checked to stay inside its array before a kernel touches it.
 #pragma once
 
@@ -7,6 +7,14 @@
 #include <cstddef>
 
 namespace descent {
+
+/** Throws a TypeError (type) or an Error with `what`, unless an exception is already pending; returns null for the entry point to return. */
+inline napi_value fail(napi_env env, const char* what, bool type = true) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) (type ? napi_throw_type_error : napi_throw_error)(env, nullptr, what);
+  return nullptr;
+}
 
 /** A typed array's element type, length (elements) and data pointer, as Node-API hands them out. */
 struct Array {

@@ -21,13 +21,6 @@ namespace {
 
 using idx = std::ptrdiff_t;
 
-napi_value fail(napi_env env, const char* what, bool type = true) {
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (!pending) (type ? napi_throw_type_error : napi_throw_error)(env, nullptr, what);
-  return nullptr;
-}
-
 /** Below this many elements moved a call runs on one thread (waking a worker costs ~5-10 µs). */
 constexpr idx kParallelWork = 1 << 16;
 
