@@ -1,7 +1,9 @@
 // The native backend: the js backend's kernels, with those the Node-API addon (native/, built by
-// `npm install` into build/Release) implements swapped in. Today that is matmul for float32 and
-// float64; int32, mixed dtypes and products too small to repay the call stay in JS. The addon
-// reads and writes the tensors' own typed arrays, walking strides itself, so views cost no copy.
+// `npm install` into build/Release) implements swapped in: matmul here, and the element-wise,
+// window (im2col, col2im, max pooling), fused (optimizer updates, softmax, ReLU backward) and RNN
+// cell kernels of the files beside it. int32, mixed dtypes and calls too small to repay the
+// crossing stay in JS. The addon reads and writes the tensors' own typed arrays, walking strides
+// itself, so views cost no copy.
 
 import { createRequire } from "node:module";
 import { DescentError } from "../../core/errors.js";

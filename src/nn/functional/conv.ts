@@ -9,7 +9,7 @@ import { DescentError, shapeStr } from "../../core/errors.js";
 import { windowOut } from "../../core/shape.js";
 import { noGrad } from "../../autograd/graph.js";
 import { cat, type Tensor } from "../../tensor/tensor.js";
-import { full, tensor } from "../../tensor/creation.js";
+import { tensor, zeros } from "../../tensor/creation.js";
 
 export type Pair = number | readonly [number, number];
 export type ConvPadding = Pair | "valid" | "same";
@@ -44,16 +44,16 @@ function single(op: string, name: string, v: number | readonly [number], min: nu
   return pair(op, name, typeof v === "number" ? v : (v as readonly number[]).length === 1 ? v[0] : NaN, min)[0];
 }
 
-/** Pads the last two dims with `value`: [top, bottom] rows and [left, right] columns (differentiable). */
-function pad2d(x: Tensor, top: number, bottom: number, left: number, right: number, value: number): Tensor {
+/** Pads the last two dims with zeros: [top, bottom] rows and [left, right] columns (differentiable). */
+function pad2d(x: Tensor, top: number, bottom: number, left: number, right: number): Tensor {
   const [n, c, h] = x.shape as [number, number, number, number];
   let r = x;
   if (left > 0 || right > 0) {
-    const side = (w: number) => full([n, c, h, w], value, { dtype: x.dtype });
+    const side = (w: number) => zeros([n, c, h, w], { dtype: x.dtype });
     r = cat([...(left > 0 ? [side(left)] : []), r, ...(right > 0 ? [side(right)] : [])], 3);
   }
   if (top > 0 || bottom > 0) {
-    const side = (k: number) => full([n, c, k, r.shape[3]!], value, { dtype: x.dtype });
+    const side = (k: number) => zeros([n, c, k, r.shape[3]!], { dtype: x.dtype });
     r = cat([...(top > 0 ? [side(top)] : []), r, ...(bottom > 0 ? [side(bottom)] : [])], 2);
   }
   return r;
@@ -133,7 +133,7 @@ function convNd(op: string, x: Tensor, w: Tensor, b: Tensor | null, opts: ConvOp
       throw new DescentError(`${op}: padding="same" is not supported for strided convolutions`);
     const total = [dilation[0] * (kh - 1), dilation[1] * (kw - 1)] as const;
     padding = [total[0] >> 1, total[1] >> 1];
-    input = pad2d(x4, 0, total[0] & 1, 0, total[1] & 1, 0); // the odd one out goes at the end
+    input = pad2d(x4, 0, total[0] & 1, 0, total[1] & 1); // the odd one out goes at the end
   } else padding = pair(op, "padding", p, 0);
   const [h, wd] = input.shape.slice(2) as [number, number];
   const oh = windowOut(h, kh, stride[0], padding[0], dilation[0]);
@@ -252,7 +252,7 @@ export function avgPool2d(x: Tensor, kernelSize: Pair, opts: AvgPoolOptions = {}
   const div = opts.divisorOverride;
   if (div !== undefined && div !== null && (!Number.isFinite(div) || div === 0))
     throw new DescentError(`${op}: divisorOverride must be a non-zero number, got ${div}`);
-  const input = pad2d(x4, 0, g.extra[0], 0, g.extra[1], 0);
+  const input = pad2d(x4, 0, g.extra[0], 0, g.extra[1]);
   const cols = input.im2col({ kernel: g.kernel, stride: g.stride, padding: g.padding, dilation: [1, 1] });
   const sums = cols.reshape([n, c, g.kernel[0] * g.kernel[1], g.out[0] * g.out[1]]).sum(2);
   const [oh, ow] = g.out;
