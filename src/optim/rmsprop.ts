@@ -61,33 +61,28 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
 
   protected update(p: Tensor, grad: Tensor, st: ParamState, g: ParamGroup<RMSpropOptions>): void {
     st.step = Number(st.step ?? 0) + 1;
-    {
-      // A group made centered (or given momentum) after its state was created starts those buffers at zero.
-      const sq = stateTensor("RMSprop", st, "square_avg");
-      const ga = g.centered ? ((st.grad_avg ??= p.newZeros(p.shape)) as Tensor) : null;
-      const buf = g.momentum > 0 ? ((st.momentum_buffer ??= p.newZeros(p.shape)) as Tensor) : null;
-      const { lr, alpha, eps, weightDecay, momentum, maximize } = g;
-      if (rmspropUpdate_(p, grad, sq, ga, buf, { lr, alpha, eps, weightDecay, momentum, maximize })) return;
-    }
-    let d = g.maximize ? grad.neg() : grad;
-    if (g.weightDecay !== 0) d = d.add(p.mul(g.weightDecay));
     const sq = stateTensor("RMSprop", st, "square_avg");
-    sq.mul_(g.alpha).add_(d.mul(1 - g.alpha).mul_(d));
+    // A group made centered (or given momentum) after its state was created (or a resumed one)
+    // starts those buffers at zero.
+    const ga = g.centered ? ((st.grad_avg ??= p.newZeros(p.shape)) as Tensor) : null;
+    const buf = g.momentum > 0 ? ((st.momentum_buffer ??= p.newZeros(p.shape)) as Tensor) : null;
+    const { lr, alpha, eps, weightDecay, momentum, maximize } = g;
+    if (rmspropUpdate_(p, grad, sq, ga, buf, { lr, alpha, eps, weightDecay, momentum, maximize })) return;
+    let d = maximize ? grad.neg() : grad;
+    if (weightDecay !== 0) d = d.add(p.mul(weightDecay));
+    sq.mul_(alpha).add_(d.mul(1 - alpha).mul_(d));
     let avg: Tensor;
-    if (g.centered) {
-      // A group made centered after its state was created (or a resumed one) starts ḡ at zero.
-      const ga = (st.grad_avg ??= p.newZeros(p.shape)) as Tensor;
-      ga.mul_(g.alpha).add_(d.mul(1 - g.alpha));
-      avg = sq.sub(ga.mul(ga)).sqrt().add_(g.eps);
+    if (ga) {
+      ga.mul_(alpha).add_(d.mul(1 - alpha));
+      avg = sq.sub(ga.mul(ga)).sqrt().add_(eps);
     } else {
-      avg = sq.sqrt().add_(g.eps);
+      avg = sq.sqrt().add_(eps);
     }
-    if (g.momentum > 0) {
-      const buf = (st.momentum_buffer ??= p.newZeros(p.shape)) as Tensor;
-      buf.mul_(g.momentum).add_(d.div(avg));
-      p.add_(buf.mul(-g.lr));
+    if (buf) {
+      buf.mul_(momentum).add_(d.div(avg));
+      p.add_(buf.mul(-lr));
     } else {
-      p.add_(d.mul(-g.lr).div_(avg));
+      p.add_(d.mul(-lr).div_(avg));
     }
   }
 }
