@@ -4,28 +4,90 @@
 
 export class JsonError extends Error {}
 
-// eslint-disable-next-line no-control-regex -- JSON forbids raw control characters in strings
-const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-const SPACE = /[ \t\n\r]*/y;
+/** Thrown when the top-level object has more keys than the caller allows (so a reader can name its own limit). */
+export class TooManyKeys extends JsonError {}
 
-/** Parses text as one JSON value; throws JsonError (with the character offset) on anything invalid. */
-export function parseStrictJson(text: string, maxDepth = 64): unknown {
+// Every token is scanned by hand, one character at a time: a regex such as
+// /"(?:[^"\\]|\\.)*"/ recurses in V8 per repetition and overflows the stack on a string of
+// ~8 M characters (which save() itself writes for a long metadata value).
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/** The end of the JSON string starting at the quote at pos, and whether it holds escapes; -1 if invalid. */
+function scanString(text: string, pos: number): { end: number; escaped: boolean } | number {
+  let i = pos + 1;
+  let escaped = false;
+  for (;;) {
+    if (i >= text.length) return i;
+    const c = text.charCodeAt(i);
+    if (c === 34) return { end: i + 1, escaped };
+    if (c < 0x20) return i;
+    if (c === 92) {
+      escaped = true;
+      const e = text.charCodeAt(i + 1);
+      if (e === 117) {
+        for (let k = 2; k < 6; k++) if (!/[0-9a-fA-F]/.test(text[i + k] ?? "")) return i;
+        i += 6;
+      } else if (e === 34 || e === 92 || e === 47 || e === 98 || e === 102 || e === 110 || e === 114 || e === 116) {
+        i += 2;
+      } else return i;
+    } else i++;
+  }
+}
+
+/** The end of the JSON number starting at pos, or pos when there is none. */
+function scanNumber(text: string, pos: number): number {
+  let i = pos;
+  if (text.charCodeAt(i) === 45) i++;
+  if (text.charCodeAt(i) === 48) i++;
+  else if (isDigit(text.charCodeAt(i))) while (isDigit(text.charCodeAt(i))) i++;
+  else return pos;
+  if (text.charCodeAt(i) === 46 && isDigit(text.charCodeAt(i + 1))) {
+    i++;
+    while (isDigit(text.charCodeAt(i))) i++;
+  }
+  const e = text.charCodeAt(i);
+  if (e === 101 || e === 69) {
+    let j = i + 1;
+    const s = text.charCodeAt(j);
+    if (s === 43 || s === 45) j++;
+    if (isDigit(text.charCodeAt(j))) {
+      while (isDigit(text.charCodeAt(j))) j++;
+      i = j;
+    }
+  }
+  return i;
+}
+
+/**
+ * Parses text as one JSON value; throws JsonError (with the character offset) on anything invalid,
+ * TooManyKeys when the top-level object has more than maxKeys keys (checked as they are read, so a
+ * huge header is refused before it is all built).
+ */
+export function parseStrictJson(text: string, maxDepth = 64, maxKeys = Infinity): unknown {
   let pos = 0;
   const skip = (): void => {
-    SPACE.lastIndex = pos;
-    SPACE.exec(text);
-    pos = SPACE.lastIndex;
+    for (;;) {
+      const c = text.charCodeAt(pos);
+      if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return;
+      pos++;
+    }
   };
   const fail = (what: string): never => {
     throw new JsonError(`${what} at character ${pos}`);
   };
-  const token = (re: RegExp): string | null => {
-    re.lastIndex = pos;
-    const m = re.exec(text);
-    if (!m) return null;
-    pos = re.lastIndex;
-    return m[0];
+  /** The string at pos (decoded), or null when there is none or it is invalid (pos at the fault). */
+  const string = (): string | null => {
+    if (text.charCodeAt(pos) !== 34) return null;
+    const r = scanString(text, pos);
+    if (typeof r === "number") {
+      pos = r;
+      return null;
+    }
+    const start = pos;
+    pos = r.end;
+    // JSON.parse decodes the escapes of one string token in linear time, without recursion.
+    return r.escaped ? (JSON.parse(text.slice(start, r.end)) as string) : text.slice(start + 1, r.end - 1);
   };
   const value = (depth: number): unknown => {
     if (depth > maxDepth) fail(`nesting deeper than ${maxDepth}`);
@@ -33,7 +95,10 @@ export function parseStrictJson(text: string, maxDepth = 64): unknown {
     const c = text[pos];
     if (c === "{") {
       pos++;
-      const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+      // A plain object (Object.create(null) ones are slow dictionaries); "__proto__" is defined,
+      // not assigned, so it stays an ordinary key.
+      const out: Record<string, unknown> = {};
+      let keys = 0;
       skip();
       if (text[pos] === "}") {
         pos++;
@@ -42,17 +107,20 @@ export function parseStrictJson(text: string, maxDepth = 64): unknown {
       for (;;) {
         skip();
         const at = pos;
-        const k = token(STRING);
-        if (k === null) fail("expected a string key");
-        const key = JSON.parse(k!) as string;
-        if (Object.prototype.hasOwnProperty.call(out, key)) {
+        const key = string();
+        if (key === null) fail(pos === at ? "expected a string key" : "invalid string");
+        if (Object.prototype.hasOwnProperty.call(out, key!)) {
           pos = at;
-          fail(`duplicate key ${k}`);
+          fail(`duplicate key ${JSON.stringify(key).slice(0, 200)}`);
         }
+        if (++keys > maxKeys && depth === 0)
+          throw new TooManyKeys(`an object with more than ${maxKeys} keys at character ${at}`);
         skip();
         if (text[pos] !== ":") fail("expected ':'");
         pos++;
-        out[key] = value(depth + 1);
+        const v = value(depth + 1);
+        if (key === "__proto__") Object.defineProperty(out, key, { value: v, enumerable: true, writable: true });
+        else out[key!] = v;
         skip();
         if (text[pos] === ",") pos++;
         else if (text[pos] === "}") {
@@ -80,8 +148,8 @@ export function parseStrictJson(text: string, maxDepth = 64): unknown {
       }
     }
     if (c === '"') {
-      const s = token(STRING);
-      return s === null ? fail("invalid string") : (JSON.parse(s) as string);
+      const s = string();
+      return s === null ? fail("invalid string") : s;
     }
     for (const [word, v] of [
       ["true", true],
@@ -93,8 +161,11 @@ export function parseStrictJson(text: string, maxDepth = 64): unknown {
         return v;
       }
     }
-    const n = token(NUMBER);
-    return n === null ? fail(c === undefined ? "unexpected end" : `unexpected ${JSON.stringify(c)}`) : Number(n);
+    const end = scanNumber(text, pos);
+    if (end === pos) fail(c === undefined ? "unexpected end" : `unexpected ${JSON.stringify(c)}`);
+    const n = Number(text.slice(pos, end));
+    pos = end;
+    return n;
   };
   const v = value(0);
   skip();
