@@ -29,6 +29,7 @@ export * as data from "./data/index.js";
 export { save, load, loadFile, saveCheckpoint, loadCheckpoint } from "./io/index.js";
 export type {
   SafetensorsFile,
+  LoadOptions,
   CheckpointContents,
   CheckpointTargets,
   CheckpointInfo,

@@ -12,7 +12,7 @@ import { defaultGenerator, type GeneratorState } from "../core/random.js";
 import type { Module } from "../nn/module.js";
 import type { Optimizer, OptimizerStateDict, ParamState } from "../optim/optimizer.js";
 import { Tensor } from "../tensor/tensor.js";
-import { loadFile, save } from "./safetensors.js";
+import { loadFile, save, type LoadOptions } from "./safetensors.js";
 
 /** What a scheduler must offer to be checkpointed (every optim.lrScheduler class does). */
 export interface CheckpointableScheduler {
@@ -155,13 +155,14 @@ function checkRng(where: string, v: unknown): GeneratorState {
  * Restores a checkpoint into the given model (strictly: every key, every shape), optimizer and
  * scheduler, and the default generator; returns epoch, step and extra. Everything is read and
  * checked before anything is changed, apart from what the optimizer or scheduler themselves refuse.
+ * opts: the file's limits, as for load.
  */
-export function loadCheckpoint(path: string, t: CheckpointTargets): CheckpointInfo {
+export function loadCheckpoint(path: string, t: CheckpointTargets, opts?: LoadOptions): CheckpointInfo {
   const where = `loadCheckpoint: ${path}`;
   if (!t || typeof t !== "object" || typeof t.model?.loadStateDict !== "function") {
     throw new DescentError(`loadCheckpoint: expected {model, optimizer?, scheduler?}`);
   }
-  const { tensors, metadata } = loadFile(path);
+  const { tensors, metadata } = loadFile(path, opts);
   if (metadata.format !== FORMAT)
     throw new DescentError(`${where}: not a Descent checkpoint (no format "${FORMAT}" in its metadata)`);
   if (metadata.version !== VERSION)

@@ -1,6 +1,15 @@
 // The io namespace: safetensors files and training checkpoints.
 
-export { save, load, loadFile, parseSafetensors, writeFileAtomic, MAX_HEADER_BYTES } from "./safetensors.js";
-export type { SafetensorsFile } from "./safetensors.js";
+export {
+  save,
+  load,
+  loadFile,
+  parseSafetensors,
+  writeFileAtomic,
+  MAX_HEADER_BYTES,
+  DEFAULT_MAX_LOAD_BYTES,
+  DEFAULT_MAX_TENSORS,
+} from "./safetensors.js";
+export type { SafetensorsFile, LoadOptions } from "./safetensors.js";
 export { saveCheckpoint, loadCheckpoint } from "./checkpoint.js";
 export type { CheckpointContents, CheckpointTargets, CheckpointInfo, CheckpointableScheduler } from "./checkpoint.js";
