@@ -3,8 +3,8 @@
 // quotes allowed), LF or CRLF line ends, blank lines skipped. Every cell must be a decimal number
 // (or nan / inf); anything else is refused naming the line and column.
 
-import { readFileSync } from "node:fs";
 import { DescentError } from "../core/errors.js";
+import { readFileLimited } from "../core/files.js";
 import { fromArray, type Tensor } from "../tensor/tensor.js";
 
 export interface CsvOptions {
@@ -14,7 +14,16 @@ export interface CsvOptions {
   labelColumn?: string | number;
   /** One character (default ","). */
   delimiter?: string;
+  /** The largest file read, in bytes (default DEFAULT_CSV_MAX_BYTES). */
+  maxBytes?: number;
 }
+
+/**
+ * 256 MiB. Each byte of text can become a JS string cell and a float64 before the float32
+ * tensor is made (several times the file's size in memory), so the bound on text is kept lower
+ * than the binary readers'.
+ */
+export const DEFAULT_CSV_MAX_BYTES = 256 * 2 ** 20;
 
 export interface CsvData {
   /** float32 [rows, feature columns]. */
@@ -104,19 +113,49 @@ function parseRows(where: string, text: string, delim: string): Row[] {
   return rows;
 }
 
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const SPECIAL: Record<string, number> = { nan: NaN, inf: Infinity, infinity: Infinity };
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/**
+ * True when s is a decimal number: [+-] digits [. digits] [e [+-] digits], with digits on at
+ * least one side of the point. Scanned in one pass; the regex it replaces backtracked
+ * quadratically on a long run of digits followed by a letter.
+ */
+function isDecimal(s: string): boolean {
+  let i = 0;
+  if (s[i] === "+" || s[i] === "-") i++;
+  const start = i;
+  while (isDigit(s.charCodeAt(i))) i++;
+  let digits = i - start;
+  if (s[i] === ".") {
+    const frac = ++i;
+    while (isDigit(s.charCodeAt(i))) i++;
+    digits += i - frac;
+  }
+  if (digits === 0) return false;
+  if (s[i] === "e" || s[i] === "E") {
+    i++;
+    if (s[i] === "+" || s[i] === "-") i++;
+    if (!isDigit(s.charCodeAt(i))) return false;
+    while (isDigit(s.charCodeAt(i))) i++;
+  }
+  return i === s.length;
+}
 
 /** A cell's value, or null when it is not a number. */
 function parseNumber(cell: string): number | null {
   const s = cell.trim();
-  if (NUMBER.test(s)) return Number(s);
+  if (isDecimal(s)) return Number(s);
   const sign = s.startsWith("-") ? -1 : 1;
   const special = SPECIAL[s.replace(/^[+-]/, "").toLowerCase()];
   return special === undefined ? null : sign * special;
 }
 
-/** Reads a numeric CSV file into a features matrix and (optionally) a labels vector. */
+/**
+ * Reads a numeric CSV file into a features matrix and (optionally) a labels vector. A file larger
+ * than opts.maxBytes is refused before it is read.
+ */
 export function readCsv(path: string, opts: CsvOptions = {}): CsvData {
   const where = `readCsv: ${path}`;
   const header = opts.header ?? true;
@@ -126,11 +165,15 @@ export function readCsv(path: string, opts: CsvOptions = {}): CsvData {
       `readCsv: delimiter must be one character other than a quote or a line break, got ${JSON.stringify(delim)}`,
     );
   }
+  const bytes = readFileLimited(where, path, opts.maxBytes ?? DEFAULT_CSV_MAX_BYTES);
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = bytes.toString("utf8");
   } catch (e) {
-    throw new DescentError(`${where}: cannot read the file: ${(e as Error).message}`);
+    // V8 strings hold at most ~2^29 characters; only a raised maxBytes can get here.
+    throw new DescentError(
+      `${where}: ${bytes.length} bytes are more text than one string holds: ${(e as Error).message}`,
+    );
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const rows = parseRows(where, text, delim);
@@ -176,7 +219,7 @@ export function readCsv(path: string, opts: CsvOptions = {}): CsvData {
       const v = parseNumber(cell);
       if (v === null) {
         throw new DescentError(
-          `${where}: line ${row.line}, column ${c + 1} (${JSON.stringify(names[c])}): ${JSON.stringify(cell)} is not a number`,
+          `${where}: line ${row.line}, column ${c + 1} (${JSON.stringify(names[c])}): ${JSON.stringify(cell.length > 40 ? `${cell.slice(0, 40)}…` : cell)} is not a number`,
         );
       }
       if (c === label) {

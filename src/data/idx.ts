@@ -1,14 +1,26 @@
 // The IDX format of MNIST and Fashion-MNIST (yann.lecun.com/exdb/mnist): a 4-byte magic (two zero
 // bytes, a type code, the number of dimensions), each dimension as a big-endian int32, then the
 // values big-endian in row-major order. Files may be gzipped (detected by the 1f 8b magic). The
-// header is checked against the bytes actually there before anything is allocated, and a gzipped
-// file is never inflated past the size its header announces.
+// header is checked against the bytes actually there, and against maxBytes, before anything is
+// allocated; a gzipped file's header is inflated first, so the stream is never inflated past the
+// size its header announces (itself at most maxBytes).
 
-import { readFileSync } from "node:fs";
-import { constants as zc, gunzipSync } from "node:zlib";
+import { constants as zc, gunzipSync, inflateRawSync } from "node:zlib";
 import type { DType } from "../core/dtype.js";
 import { DescentError } from "../core/errors.js";
+import { checkLimit, readFileLimited, tooLarge } from "../core/files.js";
 import { fromRaw, type Tensor } from "../tensor/tensor.js";
+
+export interface IdxOptions {
+  /**
+   * The most bytes read: the file, its decompressed contents, and the tensor made from them
+   * (ubyte values become 4-byte int32). Default DEFAULT_IDX_MAX_BYTES.
+   */
+  maxBytes?: number;
+}
+
+/** 1 GiB: twenty times Fashion-MNIST's training images as int32, small enough for any machine. */
+export const DEFAULT_IDX_MAX_BYTES = 2 ** 30;
 
 interface IdxType {
   name: string;
@@ -26,9 +38,6 @@ const TYPES: Record<number, IdxType> = {
   0x0e: { name: "double", bytes: 8, dtype: "float64", read: (v, at) => v.getFloat64(at, false) },
 };
 
-/** The most bytes of values one IDX file may hold (the largest typed array Node allocates comfortably). */
-const MAX_DATA_BYTES = 2 ** 31 - 1;
-
 interface Header {
   type: IdxType;
   dims: number[];
@@ -41,7 +50,7 @@ function hex(b: number | undefined): string {
 }
 
 /** Parses and checks the header from the first bytes of the (inflated) file. */
-function parseHeader(where: string, head: Uint8Array, totalKnown: boolean, total: number): Header {
+function parseHeader(where: string, head: Uint8Array, totalKnown: boolean, total: number, maxBytes: number): Header {
   if (head.length < 4) {
     throw new DescentError(`${where}: truncated: ${head.length} byte(s), too short for the 4-byte magic number`);
   }
@@ -71,9 +80,13 @@ function parseHeader(where: string, head: Uint8Array, totalKnown: boolean, total
     count *= size;
   }
   const dataBytes = count * type.bytes;
-  if (dataBytes > MAX_DATA_BYTES) {
-    throw new DescentError(
-      `${where}: the header claims dims [${dims.join(", ")}] of ${type.name} (${dataBytes} bytes), more than the ${MAX_DATA_BYTES} bytes this reader accepts`,
+  // The tensor's memory: 1- and 2-byte values are widened to int32.
+  const tensorBytes = count * (type.dtype === "float64" ? 8 : 4);
+  if (headerBytes + dataBytes > maxBytes || tensorBytes > maxBytes) {
+    throw tooLarge(
+      where,
+      `the header claims dims [${dims.join(", ")}] of ${type.name} (${headerBytes + dataBytes} bytes, ${tensorBytes} as a tensor), which`,
+      maxBytes,
     );
   }
   if (totalKnown && total !== headerBytes + dataBytes) {
@@ -85,16 +98,45 @@ function parseHeader(where: string, head: Uint8Array, totalKnown: boolean, total
   return { type, dims, headerBytes, dataBytes };
 }
 
-/** Inflates a gzipped IDX file, reading its header first so the output is bounded by what it announces. */
-function gunzipIdx(where: string, raw: Buffer): { bytes: Uint8Array; header: Header } {
-  let head: Buffer;
-  try {
-    // A sync flush decompresses whatever prefix of the stream is there, without needing the end.
-    head = gunzipSync(raw.subarray(0, 4096), { finishFlush: zc.Z_SYNC_FLUSH });
-  } catch (e) {
-    throw new DescentError(`${where}: corrupt gzip data: ${(e as Error).message}`);
+/** Where the deflate data of a gzip member starts (RFC 1952: the optional fields may be any length). */
+function deflateStart(where: string, raw: Uint8Array): number {
+  const flg = raw[3] ?? 0;
+  let at = 10;
+  if (flg & 4) at += 2 + (raw[10] ?? 0) + 256 * (raw[11] ?? 0); // FEXTRA: a 2-byte length, then data
+  for (const bit of [8, 16]) {
+    // FNAME, FCOMMENT: zero-terminated
+    if (flg & bit) {
+      const end = raw.indexOf(0, at);
+      at = end < 0 ? raw.length + 1 : end + 1;
+    }
   }
-  const header = parseHeader(where, head, false, 0);
+  if (flg & 2) at += 2; // FHCRC
+  if (raw[2] !== 8 || at > raw.length) {
+    throw new DescentError(`${where}: corrupt or truncated gzip data: the gzip header is malformed or cut short`);
+  }
+  return at;
+}
+
+/** The first bytes the deflate stream inflates to: at least `want` of them unless the stream is shorter. */
+function inflatePrefix(where: string, deflate: Uint8Array, want: number): Uint8Array {
+  // Inflating k input bytes yields at most ~1032k output bytes, so each try is bounded.
+  for (let k = 256; ; k *= 2) {
+    let out: Buffer;
+    try {
+      out = inflateRawSync(deflate.subarray(0, k), { finishFlush: zc.Z_SYNC_FLUSH });
+    } catch (e) {
+      throw new DescentError(`${where}: corrupt gzip data: ${(e as Error).message}`);
+    }
+    if (out.length >= want || k >= deflate.length) return out;
+  }
+}
+
+/** Inflates a gzipped IDX file, reading its header first so the output is bounded by what it announces. */
+function gunzipIdx(where: string, raw: Buffer, maxBytes: number): { bytes: Uint8Array; header: Header } {
+  const deflate = raw.subarray(deflateStart(where, raw));
+  let head = inflatePrefix(where, deflate, 4);
+  if (head.length >= 4) head = inflatePrefix(where, deflate, 4 + 4 * head[3]!);
+  const header = parseHeader(where, head, false, 0, maxBytes);
   const expected = header.headerBytes + header.dataBytes;
   let bytes: Buffer;
   try {
@@ -108,25 +150,23 @@ function gunzipIdx(where: string, raw: Buffer): { bytes: Uint8Array; header: Hea
     }
     throw new DescentError(`${where}: corrupt or truncated gzip data: ${err.message}`);
   }
-  return { bytes, header: parseHeader(where, bytes, true, bytes.length) };
+  return { bytes, header: parseHeader(where, bytes, true, bytes.length, maxBytes) };
 }
 
 /**
  * Reads an IDX file (gzipped or not) into a tensor: ubyte/byte/short/int → int32, float → float32,
- * double → float64, with the file's dimensions as its shape.
+ * double → float64, with the file's dimensions as its shape. Refuses, before allocating, a file
+ * whose size, decompressed size or tensor exceeds opts.maxBytes.
  */
-export function readIdx(path: string): Tensor {
+export function readIdx(path: string, opts: IdxOptions = {}): Tensor {
   const where = `readIdx: ${path}`;
-  let raw: Buffer;
-  try {
-    raw = readFileSync(path);
-  } catch (e) {
-    throw new DescentError(`${where}: cannot read the file: ${(e as Error).message}`);
-  }
+  const maxBytes = opts.maxBytes ?? DEFAULT_IDX_MAX_BYTES;
+  checkLimit(where, "maxBytes", maxBytes);
+  const raw = readFileLimited(where, path, maxBytes);
   const gz = raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b;
   const { bytes, header } = gz
-    ? gunzipIdx(where, raw)
-    : { bytes: raw, header: parseHeader(where, raw, true, raw.length) };
+    ? gunzipIdx(where, raw, maxBytes)
+    : { bytes: raw, header: parseHeader(where, raw, true, raw.length, maxBytes) };
   const { type, dims, headerBytes } = header;
   const t = fromRaw(type.dtype, dims);
   const out = t.data;

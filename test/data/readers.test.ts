@@ -82,7 +82,7 @@ test("readIdx: every type, plain and gzipped", () => {
 
 test("readIdx: malformed files are refused, saying what and where", () => {
   const good = idx("int", [2, 2], [1, 2, 3, 4]);
-  assert.throws(() => readIdx(join(dir, "missing.idx")), /readIdx: .*missing.idx: cannot read the file/);
+  assert.throws(() => readIdx(join(dir, "missing.idx")), /readIdx: .*missing.idx: cannot open the file/);
   assert.throws(() => readIdx(file(good.subarray(0, 2))), /truncated: 2 byte\(s\), too short for the 4-byte magic/);
   assert.throws(
     () => readIdx(file(good.subarray(0, 8))),
@@ -201,5 +201,5 @@ test("readCsv: malformed input names the line and column", () => {
   assert.throws(() => readCsv(file("1,2\n"), { header: false, labelColumn: "a" }), /has no header/);
   assert.throws(() => readCsv(file("a,b\n1,2\n"), { labelColumn: 2 }), /labelColumn 2 is out of range for 2 column/);
   assert.throws(() => readCsv(file("a\n1\n"), { delimiter: "ab" }), /delimiter must be one character/);
-  assert.throws(() => readCsv(join(dir, "nope.csv")), /cannot read the file/);
+  assert.throws(() => readCsv(join(dir, "nope.csv")), /cannot open the file/);
 });
