@@ -2,7 +2,7 @@
 // field and what was expected, and the model built from its list of layers (each layer's input size
 // inferred by a dummy forward pass, which also reports the first layer whose shape does not fit).
 
-import { readFileSync } from "node:fs";
+import { readFileLimited } from "../core/files.js";
 import { DescentError, nn, noGrad, optim, zeros, type Tensor } from "../index.js";
 
 /** A mistake by the user (missing file, bad config, shapes that do not fit): printed without a stack. */
@@ -52,6 +52,8 @@ export class Fields {
   }
 
   num(key: string, opts: { int?: boolean; min?: number; max?: number; above?: number } = {}): number | undefined {
+    // Integers (sizes, counts, epochs) are int32, like the tensor dims they become.
+    if (opts.int) opts = { ...opts, max: Math.min(opts.max ?? 2147483647, 2147483647) };
     const v = this.raw(key);
     if (v === undefined) return undefined;
     const what = [
@@ -509,12 +511,11 @@ export function buildScheduler(
 export function readJson(path: string, what: string): unknown {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    // Regular files only (a FIFO would block, /dev/zero never end), at most 256 MiB.
+    text = readFileLimited(`${what} ${path}`, path, 256 * 2 ** 20).toString("utf8");
   } catch (e) {
     const code = (e as { code?: string }).code;
-    throw new CliError(
-      code === "ENOENT" ? `${what} not found: ${path}` : `cannot read ${what} ${path}: ${(e as Error).message}`,
-    );
+    throw new CliError(code === "ENOENT" ? `${what} not found: ${path}` : (e as Error).message);
   }
   try {
     return JSON.parse(text) as unknown;

@@ -1,6 +1,7 @@
 // Shape arithmetic shared by every layer: sizes, strides, dim normalisation, broadcasting and the
 // rule that decides when a reshape can stay a view.
 
+import { constants as bufferConstants } from "node:buffer";
 import { DescentError, shapeStr } from "./errors.js";
 
 /** Where a tensor's elements live in its buffer: element i of index (i0, i1, …) is at offset + Σ ik·strides[k]. */
@@ -38,11 +39,31 @@ export function isContiguous(shape: readonly number[], strides: readonly number[
   return true;
 }
 
+/**
+ * The most elements one tensor may hold: the longest typed array this Node makes (2^32 in Node
+ * 20, where a longer one throws a RangeError; Buffer's MAX_LENGTH is that same V8 limit).
+ */
+export const MAX_ELEMENTS: number = bufferConstants.MAX_LENGTH;
+
+/**
+ * Checks a shape about to be allocated: non-negative integer sizes, none and no product above
+ * MAX_ELEMENTS. Every creation function (and so every layer's parameters) goes through it.
+ */
 export function checkShape(op: string, shape: readonly number[]): void {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
       throw new DescentError(`${op}: invalid shape ${shapeStr(shape)}: sizes must be non-negative integers`);
     }
+  }
+  const n = sizeOf(shape);
+  if (n > MAX_ELEMENTS) {
+    throw new DescentError(
+      `${op}: shape ${shapeStr(shape)} has ${n} elements, more than the ${MAX_ELEMENTS} one tensor can hold`,
+    );
+  }
+  // An empty tensor may have a huge size, but not one no tensor could have.
+  if (shape.some((d) => d > MAX_ELEMENTS)) {
+    throw new DescentError(`${op}: shape ${shapeStr(shape)} has a size larger than ${MAX_ELEMENTS}`);
   }
 }
 

@@ -27,6 +27,19 @@ function dtypeOpt(op: string, opts: TensorOptions, fallback: DType): DType {
   return d;
 }
 
+/**
+ * fromArray / fromRaw for a checked shape: a size the machine cannot allocate (memory, not the
+ * element limit checkShape enforces) becomes a DescentError too.
+ */
+function make(op: string, dtype: DType, shape: readonly number[], f?: (i: number) => number): Tensor {
+  try {
+    return f ? fromArray(dtype, shape, f) : fromRaw(dtype, shape);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new DescentError(`${op}: cannot allocate a ${dtype} tensor of shape ${shapeStr(shape)}: ${e.message}`);
+  }
+}
+
 function shapeOf(op: string, shape: ShapeArg): number[] {
   const s = typeof shape === "number" ? [shape] : [...shape];
   checkShape(op, s);
@@ -48,7 +61,7 @@ export function tensor(
     if (sizeOf(shape) !== arr.length)
       throw new DescentError(`tensor: shape ${shapeStr(shape)} needs ${sizeOf(shape)} values, got ${arr.length}`);
     return finish(
-      fromArray(dtypeOpt("tensor", opts, fallback), shape, (i) => arr[i]!),
+      make("tensor", dtypeOpt("tensor", opts, fallback), shape, (i) => arr[i]!),
       opts,
     );
   }
@@ -77,17 +90,17 @@ export function tensor(
   walk(values as NestedArray, 0, "");
   if (opts.shape && sizeOf(opts.shape) === flat.length) shape.splice(0, shape.length, ...opts.shape);
   return finish(
-    fromArray(dtypeOpt("tensor", opts, "float32"), shape, (i) => flat[i]!),
+    make("tensor", dtypeOpt("tensor", opts, "float32"), shape, (i) => flat[i]!),
     opts,
   );
 }
 
 export function full(shape: ShapeArg, value: number, opts: TensorOptions = {}): Tensor {
-  return finish(fromRaw(dtypeOpt("full", opts, "float32"), shapeOf("full", shape)).fill_(value), opts);
+  return finish(make("full", dtypeOpt("full", opts, "float32"), shapeOf("full", shape)).fill_(value), opts);
 }
 
 export function zeros(shape: ShapeArg, opts: TensorOptions = {}): Tensor {
-  return finish(fromRaw(dtypeOpt("zeros", opts, "float32"), shapeOf("zeros", shape)), opts);
+  return finish(make("zeros", dtypeOpt("zeros", opts, "float32"), shapeOf("zeros", shape)), opts);
 }
 
 export function ones(shape: ShapeArg, opts: TensorOptions = {}): Tensor {
@@ -106,7 +119,7 @@ export function onesLike(t: Tensor, opts: TensorOptions = {}): Tensor {
 export function rand(shape: ShapeArg, opts: RandomOptions = {}): Tensor {
   const g = opts.generator ?? defaultGenerator;
   return finish(
-    fromArray(dtypeOpt("rand", opts, "float32"), shapeOf("rand", shape), () => g.uniform()),
+    make("rand", dtypeOpt("rand", opts, "float32"), shapeOf("rand", shape), () => g.uniform()),
     opts,
   );
 }
@@ -115,7 +128,7 @@ export function rand(shape: ShapeArg, opts: RandomOptions = {}): Tensor {
 export function randn(shape: ShapeArg, opts: RandomOptions = {}): Tensor {
   const g = opts.generator ?? defaultGenerator;
   return finish(
-    fromArray(dtypeOpt("randn", opts, "float32"), shapeOf("randn", shape), () => g.normal()),
+    make("randn", dtypeOpt("randn", opts, "float32"), shapeOf("randn", shape), () => g.normal()),
     opts,
   );
 }
@@ -126,7 +139,7 @@ export function randint(low: number, high: number, shape: ShapeArg, opts: Random
     throw new DescentError(`randint: need integers low < high, got ${low} and ${high}`);
   const g = opts.generator ?? defaultGenerator;
   return finish(
-    fromArray(dtypeOpt("randint", opts, "int32"), shapeOf("randint", shape), () => low + g.randint(high - low)),
+    make("randint", dtypeOpt("randint", opts, "int32"), shapeOf("randint", shape), () => low + g.randint(high - low)),
     opts,
   );
 }
@@ -141,7 +154,7 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
   const n = Math.max(Math.ceil((e - s) / step), 0);
   const ints = [s, e, step].every(Number.isInteger);
   return finish(
-    fromArray(dtypeOpt("arange", opts, ints ? "int32" : "float32"), [n], (i) => s + i * step),
+    make("arange", dtypeOpt("arange", opts, ints ? "int32" : "float32"), shapeOf("arange", [n]), (i) => s + i * step),
     opts,
   );
 }
@@ -153,7 +166,7 @@ export function linspace(start: number, end: number, steps: number, opts: Tensor
   const h = steps > 1 ? (end - start) / (steps - 1) : 0;
   // Fill from both ends, as PyTorch does, so the last value is exactly `end`.
   return finish(
-    fromArray(dtypeOpt("linspace", opts, "float32"), [steps], (i) =>
+    make("linspace", dtypeOpt("linspace", opts, "float32"), shapeOf("linspace", [steps]), (i) =>
       i < steps / 2 ? start + i * h : end - (steps - 1 - i) * h,
     ),
     opts,
@@ -164,7 +177,7 @@ export function linspace(start: number, end: number, steps: number, opts: Tensor
 export function eye(n: number, opts: TensorOptions & { m?: number } = {}): Tensor {
   const m = opts.m ?? n;
   return finish(
-    fromArray(dtypeOpt("eye", opts, "float32"), shapeOf("eye", [n, m]), (i) => (i % m === Math.floor(i / m) ? 1 : 0)),
+    make("eye", dtypeOpt("eye", opts, "float32"), shapeOf("eye", [n, m]), (i) => (i % m === Math.floor(i / m) ? 1 : 0)),
     opts,
   );
 }

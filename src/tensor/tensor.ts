@@ -108,8 +108,19 @@ export class Tensor implements View {
   toFlatArray(): TypedArray {
     return this.isContiguous() ? this.data.slice(this.offset, this.offset + this.size) : this.contiguousRaw().data;
   }
-  /** Nested arrays of numbers (a number for a 0-d tensor). */
+  /**
+   * Nested arrays of numbers (a number for a 0-d tensor). Refused when the arrays would hold more
+   * than MAX_TO_ARRAY_ENTRIES entries (numbers and inner arrays; [2^31, 0] would build 2^31
+   * empty arrays): use toFlatArray() for big tensors.
+   */
   toArray(): number | unknown[] {
+    let entries = 0;
+    for (let k = 0, p = 1; k < this.ndim; k++) entries += p *= this.shape[k]!;
+    if (entries > MAX_TO_ARRAY_ENTRIES) {
+      throw new DescentError(
+        `toArray: shape ${shapeStr(this.shape)} needs ${entries} array entries, more than MAX_TO_ARRAY_ENTRIES (${MAX_TO_ARRAY_ENTRIES}); use toFlatArray()`,
+      );
+    }
     const flat = this.toFlatArray();
     const build = (dim: number, at: number): number | unknown[] => {
       if (dim === this.ndim) return flat[at]!;
@@ -773,6 +784,9 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
     d,
   );
 }
+
+/** The most entries toArray builds (2^26: about half a GiB of JS arrays). */
+export const MAX_TO_ARRAY_ENTRIES = 2 ** 26;
 
 /** A new zero-filled tensor (the building block of every creation function). */
 export function fromRaw(dtype: DType, shape: readonly number[]): Tensor {

@@ -3,7 +3,24 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { cat, DescentError, noGrad, ones, stack, tensor, where, zeros, type Tensor } from "../../src/index.js";
+import {
+  arange,
+  cat,
+  DescentError,
+  eye,
+  full,
+  linspace,
+  nn,
+  noGrad,
+  ones,
+  rand,
+  randn,
+  stack,
+  tensor,
+  where,
+  zeros,
+  type Tensor,
+} from "../../src/index.js";
 
 /** Asserts fn throws a DescentError (an Error subclass) whose message matches every pattern. */
 function throwsDescent(fn: () => unknown, ...patterns: RegExp[]): void {
@@ -222,4 +239,28 @@ describe("out-of-range indices", () => {
     throwsDescent(() => x.indexSelect(0, i32([0, 1], [1, 2])), /^indexSelect\b/));
   test("scatterAdd index out of range", () =>
     throwsDescent(() => zeros([2, 3]).scatterAdd(1, i32([4, 0], [2, 1]), ones([2, 1])), /^scatterAdd\b/, /4/));
+});
+
+// Issue 11.6: sizes past what one typed array can hold were RangeErrors (or, through toArray, a
+// V8 heap crash); each is a DescentError naming the op and the shape.
+describe("sizes too large to allocate", () => {
+  const limit = new RegExp(String(2 ** 32));
+  test("zeros([2^33])", () => throwsDescent(() => zeros([2 ** 33]), /^zeros\b/, sh(2 ** 33), limit));
+  test("eye(2^20)", () => throwsDescent(() => eye(2 ** 20), /^eye\b/, sh(2 ** 20, 2 ** 20)));
+  test("arange(0, 1e12)", () => throwsDescent(() => arange(0, 1e12), /^arange\b/, /1000000000000/));
+  test("linspace, rand, randn, full with huge sizes", () => {
+    throwsDescent(() => linspace(0, 1, 2 ** 40), /^linspace\b/);
+    throwsDescent(() => rand([2 ** 20, 2 ** 20]), /^rand\b/);
+    throwsDescent(() => randn([2 ** 20, 2 ** 20]), /^randn\b/);
+    throwsDescent(() => full([2 ** 33], 1), /^full\b/);
+  });
+  test("a layer constructor (its parameters are made by zeros)", () =>
+    throwsDescent(() => new nn.Linear(4, 2 ** 31), /^zeros\b/, sh(2 ** 31, 4)));
+  test("an empty tensor may have a huge size, but toArray refuses to build its 2^31 arrays", () => {
+    const t = zeros([2 ** 31, 0]);
+    assert.deepEqual(t.shape, [2 ** 31, 0]);
+    throwsDescent(() => t.toArray(), /^toArray\b/, sh(2 ** 31, 0), /MAX_TO_ARRAY_ENTRIES \(67108864\)/);
+    throwsDescent(() => zeros([2 ** 40, 0]), /^zeros\b/, /size larger than/);
+    assert.deepEqual(zeros([2, 0]).toArray(), [[], []]);
+  });
 });
