@@ -84,11 +84,12 @@ export function readFileLimited(where: string, path: string, maxBytes: number, o
         got += n;
       }
       total += got;
-      chunks.push(got === buf.length ? buf : buf.subarray(0, got));
+      if (got > 0) chunks.push(got === buf.length ? buf : buf.subarray(0, got));
       if (total > maxBytes) throw tooLarge(where, "the file's size", maxBytes, option);
       if (got < buf.length) break;
       want = 1 << 16;
     }
+    // The usual case, a file read in one piece, is returned without a copy.
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
   } finally {
     closeSync(fd);

@@ -89,8 +89,14 @@ export interface LoadOptions {
  * above what a training run on this framework holds, and a user loading more says so explicitly.
  */
 export const DEFAULT_MAX_LOAD_BYTES = 8 * 2 ** 30;
-/** Real models hold thousands of tensors; a million bounds the per-tensor work of a hostile header. */
-export const DEFAULT_MAX_TENSORS = 1_000_000;
+/**
+ * Real checkpoints hold hundreds to thousands of tensors per file. Each tensor costs about 0.5 KB
+ * and ~10 µs to make even when empty, so 100,000 keeps a hostile header of empty tensors (100 MB
+ * holds 1.7 M) under ~50 MB and a second.
+ */
+export const DEFAULT_MAX_TENSORS = 100_000;
+/** The most dims a loaded tensor may have (PyTorch's TensorIterator allows 25; nested code recurses per dim). */
+const MAX_NDIM = 64;
 /** The largest dimension load accepts: PyTorch's sizes are int64, Descent's are int32-indexable. */
 const MAX_DIM = 2 ** 31 - 1;
 
@@ -149,6 +155,9 @@ function checkEntry(where: string, name: string, info: unknown, dataBytes: numbe
   }
   if (!Array.isArray(shape) || !shape.every((d) => typeof d === "number" && Number.isSafeInteger(d) && d >= 0)) {
     throw new DescentError(`${at}: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+  if (shape.length > MAX_NDIM) {
+    throw new DescentError(`${at}: shape has ${shape.length} dimensions, more than the ${MAX_NDIM} load accepts`);
   }
   // Even an empty tensor is refused a dim past int32: toArray and every index would overflow.
   if (shape.some((d) => d > MAX_DIM)) {
@@ -237,16 +246,42 @@ function parseHeader(
   dataBytes: number,
   lim: Limits,
 ): { entries: Entry[]; metadata: Record<string, string> } {
+  if (dataBytes > lim.maxBytes) throw tooLarge(where, `the data section (${dataBytes} bytes)`, lim.maxBytes);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     throw new DescentError(`${where}: the header is not valid UTF-8`);
   }
+  const metadata: Record<string, string> = {};
+  const entries: Entry[] = [];
+  // Each entry is checked as it is parsed, so no tree of the whole header is kept. The first
+  // refusal waits until the parse is done: a JSON syntax error anywhere is reported before it.
+  let refusal: unknown = null;
+  const member = (name: string, info: unknown): void => {
+    if (refusal) return;
+    try {
+      check(name, info);
+    } catch (e) {
+      refusal = e;
+    }
+  };
+  const check = (name: string, info: unknown): void => {
+    if (name !== "__metadata__") {
+      entries.push(checkEntry(where, name, info, dataBytes));
+      return;
+    }
+    if (!isPlainObject(info)) throw new DescentError(`${where}: __metadata__ must be an object of strings`);
+    for (const k of Object.keys(info)) {
+      const v = info[k];
+      if (typeof v !== "string") throw new DescentError(`${where}: __metadata__ "${k}" is not a string`);
+      put(metadata, k, v);
+    }
+  };
   let head: unknown;
   try {
     // One more key than maxTensors leaves room for __metadata__.
-    head = parseStrictJson(text, 64, lim.maxTensors + 1);
+    head = parseStrictJson(text, 64, lim.maxTensors + 1, member);
   } catch (e) {
     if (e instanceof TooManyKeys) {
       throw tooLarge(where, "the number of header entries", lim.maxTensors, "maxTensors");
@@ -255,21 +290,7 @@ function parseHeader(
     throw e;
   }
   if (!isPlainObject(head)) throw new DescentError(`${where}: the header must be a JSON object`);
-  const metadata: Record<string, string> = {};
-  const entries: Entry[] = [];
-  for (const name of Object.keys(head)) {
-    const info = head[name];
-    if (name === "__metadata__") {
-      if (!isPlainObject(info)) throw new DescentError(`${where}: __metadata__ must be an object of strings`);
-      for (const k of Object.keys(info)) {
-        const v = info[k];
-        if (typeof v !== "string") throw new DescentError(`${where}: __metadata__ "${k}" is not a string`);
-        put(metadata, k, v);
-      }
-      continue;
-    }
-    entries.push(checkEntry(where, name, info, dataBytes));
-  }
+  if (refusal) throw refusal;
   if (entries.length > lim.maxTensors) {
     throw tooLarge(where, `the number of tensors (${entries.length})`, lim.maxTensors, "maxTensors");
   }
@@ -277,7 +298,6 @@ function parseHeader(
   // What the tensors will occupy once decoded (F16 becomes float32, U8 becomes int32, …).
   let decoded = 0;
   for (const e of entries) decoded += ((e.end - e.begin) / e.type.bytes) * BYTES_OF[e.type.dtype];
-  if (dataBytes > lim.maxBytes) throw tooLarge(where, `the data section (${dataBytes} bytes)`, lim.maxBytes);
   if (decoded > lim.maxBytes) throw tooLarge(where, `the tensors' memory (${decoded} bytes)`, lim.maxBytes);
   return { entries, metadata };
 }

@@ -62,9 +62,16 @@ function scanNumber(text: string, pos: number): number {
 /**
  * Parses text as one JSON value; throws JsonError (with the character offset) on anything invalid,
  * TooManyKeys when the top-level object has more than maxKeys keys (checked as they are read, so a
- * huge header is refused before it is all built).
+ * huge header is refused before it is all built). With onTopMember, the top-level object's members
+ * are handed to it as they are parsed instead of being stored (that object comes back empty), so a
+ * caller that converts them keeps no second copy: a header of a million entries stays lean.
  */
-export function parseStrictJson(text: string, maxDepth = 64, maxKeys = Infinity): unknown {
+export function parseStrictJson(
+  text: string,
+  maxDepth = 64,
+  maxKeys = Infinity,
+  onTopMember?: (key: string, value: unknown) => void,
+): unknown {
   let pos = 0;
   const skip = (): void => {
     for (;;) {
@@ -98,6 +105,7 @@ export function parseStrictJson(text: string, maxDepth = 64, maxKeys = Infinity)
       // A plain object (Object.create(null) ones are slow dictionaries); "__proto__" is defined,
       // not assigned, so it stays an ordinary key.
       const out: Record<string, unknown> = {};
+      const streamed = depth === 0 && onTopMember ? new Set<string>() : null;
       let keys = 0;
       skip();
       if (text[pos] === "}") {
@@ -109,7 +117,7 @@ export function parseStrictJson(text: string, maxDepth = 64, maxKeys = Infinity)
         const at = pos;
         const key = string();
         if (key === null) fail(pos === at ? "expected a string key" : "invalid string");
-        if (Object.prototype.hasOwnProperty.call(out, key!)) {
+        if (streamed ? streamed.has(key!) : Object.prototype.hasOwnProperty.call(out, key!)) {
           pos = at;
           fail(`duplicate key ${JSON.stringify(key).slice(0, 200)}`);
         }
@@ -119,7 +127,10 @@ export function parseStrictJson(text: string, maxDepth = 64, maxKeys = Infinity)
         if (text[pos] !== ":") fail("expected ':'");
         pos++;
         const v = value(depth + 1);
-        if (key === "__proto__") Object.defineProperty(out, key, { value: v, enumerable: true, writable: true });
+        if (streamed) {
+          streamed.add(key!);
+          onTopMember!(key!, v);
+        } else if (key === "__proto__") Object.defineProperty(out, key, { value: v, enumerable: true, writable: true });
         else out[key!] = v;
         skip();
         if (text[pos] === ",") pos++;

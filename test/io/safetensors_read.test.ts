@@ -84,9 +84,11 @@ test("maxBytes bounds the data read and the tensor memory made from it; maxHeade
   refuses(() => parseSafetensors("mem", bytes, { maxHeaderBytes: 4 }), /^mem: .*maxHeaderBytes \(4\)/);
 });
 
-test("load refuses a dim past 2^31-1 even in an empty tensor ([2147483648, 2147483648, 0] was accepted)", () => {
+test("load refuses a dim past 2^31-1 even in an empty tensor ([2147483648, 2147483648, 0] was accepted), and 65 dims", () => {
   const p = raw({ x: { dtype: "F32", shape: [2147483648, 2147483648, 0], data_offsets: [0, 0] } });
   refuses(() => load(p), /tensor "x": shape \[2147483648,2147483648,0\] has a dimension larger than 2147483647/);
+  const deep = raw({ x: { dtype: "F32", shape: Array(65).fill(1), data_offsets: [0, 4] } }, Buffer.alloc(4));
+  refuses(() => load(deep), /shape has 65 dimensions, more than the 64 load accepts/);
   const ok = raw({ x: { dtype: "F32", shape: [2147483647, 0], data_offsets: [0, 0] } });
   assert.deepEqual(load(ok).x!.shape, [2147483647, 0]);
 });
