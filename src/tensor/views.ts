@@ -9,7 +9,7 @@ import { inferShape, normDim, normDims, sameShape, sizeOf, viewStrides } from ".
 import { Cat, Copy, Expand, Permute, Reshape, Slice, type SliceParams } from "../ops/movement.js";
 import { droppedShape } from "../ops/reduce.js";
 import { apply } from "./apply.js";
-import type { Tensor } from "./tensor.js";
+import type { Dims, Tensor } from "./tensor.js";
 
 export type ShapeArgs = readonly (number | readonly number[])[];
 
@@ -66,7 +66,7 @@ export function expand(x: Tensor, shape: ShapeArgs): Tensor {
   return sameShape(full, x.shape) ? x : apply(Expand, [x], full);
 }
 
-export function squeeze(x: Tensor, dim: number | readonly number[] | undefined): Tensor {
+export function squeeze(x: Tensor, dim: Dims | undefined): Tensor {
   const dims = normDims("squeeze", dim, x.ndim).filter((d) => x.shape[d] === 1);
   return reshape(x, [droppedShape(x.shape, dims)]);
 }
