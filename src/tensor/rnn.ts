@@ -3,7 +3,8 @@
 
 import { GRUCell, LSTMCell } from "../ops/rnn.js";
 import { GRUSeq, LSTMSeq } from "../ops/rnn_seq.js";
-import { apply, type Tensor } from "./tensor.js";
+import { apply } from "./apply.js";
+import type { Tensor } from "./tensor.js";
 
 /**
  * One LSTM step, gate order i, f, g, o: xg + hg [B, 4H] are the gate pre-activations (input and

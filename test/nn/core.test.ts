@@ -9,7 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 
 import { manualSeed, tensor, ones, zeros, randn, DescentError, type Tensor } from "../../src/index.js";
-import type { Module } from "../../src/nn/module.js";
+import { Parameter, type Module } from "../../src/nn/module.js";
 import { Flatten, Identity, Linear } from "../../src/nn/layers/linear.js";
 import { ModuleList, Sequential } from "../../src/nn/layers/container.js";
 import {
@@ -380,4 +380,16 @@ test("pyFloat prints numbers as Python's repr of a float", () => {
     [Infinity, "inf"],
   ];
   for (const [v, s] of cases) assert.equal(pyFloat(v), s);
+});
+
+// The tensor layer makes every op's output through an input (src/tensor/apply.ts): from a
+// Parameter that must still be a plain Tensor, or an activation would count as a parameter.
+test("ops, detach and newZeros on a Parameter give plain Tensors", () => {
+  const p = new Parameter(tensor([1, 2, 3]));
+  for (const t of [p.mul(2), p.add(1), p.reshape([3, 1]), p.detach(), p.newZeros([2]), p.clone()]) {
+    assert.ok(!(t instanceof Parameter), `${t.toString()} is a Parameter`);
+  }
+  const y = p.mul(2);
+  assert.equal(y.gradFn?.op.name, "mul");
+  assert.equal(p.detach().requiresGrad, false);
 });

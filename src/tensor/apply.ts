@@ -1,0 +1,55 @@
+// The one door from Tensor to ops: `apply` runs an OpDef's forward and, when autograd needs it,
+// records the graph node. The method files of this folder call it directly; tensor.ts (the class)
+// sits above them all, so nothing here names the class as a value: an op's output is made by one
+// of its inputs (`wrapRaw`), which keeps the imports acyclic without registering anything.
+
+import type { DType } from "../core/dtype.js";
+import { DescentError, shapeStr } from "../core/errors.js";
+import { isAnomalyEnabled, isGradEnabled, versionOf } from "../autograd/graph.js";
+import { alloc, type OpDef } from "../ops/op.js";
+import type { Tensor } from "./tensor.js";
+
+/** Runs an op's forward and, when grad mode is on and an input requires grad, records the node. */
+export function apply<P>(op: OpDef<P>, inputs: Tensor[], params: P): Tensor;
+export function apply(op: OpDef, inputs: Tensor[]): Tensor;
+export function apply<P>(op: OpDef<P>, inputs: Tensor[], params?: P): Tensor {
+  const out = inputs[0]!.wrapRaw(op.forward(inputs, params as P));
+  if (op.backward && isGradEnabled() && anyRequiresGrad(inputs)) {
+    const saved =
+      op.saves === "inputs" ? inputs : op.saves === "output" ? [out] : op.saves === "both" ? [...inputs, out] : [];
+    out.gradFn = {
+      name: op.name,
+      op,
+      inputs,
+      params,
+      freed: false,
+      saved: saved.map((t) => ({ tensor: t, version: versionOf(t.data) })),
+    };
+    out.requiresGrad = true;
+  }
+  if (isAnomalyEnabled() && out.hasNonFinite()) {
+    throw new DescentError(
+      `detectAnomaly: ${op.name} produced NaN or Inf in its forward (inputs ${inputs.map((t) => `${shapeStr(t.shape)} ${t.dtype}`).join(", ")})`,
+    );
+  }
+  return out;
+}
+
+function anyRequiresGrad(inputs: readonly Tensor[]): boolean {
+  for (const t of inputs) if (t.requiresGrad) return true;
+  return false;
+}
+
+/** A fresh 0-d tensor holding v (as fill_ stores it; a new buffer has no version to bump); `like` makes it. */
+export function scalarTensor(like: Tensor, dtype: DType, v: number): Tensor {
+  const t = like.wrapRaw(alloc(dtype, []));
+  t.data[0] = v;
+  return t;
+}
+
+/** A new contiguous tensor whose i-th element (row-major) is f(i); `like` makes it. */
+export function filledLike(like: Tensor, dtype: DType, shape: readonly number[], f: (i: number) => number): Tensor {
+  const t = like.wrapRaw(alloc(dtype, shape));
+  for (let i = 0; i < t.data.length; i++) t.data[i] = f(i);
+  return t;
+}
