@@ -8,7 +8,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { noGrad, tensor, type Tensor } from "../../src/index.js";
-import { backend } from "../../src/backends/index.js";
+import { accelerations } from "../../src/backends/index.js";
 import { Adagrad } from "../../src/optim/adagrad.js";
 import { Adam, AdamW } from "../../src/optim/adam.js";
 import type { Optimizer } from "../../src/optim/optimizer.js";
@@ -111,8 +111,8 @@ describe("fused optimizer updates equal the op-by-op form bit for bit", () => {
     });
   }
 
-  test("the fused kernel runs once per contiguous parameter and never for a view", () => {
-    const k = backend().kernels as unknown as Record<string, (...a: unknown[]) => void>;
+  test("the fused acceleration runs once per contiguous parameter and never for a view", () => {
+    const k = accelerations() as unknown as Record<string, (...a: unknown[]) => void>;
     for (const [name, make] of CASES) {
       const kernel = name.startsWith("Adam")
         ? "adamStep"
