@@ -324,7 +324,7 @@ napi_value entry(napi_env env, napi_callback_info info) {
   for (int k = 1; k < c.nops; k++)
     if (!(fam == kWhere && k == 1) && dtype_index(c.arr[k].type) != dt) return fail(env, usage, false);
   if ((fam == kUnary && (c.op < 0 || c.op >= ew::kUnary)) || (fam == kBinary && (c.op < 0 || c.op >= ew::kBinary)) ||
-      (fam == kReduce && (c.op < 0 || c.op > 2)) || (fam == kArg && (c.op < 0 || c.op > 1)))
+      (fam == kReduce && (c.op < 0 || c.op >= ew::kReduce)) || (fam == kArg && (c.op < 0 || c.op > 1)))
     return fail(env, usage, false);
   ew::ArgCtx arg{0, 0};
   if (fam == kArg) {
@@ -368,18 +368,19 @@ napi_value entry(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-/** opNames() → {unary, binary}: the op names of EW_UNARY_OPS / EW_BINARY_OPS, in code order. */
+/** opNames() → {unary, binary, reduce}: the names of EW_UNARY_OPS, EW_BINARY_OPS, EW_REDUCE_OPS in code order. */
 napi_value op_names(napi_env env, napi_callback_info) {
 #define EW_NAME(name, F) #name,
   static const char* const unary[] = {EW_UNARY_OPS(EW_NAME)};
   static const char* const binary[] = {EW_BINARY_OPS(EW_NAME)};
+  static const char* const reduce[] = {EW_REDUCE_OPS(EW_NAME)};
 #undef EW_NAME
   napi_value out;
   napi_create_object(env, &out);
-  const char* const* lists[] = {unary, binary};
-  const int counts[] = {ew::kUnary, ew::kBinary};
-  const char* keys[] = {"unary", "binary"};
-  for (int l = 0; l < 2; l++) {
+  const char* const* lists[] = {unary, binary, reduce};
+  const int counts[] = {ew::kUnary, ew::kBinary, ew::kReduce};
+  const char* keys[] = {"unary", "binary", "reduce"};
+  for (int l = 0; l < 3; l++) {
     napi_value arr;
     napi_create_array_with_length(env, counts[l], &arr);
     for (int i = 0; i < counts[l]; i++) {

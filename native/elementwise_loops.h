@@ -326,7 +326,9 @@ ew::Set make_set() {
       copy_tiled<T>,
       fill<T>,
       {where<float, T>, where<double, T>, where<std::int32_t, T>},
-      {reduce<SumR, T>, reduce<MaxR, T>, reduce<MinR, T>},
+#define EW_REDUCE_LOOP(name, R) reduce<R, T>,
+      {EW_REDUCE_OPS(EW_REDUCE_LOOP)},
+#undef EW_REDUCE_LOOP
       {arg<true, T>, arg<false, T>},
   };
 }

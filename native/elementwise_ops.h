@@ -126,8 +126,11 @@ struct ArgCtx {
   X(add, Add) X(sub, Sub) X(mul, Mul) X(div, Div) X(pow, Pow) X(maximum, Maximum) X(minimum, Minimum) X(eq, Eq)      \
   X(ne, Ne) X(lt, Lt) X(le, Le) X(gt, Gt) X(ge, Ge)
 
+#define EW_REDUCE_OPS(X) X(sum, SumR) X(max, MaxR) X(min, MinR)
+
 #define EW_COUNT(name, F) +1
-constexpr int kUnary = 0 EW_UNARY_OPS(EW_COUNT), kBinary = 0 EW_BINARY_OPS(EW_COUNT);
+constexpr int kUnary = 0 EW_UNARY_OPS(EW_COUNT), kBinary = 0 EW_BINARY_OPS(EW_COUNT),
+              kReduce = 0 EW_REDUCE_OPS(EW_COUNT);
 #undef EW_COUNT
 
 /** Every inner loop of one dtype for one ISA; indices are positions in EW_UNARY_OPS / EW_BINARY_OPS. */
@@ -138,7 +141,7 @@ struct Set {
   Inner copy_tiled;
   Inner fill;
   Inner where[3];  // by cond dtype: float32, float64, int32
-  Inner reduce[3];  // sum, max, min
+  Inner reduce[kReduce];
   Inner arg[2];     // argmax, argmin
 };
 

@@ -24,9 +24,13 @@ test("every op the addon implements is in the list, coded by its position there"
   for (const n of names.unary) assert.ok((UNARY_OPS as readonly string[]).includes(n), `native unary ${n} not listed`);
   for (const n of names.binary)
     assert.ok((BINARY_OPS as readonly string[]).includes(n), `native binary ${n} not listed`);
+  for (const n of names.reduce!)
+    assert.ok((REDUCE_OPS as readonly string[]).includes(n), `native reduce ${n} not listed`);
   const codes = opCodes(nativeAddon()!);
   for (const [op, code] of codes.unary) assert.equal(names.unary[code], op);
   for (const [op, code] of codes.binary) assert.equal(names.binary[code], op);
+  for (const [op, code] of codes.reduce) assert.equal(names.reduce![code], op);
+  assert.equal(codes.reduce.size, REDUCE_OPS.length);
 });
 
 test("an op the addon lacks runs in js; the others go to the addon with its codes", () => {

@@ -1,9 +1,10 @@
-// The fused optimizer updates (src/tensor/fused.ts, one kernel per step) against the op-by-op
-// form they replace, on whichever backend the suite runs: the same parameters are stepped once
-// as contiguous tensors (fused) and once as transposed views (not fusable, so op-by-op), with the
-// same gradients, and every parameter and state value must be bit-identical after each step —
-// float32 and float64, every option that changes the update, sizes that stay in js and sizes the
-// native backend hands to the addon, and gradients with NaN and ±Inf.
+// The optimizers end to end, fused against op by op (src/tensor/fused.ts picks the backend's
+// acceleration for contiguous tensors, the rule of src/backends/fallback/optim.ts otherwise), on
+// whichever backend the suite runs: the same parameters are stepped once as contiguous tensors
+// (fused) and once as transposed views (not fusable, so op-by-op), with the same gradients, and
+// every parameter and state value must be bit-identical after each step — float32 and float64,
+// every option that changes the update, sizes that stay in js and sizes the native backend hands
+// to the addon, and gradients with NaN and ±Inf.
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";

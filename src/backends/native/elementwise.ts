@@ -6,7 +6,7 @@
 
 import { isContiguous } from "../../core/shape.js";
 import type { BinaryOp, Kernels, ReduceOp, UnaryOp, View } from "../backend.js";
-import { BINARY_OPS, UNARY_OPS } from "../op_list.js";
+import { BINARY_OPS, REDUCE_OPS, UNARY_OPS } from "../op_list.js";
 
 type Float = Float32Array | Float64Array;
 
@@ -22,7 +22,7 @@ export interface ElementwiseAddon {
   /** extra = length of the reduced dim; x's stride along it follows the operands. */
   argReduce(out: Int32Array, x: Float, meta: Float64Array): void;
   /** The names of the unary and binary ops the addon implements, in the order of their codes. */
-  opNames(): { unary: string[]; binary: string[] };
+  opNames(): { unary: string[]; binary: string[]; reduce?: string[] };
 }
 
 /**
@@ -33,13 +33,17 @@ export interface ElementwiseAddon {
 export function opCodes(addon: Pick<ElementwiseAddon, "opNames">): {
   unary: Map<UnaryOp, number>;
   binary: Map<BinaryOp, number>;
+  reduce: Map<ReduceOp, number>;
 } {
   const names = addon.opNames();
-  const codes = <N extends string>(list: readonly N[], native: readonly string[]) =>
+  const codes = <N extends string>(list: readonly N[], native: readonly string[] = []) =>
     new Map(list.filter((n) => native.includes(n)).map((n) => [n, native.indexOf(n)] as [N, number]));
-  return { unary: codes(UNARY_OPS, names.unary), binary: codes(BINARY_OPS, names.binary) };
+  return {
+    unary: codes(UNARY_OPS, names.unary),
+    binary: codes(BINARY_OPS, names.binary),
+    reduce: codes(REDUCE_OPS, names.reduce),
+  };
 }
-const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2 };
 
 /**
  * Ops whose elements cost a libm call (tens of ns) rather than a vector lane. float32 exp, log,
@@ -103,7 +107,7 @@ export function elementwiseKernels(
   t: ElementwiseThresholds = ELEMENTWISE_THRESHOLDS,
 ): ElementwiseKernels {
   const meta = new Float64Array(9 + 5 * MAX_DIMS); // where at rank 16: 4 + 16 + 4·17, plus one
-  const { unary: UNARY, binary: BINARY } = opCodes(addon);
+  const { unary: UNARY, binary: BINARY, reduce: REDUCE } = opCodes(addon);
 
   /** Packs meta; strides of operand 0 come from `outStrides` when given (reduce zeroes some). */
   function pack(
@@ -175,11 +179,17 @@ export function elementwiseKernels(
     reduce(op, x, dims, out) {
       const n = size(x.shape);
       // An empty x (sum = 0 everywhere) stays in js: the addon sees no element to reduce.
-      if (n === 0 || !native(n, t.minElements, x.shape, out, x) || !isContiguous(out.shape, out.strides)) {
+      const code = REDUCE.get(op);
+      if (
+        code === undefined ||
+        n === 0 ||
+        !native(n, t.minElements, x.shape, out, x) ||
+        !isContiguous(out.shape, out.strides)
+      ) {
         return js.reduce(op, x, dims, out);
       }
       const outStrides = out.strides.map((s, d) => (dims.includes(d) ? 0 : s));
-      addon.reduce(out.data as Float, x.data as Float, pack(REDUCE[op], x.shape, 0, n, false, [out, x], outStrides));
+      addon.reduce(out.data as Float, x.data as Float, pack(code, x.shape, 0, n, false, [out, x], outStrides));
     },
     argReduce(op, x, dim, out) {
       const n = size(x.shape);
