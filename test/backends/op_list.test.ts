@@ -1,7 +1,7 @@
 // The one list of element-wise op names (src/backends/op_list.ts) against the native addon: every
 // op the addon reports (native/elementwise_ops.h's EW_*_OPS) is a listed name, each gets its own
 // position as its code, and an op the addon lacks runs in js instead of failing. Also checks that
-// importing the backends does no work (DESCENT_BACKEND is read at first use).
+// importing the backends does no work (DESCENT_BACKEND is read, and the addon loaded, at first use).
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -74,4 +74,13 @@ test("importing descent reads no environment and loads nothing: a bad DESCENT_BA
   const used = run('import("./src/index.ts").then((d) => d.ones([2]).sum())');
   assert.notEqual(used.status, 0);
   assert.match(used.stderr, /DESCENT_BACKEND: unknown backend "bogus"/);
+});
+
+test("DESCENT_BACKEND=native without the addon: an error that says how to build it, not a silent js fallback", () => {
+  const missing = () => ({ error: "Cannot find module descent_native.node" });
+  assert.equal(initNative(false, missing), undefined);
+  assert.throws(
+    () => initNative(true, missing),
+    /DESCENT_BACKEND=native: the native addon did not load \(Cannot find module descent_native.node\)\. Build it with `npm rebuild descent-nn`/,
+  );
 });

@@ -105,9 +105,10 @@ let loaded: Addon | undefined;
 /**
  * Loads the addon once and returns the native backend, or undefined when it is not built (the js
  * backend then serves). `required` (DESCENT_BACKEND=native) turns a failed load into an error.
+ * `load` replaces the loader (tests).
  */
-export function initNative(required: boolean): Backend | undefined {
-  const r = loaded ? { addon: loaded } : loadAddon();
+export function initNative(required: boolean, load = loadAddon): Backend | undefined {
+  const r = loaded && load === loadAddon ? { addon: loaded } : load();
   if ("error" in r) {
     if (!required) return undefined;
     throw new DescentError(
