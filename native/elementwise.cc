@@ -324,7 +324,7 @@ napi_value entry(napi_env env, napi_callback_info info) {
   for (int k = 1; k < c.nops; k++)
     if (!(fam == kWhere && k == 1) && dtype_index(c.arr[k].type) != dt) return fail(env, usage, false);
   if ((fam == kUnary && (c.op < 0 || c.op >= ew::kUnary)) || (fam == kBinary && (c.op < 0 || c.op >= ew::kBinary)) ||
-      (fam == kReduce && (c.op < 0 || c.op > 2)) || (fam == kArg && (c.op < 0 || c.op > 1)))
+      (fam == kReduce && (c.op < 0 || c.op >= ew::kReduce)) || (fam == kArg && (c.op < 0 || c.op > 1)))
     return fail(env, usage, false);
   ew::ArgCtx arg{0, 0};
   if (fam == kArg) {
@@ -368,6 +368,31 @@ napi_value entry(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+/** opNames() → {unary, binary, reduce}: the names of EW_UNARY_OPS, EW_BINARY_OPS, EW_REDUCE_OPS in code order. */
+napi_value op_names(napi_env env, napi_callback_info) {
+#define EW_NAME(name, F) #name,
+  static const char* const unary[] = {EW_UNARY_OPS(EW_NAME)};
+  static const char* const binary[] = {EW_BINARY_OPS(EW_NAME)};
+  static const char* const reduce[] = {EW_REDUCE_OPS(EW_NAME)};
+#undef EW_NAME
+  napi_value out;
+  napi_create_object(env, &out);
+  const char* const* lists[] = {unary, binary, reduce};
+  const int counts[] = {ew::kUnary, ew::kBinary, ew::kReduce};
+  const char* keys[] = {"unary", "binary", "reduce"};
+  for (int l = 0; l < 3; l++) {
+    napi_value arr;
+    napi_create_array_with_length(env, counts[l], &arr);
+    for (int i = 0; i < counts[l]; i++) {
+      napi_value s;
+      napi_create_string_utf8(env, lists[l][i], NAPI_AUTO_LENGTH, &s);
+      napi_set_element(env, arr, i, s);
+    }
+    napi_set_named_property(env, out, keys[l], arr);
+  }
+  return out;
+}
+
 }  // namespace
 
 bool register_elementwise(napi_env env, napi_value exports, const Isa* isa) {
@@ -377,7 +402,9 @@ bool register_elementwise(napi_env env, napi_value exports, const Isa* isa) {
   for (int i = 0; i < 7; i++)
     props[i] = {names[i], nullptr, entry, nullptr, nullptr, nullptr, napi_default,
                 reinterpret_cast<void*>(std::intptr_t(i))};
-  return napi_define_properties(env, exports, 7, props) == napi_ok;
+  napi_property_descriptor names_prop = {"opNames", nullptr, op_names, nullptr, nullptr, nullptr, napi_default, nullptr};
+  return napi_define_properties(env, exports, 7, props) == napi_ok &&
+         napi_define_properties(env, exports, 1, &names_prop) == napi_ok;
 }
 
 }  // namespace descent

@@ -316,17 +316,19 @@ template <class T>
 ew::Set make_set() {
   using namespace ew;
   return {
-      {unary<Neg, T>, unary<Abs, T>, unary<Sign, T>, unary<Exp, T>, unary<Expm1, T>, unary<Log, T>, unary<Log1p, T>,
-       unary<Sqrt, T>, unary<Reciprocal, T>, unary<Sin, T>, unary<Cos, T>, unary<Tanh, T>, unary<Sigmoid, T>,
-       unary<Relu, T>, unary<Erf, T>, unary<Floor, T>, unary<Ceil, T>, unary<Round, T>, unary<IsNan, T>,
-       unary<IsInf, T>},
-      {binary<Add, T>, binary<Sub, T>, binary<Mul, T>, binary<Div, T>, binary<Pow, T>, binary<Maximum, T>,
-       binary<Minimum, T>, binary<Eq, T>, binary<Ne, T>, binary<Lt, T>, binary<Le, T>, binary<Gt, T>, binary<Ge, T>},
+#define EW_UNARY_LOOP(name, F) unary<F, T>,
+#define EW_BINARY_LOOP(name, F) binary<F, T>,
+      {EW_UNARY_OPS(EW_UNARY_LOOP)},
+      {EW_BINARY_OPS(EW_BINARY_LOOP)},
+#undef EW_UNARY_LOOP
+#undef EW_BINARY_LOOP
       copy<T>,
       copy_tiled<T>,
       fill<T>,
       {where<float, T>, where<double, T>, where<std::int32_t, T>},
-      {reduce<SumR, T>, reduce<MaxR, T>, reduce<MinR, T>},
+#define EW_REDUCE_LOOP(name, R) reduce<R, T>,
+      {EW_REDUCE_OPS(EW_REDUCE_LOOP)},
+#undef EW_REDUCE_LOOP
       {arg<true, T>, arg<false, T>},
   };
 }

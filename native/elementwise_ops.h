@@ -114,9 +114,26 @@ struct ArgCtx {
   std::ptrdiff_t len, stride;
 };
 
-constexpr int kUnary = 20, kBinary = 13;
+// The ops this addon implements, by their names in src/backends/op_list.ts and the functors above.
+// The addon reports these names (elementwise.cc's opNames) and elementwise.ts sends an op's
+// position here as its code, so the order is this file's own: adding a line adds an op, and an op
+// listed in TS but not here runs in the js backend.
+#define EW_UNARY_OPS(X)                                                                                              \
+  X(neg, Neg) X(abs, Abs) X(sign, Sign) X(exp, Exp) X(expm1, Expm1) X(log, Log) X(log1p, Log1p) X(sqrt, Sqrt)       \
+  X(reciprocal, Reciprocal) X(sin, Sin) X(cos, Cos) X(tanh, Tanh) X(sigmoid, Sigmoid) X(relu, Relu) X(erf, Erf)      \
+  X(floor, Floor) X(ceil, Ceil) X(round, Round) X(isnan, IsNan) X(isinf, IsInf)
+#define EW_BINARY_OPS(X)                                                                                             \
+  X(add, Add) X(sub, Sub) X(mul, Mul) X(div, Div) X(pow, Pow) X(maximum, Maximum) X(minimum, Minimum) X(eq, Eq)      \
+  X(ne, Ne) X(lt, Lt) X(le, Le) X(gt, Gt) X(ge, Ge)
 
-/** Every inner loop of one dtype for one ISA; indices are the op codes of elementwise.ts. */
+#define EW_REDUCE_OPS(X) X(sum, SumR) X(max, MaxR) X(min, MinR)
+
+#define EW_COUNT(name, F) +1
+constexpr int kUnary = 0 EW_UNARY_OPS(EW_COUNT), kBinary = 0 EW_BINARY_OPS(EW_COUNT),
+              kReduce = 0 EW_REDUCE_OPS(EW_COUNT);
+#undef EW_COUNT
+
+/** Every inner loop of one dtype for one ISA; indices are positions in EW_UNARY_OPS / EW_BINARY_OPS. */
 struct Set {
   Inner unary[kUnary];
   Inner binary[kBinary];
@@ -124,7 +141,7 @@ struct Set {
   Inner copy_tiled;
   Inner fill;
   Inner where[3];  // by cond dtype: float32, float64, int32
-  Inner reduce[3];  // sum, max, min
+  Inner reduce[kReduce];
   Inner arg[2];     // argmax, argmin
 };
 

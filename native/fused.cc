@@ -1,9 +1,10 @@
 // Fused kernels of the native backend (src/backends/native/fused.ts is the caller): the optimizer
 // updates (Adam/AdamW, SGD, RMSprop, Adagrad: a parameter and its state updated in place in one
 // pass), softmax / log-softmax along the last dim with their backward, and ReLU's backward; the
-// loops are in fused_loops.h, this file holds the pool split and the Node-API glue. They give the js
-// reference's numbers (src/backends/js/fused.ts) bit for bit: every operation is the same IEEE
-// operation in the same order, float32 values are float variables (the js side rounds with
+// loops are in fused_loops.h, this file holds the pool split and the Node-API glue. They are
+// accelerations of the op-by-op rules of src/backends/fallback/ (the definitions; js/fused.ts is
+// the js twin) and give their numbers bit for bit (test/backends/accelerations.test.ts): every
+// operation is the same IEEE operation in the same order, float32 values are float variables (the js side rounds with
 // Math.fround after each step; +, −, ×, ÷ and √ of floats computed in double and rounded equal the
 // float operation), and contraction into FMAs is off, since an FMA skips a rounding. Softmax's exp
 // and log run in double as in js; libm's and V8's agree to the last bit nearly always, so those two

@@ -1,8 +1,9 @@
 // The element loops of native/fused.cc (included there only, inside its anonymous namespace):
 // plain loops the compiler vectorises, one template instance per option set so the loops carry no
 // branches, and one copy per instruction set (target attributes; XXX_isa picks at run time).
-// Every operation mirrors src/backends/js/fused.ts in order and in type: float32 values are float
-// variables, and FMA contraction is off (fused.cc's pragma), so results match js bit for bit.
+// Every operation is that of the op-by-op rule (src/backends/fallback/optim.ts, softmax.ts), in
+// order and in type: float32 values are float variables, and FMA contraction is off (fused.cc's
+// pragma), so results match it bit for bit (test/backends/accelerations.test.ts checks).
 #pragma once
 
 // ---- the element loops ----------------------------------------------------------------------

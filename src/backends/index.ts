@@ -1,47 +1,86 @@
 // Which backend runs the kernels. The choice is one of the two pieces of global state DESIGN.md
 // allows; ops read it through `backend()` on every call, so switching takes effect at once.
+// Importing this file does nothing: the first `backend()`, `setBackend` or `availableBackends`
+// reads DESCENT_BACKEND and tries to load the native addon.
 
 import { DescentError } from "../core/errors.js";
+import type { Accelerations } from "./accelerations.js";
 import type { Backend } from "./backend.js";
+import { fallbacks } from "./fallback/index.js";
 import { jsBackend } from "./js/index.js";
 import { initNative } from "./native/index.js";
 
-const registry = new Map<string, Backend>([["js", jsBackend]]);
-let current: Backend = startupBackend();
+const registry = new Map<string, Backend>();
+let current: Backend | undefined;
+let currentAccel: Accelerations | undefined;
+const resolved = new WeakMap<Backend, Accelerations>();
+const opByOp = new WeakMap<Backend, Accelerations>();
 
 /**
- * DESCENT_BACKEND=js|native picks the backend at startup; unset, it is native when the addon
- * loaded and js otherwise. Asking for native when the addon did not load is an error, not a
+ * DESCENT_BACKEND=js|native picks the backend at first use; unset, it is native when the addon
+ * loads and js otherwise. Asking for native when the addon does not load is an error, not a
  * silent fallback.
  */
-function startupBackend(): Backend {
+function init(): Backend {
   const wanted = process.env["DESCENT_BACKEND"] ?? "";
   if (wanted !== "" && wanted !== "js" && wanted !== "native")
     throw new DescentError(`DESCENT_BACKEND: unknown backend "${wanted}" (expected "js" or "native")`);
   const native = initNative(wanted === "native");
-  if (native) registry.set(native.name, native);
+  if (!registry.has("js")) registry.set("js", jsBackend);
+  if (native && !registry.has(native.name)) registry.set(native.name, native);
   return wanted === "js" || !native ? jsBackend : native;
 }
 
+function use(b: Backend): Backend {
+  current = b;
+  currentAccel = accelerationsOf(b);
+  return b;
+}
+
 export function backend(): Backend {
-  return current;
+  return current ?? use(init());
+}
+
+/** Every acceleration of the current backend: its own kernel where it registered one, else the fallback. */
+export function accelerations(): Accelerations {
+  if (!current) use(init());
+  return currentAccel!;
+}
+
+/** A backend's accelerations resolved against the fallbacks (once per backend). */
+export function accelerationsOf(b: Backend): Accelerations {
+  let a = resolved.get(b);
+  if (!a) resolved.set(b, (a = { ...fallbacksOf(b), ...b.accelerations }));
+  return a;
+}
+
+/** A backend's op-by-op fallbacks alone: for views an acceleration does not take (any strides, aliasing). */
+export function fallbacksOf(b: Backend = backend()): Accelerations {
+  let a = opByOp.get(b);
+  if (!a) opByOp.set(b, (a = fallbacks(b)));
+  return a;
 }
 
 export function setBackend(name: string): void {
+  if (!current) use(init());
   const b = registry.get(name);
   if (!b)
     throw new DescentError(`setBackend: unknown backend "${name}" (available: ${[...registry.keys()].join(", ")})`);
-  current = b;
+  use(b);
 }
 
-/** Adds a backend (the native one registers itself when its addon loads). */
+/** Adds a backend (the native one is added when its addon loads). */
 export function registerBackend(b: Backend): void {
+  if (!current) use(init());
   registry.set(b.name, b);
 }
 
 export function availableBackends(): string[] {
+  if (!current) use(init());
   return [...registry.keys()];
 }
 
+export { fallbacks } from "./fallback/index.js";
 export type { Backend, View, Kernels, KernelName, UnaryOp, BinaryOp, ReduceOp, Window2d } from "./backend.js";
-export type { AdamConsts, SgdConsts, RmspropConsts, AdagradConsts } from "./backend.js";
+export type { Accelerations, AccelName, AdamConsts, SgdConsts, RmspropConsts, AdagradConsts } from "./accelerations.js";
+export { UNARY_OPS, BINARY_OPS, REDUCE_OPS } from "./op_list.js";

@@ -1,10 +1,11 @@
-// Fused primitives: softmax and log-softmax along the last (contiguous) dim, each one kernel in
-// place of the five or six that the composite forms of src/tensor/composite.ts run, and their
-// backward as one kernel too (SoftmaxBackward, reached through Tensor.softmaxGrad). The tensor
-// layer picks these only for the last dim of a contiguous float tensor; other cases stay composite.
-// ReluBackward replaces ReLU's g.maskedFill(y.le(0), 0) (two kernels and a mask) by one kernel.
+// Fused primitives: softmax and log-softmax along the last (contiguous) dim, each one acceleration
+// in place of the five or six kernels that the composite forms of src/tensor/composite.ts run, and
+// their backward as one too (SoftmaxBackward, reached through Tensor.softmaxGrad). The tensor layer
+// picks these only for the last dim of a contiguous float tensor; other cases stay composite.
+// ReluBackward replaces ReLU's g.maskedFill(y.le(0), 0) (two kernels and a mask) by one. A backend
+// without these accelerations runs their op-by-op fallbacks (backends/fallback/softmax.ts).
 
-import { alloc, kernels, type OpDef } from "./op.js";
+import { accel, alloc, type OpDef } from "./op.js";
 
 function softmaxOp(log: boolean): OpDef {
   return {
@@ -13,7 +14,7 @@ function softmaxOp(log: boolean): OpDef {
     freshGrads: true,
     forward([x]) {
       const out = alloc(x!.dtype, x!.shape);
-      kernels().softmax(x!, log, out);
+      accel().softmax(x!, log, out);
       return out;
     },
     // log: dx = g − exp(y)·Σg;  softmax: dx = y·(g − Σ g·y)  (sums along the last dim)
@@ -29,7 +30,7 @@ export const SoftmaxBackward: OpDef<boolean> = {
   name: "softmaxBackward",
   forward([g, y], log) {
     const out = alloc(y!.dtype, y!.shape);
-    kernels().softmaxBackward(g!, y!, log, out);
+    accel().softmaxBackward(g!, y!, log, out);
     return out;
   },
 };
@@ -39,7 +40,7 @@ export const ReluBackward: OpDef = {
   name: "reluBackward",
   forward([g, y]) {
     const out = alloc(y!.dtype, y!.shape);
-    kernels().reluBackward(g!, y!, out);
+    accel().reluBackward(g!, y!, out);
     return out;
   },
 };

@@ -4,7 +4,7 @@
 
 import type { DType, TypedArray } from "../core/dtype.js";
 import { contiguousStrides, sizeOf } from "../core/shape.js";
-import { backend } from "../backends/index.js";
+import { accelerations, backend } from "../backends/index.js";
 import type { View } from "../backends/index.js";
 import type { Tensor } from "../tensor/tensor.js";
 
@@ -54,6 +54,11 @@ export function view(x: Tensor, shape: number[], strides: number[], offset = x.o
 
 export function kernels() {
   return backend().kernels;
+}
+
+/** The current backend's fused kernels, each its own or the op-by-op fallback (backends/accelerations.ts). */
+export function accel() {
+  return accelerations();
 }
 
 /** The gradient for an input, computed only when that input asks for one. */

@@ -1,13 +1,14 @@
 // Fused recurrent cells: one LSTM or GRU time step (everything after the two gate products) as one
-// kernel forward and one backward, instead of ~10 element-wise ops each with its own dispatch,
-// allocation and graph node (bench/rnn_step.ts measured the gain). Ops have one output, so a cell
+// acceleration forward and one backward (op-by-op fallbacks in backends/fallback/rnn.ts), instead
+// of ~10 element-wise ops each with its own dispatch, allocation and graph node (bench/rnn_step.ts
+// measured the gain). Ops have one output, so a cell
 // returns a workspace: the new state first, then the activations its backward reads (as cuDNN's
 // reserve space); the tensor layer hands out only narrowed views of the state, so the gradient of
 // the rest is always zero and the backward reads only the state columns of it.
 
 import { DescentError, shapeStr } from "../core/errors.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { alloc, kernels, need, type OpDef } from "./op.js";
+import { accel, alloc, need, type OpDef } from "./op.js";
 
 function check(op: string, gates: number, xg: Tensor, hg: Tensor, s: Tensor): [number, number] {
   const [B, H] = s.shape as [number, number];
@@ -31,7 +32,7 @@ export const LSTMCell: OpDef = {
   forward([xg, hg, c]) {
     const [B, H] = check("lstmCell", 4, xg!, hg!, c!);
     const out = alloc(c!.dtype, [B, 7 * H]);
-    kernels().lstmCell(xg!, hg!, c!, out);
+    accel().lstmCell(xg!, hg!, c!, out);
     return out;
   },
   // c' = σf·c + σi·tanh g, h' = σo·tanh c': the same dgates reach both pre-activation inputs.
@@ -39,7 +40,7 @@ export const LSTMCell: OpDef = {
     const [B, H] = c!.shape as [number, number];
     const dgates = g.newZeros([B, 4 * H]);
     const dc = g.newZeros([B, H]);
-    kernels().lstmCellBackward(ws, c!, g.narrow(1, 0, H), g.narrow(1, H, H), dgates, dc);
+    accel().lstmCellBackward(ws, c!, g.narrow(1, 0, H), g.narrow(1, H, H), dgates, dc);
     return [need(xg!, () => dgates), need(hg!, () => dgates), need(c!, () => dc)];
   },
 };
@@ -59,7 +60,7 @@ export const GRUCell: OpDef = {
       );
     const out = alloc(h!.dtype, [B, 5 * H]);
     const bias = bhn ? { data: bhn.data, shape: [B, H], strides: [0, bhn.strides[0]!], offset: bhn.offset } : null;
-    kernels().gruCell(xg!, hg!, h!, bias, out);
+    accel().gruCell(xg!, hg!, h!, bias, out);
     return out;
   },
   // h' = n + z·(h − n), n = tanh(xn + r·hn): hg gets dxg except dhn = dn·r; bhn gets Σ_batch dhn.
@@ -68,7 +69,7 @@ export const GRUCell: OpDef = {
     const dxg = g.newZeros([B, 3 * H]);
     const dhg = g.newZeros([B, 3 * H]);
     const dh = g.newZeros([B, H]);
-    kernels().gruCellBackward(ws, h!, g.narrow(1, 0, H), dxg, dhg, dh);
+    accel().gruCellBackward(ws, h!, g.narrow(1, 0, H), dxg, dhg, dh);
     const grads = [need(xg!, () => dxg), need(hg!, () => dhg), need(h!, () => dh)];
     if (bhn) grads.push(need(bhn, () => dhg.narrow(1, 2 * H, H).sum(0)));
     return grads;

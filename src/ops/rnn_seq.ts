@@ -13,7 +13,7 @@ import type { DType, TypedArray } from "../core/dtype.js";
 import { DescentError, shapeStr } from "../core/errors.js";
 import type { View } from "../backends/index.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { alloc, kernels, need, type OpDef } from "./op.js";
+import { accel, alloc, kernels, need, type OpDef } from "./op.js";
 
 export interface SeqParams {
   /** Runs from the last step to the first (the reverse direction of a bidirectional layer). */
@@ -114,6 +114,7 @@ export const LSTMSeq: OpDef<SeqParams> = {
   forward([proj, whh, h0, c0], { reverse }) {
     const [T, B, H] = check("lstm", 4, proj!, whh!, h0!, c0!);
     const k = kernels();
+    const a = accel();
     const ws = alloc(proj!.dtype, [T, B, LSTM_WS * H]);
     const gh = alloc(proj!.dtype, [B, 4 * H]);
     const whhT = transposed(whh!, 4 * H, H);
@@ -123,7 +124,7 @@ export const LSTMSeq: OpDef<SeqParams> = {
       const t = order(T, reverse, s);
       k.matmul(h, whhT, gh);
       const out = step(ws, t, 0, LSTM_WS * H);
-      k.lstmCell(step(proj!, t, 0, 4 * H), gh, c, out);
+      a.lstmCell(step(proj!, t, 0, 4 * H), gh, c, out);
       h = plain(out, 0, H);
       c = plain(out, H, H);
     }
@@ -134,6 +135,7 @@ export const LSTMSeq: OpDef<SeqParams> = {
     const [T, B] = proj!.shape as [number, number];
     const H = whh!.shape[1]!;
     const k = kernels();
+    const a = accel();
     const dproj = g.newZeros(proj!.shape);
     const dh0 = g.newZeros([B, H]);
     const dc0 = g.newZeros([B, H]);
@@ -154,7 +156,7 @@ export const LSTMSeq: OpDef<SeqParams> = {
       const cPrev = prev < 0 ? c0! : step(ws, prev, H, H);
       const dgt = step(dproj, t, 0, 4 * H);
       const dcOut = s === 0 ? dc0 : nextC;
-      k.lstmCellBackward(step(ws, t, 0, LSTM_WS * H), cPrev, s < T - 1 ? dh : gh, s < T - 1 ? dc : gc, dgt, dcOut);
+      a.lstmCellBackward(step(ws, t, 0, LSTM_WS * H), cPrev, s < T - 1 ? dh : gh, s < T - 1 ? dc : gc, dgt, dcOut);
       k.matmul(dgt, whh!, s === 0 ? dh0 : carryH);
       [carryC, nextC] = [nextC, carryC];
     }
@@ -180,6 +182,7 @@ export const GRUSeq: OpDef<SeqParams> = {
     if (bhn && (bhn.ndim !== 1 || bhn.shape[0] !== H || bhn.dtype !== proj!.dtype))
       throw new DescentError(`gru: expected bhn of shape [${H}], got ${shapeStr(bhn.shape)} ${bhn.dtype}`);
     const k = kernels();
+    const a = accel();
     const ws = alloc(proj!.dtype, [T, B, GRU_WS * H]);
     const gh = alloc(proj!.dtype, [B, 3 * H]);
     const whhT = transposed(whh!, 3 * H, H);
@@ -189,7 +192,7 @@ export const GRUSeq: OpDef<SeqParams> = {
       const t = order(T, reverse, s);
       k.matmul(h, whhT, gh);
       const out = step(ws, t, 0, GRU_WS * H);
-      k.gruCell(step(proj!, t, 0, 3 * H), gh, h, bias, out);
+      a.gruCell(step(proj!, t, 0, 3 * H), gh, h, bias, out);
       h = plain(out, 0, H);
     }
     return ws;
@@ -199,6 +202,7 @@ export const GRUSeq: OpDef<SeqParams> = {
     const [T, B] = proj!.shape as [number, number];
     const H = whh!.shape[1]!;
     const k = kernels();
+    const a = accel();
     const dproj = g.newZeros(proj!.shape);
     const dhg = alloc(g.dtype, [T, B, 3 * H]);
     const dh0 = g.newZeros([B, H]);
@@ -212,7 +216,7 @@ export const GRUSeq: OpDef<SeqParams> = {
       if (s < T - 1) k.binary("add", gh, carry, dh);
       const hPrev = prev < 0 ? h0! : step(ws, prev, 0, H);
       const dyt = step(dhg, t, 0, 3 * H);
-      k.gruCellBackward(step(ws, t, 0, GRU_WS * H), hPrev, s < T - 1 ? dh : gh, step(dproj, t, 0, 3 * H), dyt, direct);
+      a.gruCellBackward(step(ws, t, 0, GRU_WS * H), hPrev, s < T - 1 ? dh : gh, step(dproj, t, 0, 3 * H), dyt, direct);
       const to = s === 0 ? dh0 : carry;
       k.matmul(dyt, whh!, to);
       k.binary("add", to, direct, to);

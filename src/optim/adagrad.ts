@@ -59,11 +59,6 @@ export class Adagrad extends Optimizer<AdagradOptions> {
     const step = (st.step = Number(st.step ?? 0) + 1);
     const clr = g.lr / (1 + (step - 1) * g.lrDecay);
     const sum = stateTensor("Adagrad", st, "sum");
-    if (adagradUpdate_(p, grad, sum, { clr, weightDecay: g.weightDecay, eps: g.eps, maximize: g.maximize })) return;
-    let d = g.maximize ? grad.neg() : grad;
-    if (g.weightDecay !== 0) d = d.add(p.mul(g.weightDecay));
-    sum.add_(d.mul(d));
-    const std = sum.sqrt().add_(g.eps);
-    p.add_(d.mul(-clr).div_(std));
+    adagradUpdate_(p, grad, sum, { clr, weightDecay: g.weightDecay, eps: g.eps, maximize: g.maximize });
   }
 }

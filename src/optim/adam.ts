@@ -54,6 +54,7 @@ function initState(p: Tensor, g: ParamGroup<AdamOptions>): ParamState {
  *   g ← ±grad (+ weightDecay·p for Adam; AdamW instead scales p by 1 − lr·weightDecay first)
  *   m ← β1·m + (1 − β1)·g,  v ← β2·v + (1 − β2)·g²,  v̂max ← max(v̂max, v) with amsgrad
  *   p ← p − lr/(1 − β1^t) · m / (√v / √(1 − β2^t) + eps)
+ * (the rule itself, op by op: src/backends/fallback/optim.ts, reached through tensor/fused.ts)
  */
 function adamStep(
   name: string,
@@ -79,24 +80,7 @@ function adamStep(
     bc2Sqrt: Math.sqrt(1 - beta2 ** step),
     maximize: g.maximize,
   };
-  if (adamUpdate_(p, grad, m, v, vmaxT, consts)) return;
-  let d = g.maximize ? grad.neg() : grad;
-  if (decoupled) p.mul_(1 - g.lr * g.weightDecay);
-  else if (g.weightDecay !== 0) d = d.add(p.mul(g.weightDecay));
-
-  m.mul_(beta1).add_(d.mul(1 - beta1));
-  v.mul_(beta2).add_(d.mul(1 - beta2).mul_(d)); // addcmul's order: (value·g)·g
-
-  const stepSize = g.lr / (1 - beta1 ** step);
-  const bc2Sqrt = Math.sqrt(1 - beta2 ** step);
-  let second = v;
-  if (g.amsgrad) {
-    const vmax = ts("max_exp_avg_sq");
-    vmax.copy_(vmax.maximum(v));
-    second = vmax;
-  }
-  const denom = second.sqrt().div_(bc2Sqrt).add_(g.eps);
-  p.add_(m.mul(-stepSize).div_(denom)); // addcdiv's order: (value·m)/denom
+  adamUpdate_(p, grad, m, v, vmaxT, consts);
 }
 
 /** `new Adam(params, {lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0, amsgrad, maximize})`. */

@@ -67,22 +67,6 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     const ga = g.centered ? ((st.grad_avg ??= p.newZeros(p.shape)) as Tensor) : null;
     const buf = g.momentum > 0 ? ((st.momentum_buffer ??= p.newZeros(p.shape)) as Tensor) : null;
     const { lr, alpha, eps, weightDecay, momentum, maximize } = g;
-    if (rmspropUpdate_(p, grad, sq, ga, buf, { lr, alpha, eps, weightDecay, momentum, maximize })) return;
-    let d = maximize ? grad.neg() : grad;
-    if (weightDecay !== 0) d = d.add(p.mul(weightDecay));
-    sq.mul_(alpha).add_(d.mul(1 - alpha).mul_(d));
-    let avg: Tensor;
-    if (ga) {
-      ga.mul_(alpha).add_(d.mul(1 - alpha));
-      avg = sq.sub(ga.mul(ga)).sqrt().add_(eps);
-    } else {
-      avg = sq.sqrt().add_(eps);
-    }
-    if (buf) {
-      buf.mul_(momentum).add_(d.div(avg));
-      p.add_(buf.mul(-lr));
-    } else {
-      p.add_(d.mul(-lr).div_(avg));
-    }
+    rmspropUpdate_(p, grad, sq, ga, buf, { lr, alpha, eps, weightDecay, momentum, maximize });
   }
 }

@@ -55,34 +55,16 @@ export class SGD extends Optimizer<SGDOptions> {
     return { momentum_buffer: null };
   }
 
+  /** The rule, op by op: src/backends/fallback/optim.ts (reached through tensor/fused.ts). */
   protected update(p: Tensor, grad: Tensor, st: ParamState, g: ParamGroup<SGDOptions>): void {
-    if (this.fused(p, grad, st, g)) return;
-    let d = g.maximize ? grad.neg() : grad;
-    if (g.weightDecay !== 0) d = d.add(p.mul(g.weightDecay));
-    if (g.momentum !== 0) {
-      let buf = st.momentum_buffer;
-      if (buf === null || buf === undefined) {
-        st.momentum_buffer = buf = d.clone();
-      } else if (typeof buf === "number") {
-        throw new DescentError("SGD.step: momentum_buffer in a parameter's state is a number, expected a tensor");
-      } else {
-        buf.mul_(g.momentum).add_(g.dampening === 0 ? d : d.mul(1 - g.dampening));
-      }
-      d = g.nesterov ? d.add(buf.mul(g.momentum)) : buf;
-    }
-    p.add_(d.mul(-g.lr));
-  }
-
-  /** The same update as one fused kernel when the tensors allow (tensor/fused.ts); false otherwise. */
-  private fused(p: Tensor, grad: Tensor, st: ParamState, g: ParamGroup<SGDOptions>): boolean {
     const old = st.momentum_buffer;
-    if (typeof old === "number") return false; // the op-by-op form reports it
+    if (typeof old === "number")
+      throw new DescentError("SGD.step: momentum_buffer in a parameter's state is a number, expected a tensor");
+    // The first step with momentum starts a buffer that the update sets to the gradient.
     const first = g.momentum !== 0 && (old === null || old === undefined);
     const buf = g.momentum === 0 ? null : first ? p.newZeros(p.shape) : old!;
     const { lr, momentum, dampening, weightDecay, nesterov, maximize } = g;
-    const c = { lr, momentum, dampening, weightDecay, nesterov, maximize, first };
-    if (!sgdUpdate_(p, grad, buf, c)) return false;
+    sgdUpdate_(p, grad, buf, { lr, momentum, dampening, weightDecay, nesterov, maximize, first });
     if (first) st.momentum_buffer = buf;
-    return true;
   }
 }

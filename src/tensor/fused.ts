@@ -1,50 +1,56 @@
-// Fused optimizer updates on tensors' storage, for src/optim/ (which may not reach the backends):
-// each runs one backend kernel that updates a parameter and its state tensors in place in one
-// pass, with the version bumps in-place ops make. They apply only to dense contiguous float
-// tensors of one dtype, none sharing storage with another, outside grad mode (what in-place ops
-// would refuse); otherwise they return false and the optimizer runs its op-by-op form, which
-// gives the same numbers (see src/backends/js/fused.ts).
+// Optimizer updates on tensors' storage, for src/optim/ (which may not reach the backends): each
+// runs one update rule in place on a parameter and its state tensors, with the version bumps
+// in-place ops make. The rule is defined once, op by op, in src/backends/fallback/optim.ts; a
+// backend's fused acceleration (one pass, no temporaries) gives the same numbers and runs when the
+// tensors are dense, contiguous, of one dtype and share no storage; otherwise the op-by-op rule
+// runs, which takes any strides.
 
-import { isFloat } from "../core/dtype.js";
+import { DescentError, shapeStr } from "../core/errors.js";
 import { sameShape } from "../core/shape.js";
-import { backend, type AdagradConsts, type AdamConsts, type RmspropConsts, type SgdConsts } from "../backends/index.js";
-import { bumpVersion, isGradEnabled } from "../autograd/graph.js";
+import {
+  accelerations,
+  fallbacksOf,
+  type Accelerations,
+  type AdagradConsts,
+  type AdamConsts,
+  type RmspropConsts,
+  type SgdConsts,
+} from "../backends/index.js";
+import { bumpVersion } from "../autograd/graph.js";
 import type { Tensor } from "./tensor.js";
 
 export type { AdagradConsts, AdamConsts, RmspropConsts, SgdConsts };
 
-/** True when the fused kernels may update `written` in place reading `read` too (see the header). */
-function fusable(written: readonly Tensor[], read: readonly Tensor[]): boolean {
-  if (isGradEnabled()) return false;
+/**
+ * Checks the state tensors against p, bumps the versions of those written, and picks the fused
+ * acceleration or the op-by-op rule. Returns the rules and the gradient in p's dtype.
+ */
+function prepare(op: string, written: readonly Tensor[], grad: Tensor): [Accelerations, Tensor] {
   const p = written[0]!;
-  if (!isFloat(p.dtype)) return false;
-  const all = [...written, ...read];
-  const buffers = new Set(all.map((t) => t.data));
-  if (buffers.size !== all.length) return false;
-  for (const t of all) if (t.dtype !== p.dtype || !sameShape(t.shape, p.shape) || !t.isContiguous()) return false;
+  for (const t of written) {
+    if (t.dtype !== p.dtype || !sameShape(t.shape, p.shape))
+      throw new DescentError(
+        `${op}: a state tensor is ${t.dtype} ${shapeStr(t.shape)}, its parameter ${p.dtype} ${shapeStr(p.shape)}`,
+      );
+  }
+  const g = grad.dtype === p.dtype ? grad : grad.to(p.dtype);
+  const all = [...written, g];
+  let fused = new Set(all.map((t) => t.data)).size === all.length;
+  for (const t of all) if (!t.isContiguous()) fused = false;
   for (const t of written) bumpVersion(t.data);
-  return true;
+  return [fused ? accelerations() : fallbacksOf(), g];
 }
 
-/** Adam/AdamW on p with moments m, v (and vmax with amsgrad); false: not done, use the op-by-op form. */
-export function adamUpdate_(
-  p: Tensor,
-  grad: Tensor,
-  m: Tensor,
-  v: Tensor,
-  vmax: Tensor | null,
-  c: AdamConsts,
-): boolean {
-  if (!fusable(vmax ? [p, m, v, vmax] : [p, m, v], [grad])) return false;
-  backend().kernels.adamStep(p, grad, m, v, vmax, c);
-  return true;
+/** Adam/AdamW on p with moments m, v (and vmax with amsgrad). */
+export function adamUpdate_(p: Tensor, grad: Tensor, m: Tensor, v: Tensor, vmax: Tensor | null, c: AdamConsts): void {
+  const [rules, g] = prepare("adamStep", vmax ? [p, m, v, vmax] : [p, m, v], grad);
+  rules.adamStep(p, g, m, v, vmax, c);
 }
 
 /** SGD on p with its momentum buffer (null without momentum). */
-export function sgdUpdate_(p: Tensor, grad: Tensor, buf: Tensor | null, c: SgdConsts): boolean {
-  if (!fusable(buf ? [p, buf] : [p], [grad])) return false;
-  backend().kernels.sgdStep(p, grad, buf, c);
-  return true;
+export function sgdUpdate_(p: Tensor, grad: Tensor, buf: Tensor | null, c: SgdConsts): void {
+  const [rules, g] = prepare("sgdStep", buf ? [p, buf] : [p], grad);
+  rules.sgdStep(p, g, buf, c);
 }
 
 /** RMSprop on p with its square average, the centered variant's gradient average and the momentum buffer. */
@@ -55,16 +61,13 @@ export function rmspropUpdate_(
   gradAvg: Tensor | null,
   buf: Tensor | null,
   c: RmspropConsts,
-): boolean {
-  const written = [p, sq, ...(gradAvg ? [gradAvg] : []), ...(buf ? [buf] : [])];
-  if (!fusable(written, [grad])) return false;
-  backend().kernels.rmspropStep(p, grad, sq, gradAvg, buf, c);
-  return true;
+): void {
+  const [rules, g] = prepare("rmspropStep", [p, sq, ...(gradAvg ? [gradAvg] : []), ...(buf ? [buf] : [])], grad);
+  rules.rmspropStep(p, g, sq, gradAvg, buf, c);
 }
 
 /** Adagrad on p with its running sum of squares. */
-export function adagradUpdate_(p: Tensor, grad: Tensor, sum: Tensor, c: AdagradConsts): boolean {
-  if (!fusable([p, sum], [grad])) return false;
-  backend().kernels.adagradStep(p, grad, sum, c);
-  return true;
+export function adagradUpdate_(p: Tensor, grad: Tensor, sum: Tensor, c: AdagradConsts): void {
+  const [rules, g] = prepare("adagradStep", [p, sum], grad);
+  rules.adagradStep(p, g, sum, c);
 }

@@ -181,14 +181,16 @@ test(
     setBackend(before);
     for (let k = 0; k < 3; k++)
       results[0]![k]!.forEach((v, i) => assert.ok(Math.abs(v - results[1]![k]![i]!) < 1e-4 * (1 + Math.abs(v))));
-    const run = (env: string) =>
-      spawnSync(process.execPath, ["--import", "tsx", "-e", 'import("./src/index.ts")'], {
+    // The variable is read at the first op, not at import (importing has no side effect).
+    const run = (env: string, code = 'import("./src/index.ts").then((d) => d.zeros([2]).add(1))') =>
+      spawnSync(process.execPath, ["--import", "tsx", "-e", code], {
         env: { ...process.env, DESCENT_BACKEND: env },
         encoding: "utf8",
       });
     const bad = run("cuda");
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /DESCENT_BACKEND: unknown backend "cuda"/);
+    assert.equal(run("cuda", 'import("./src/index.ts")').status, 0);
     assert.equal(run("native").status, 0);
   },
 );

@@ -10,7 +10,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { allocArray } from "../../src/core/dtype.js";
 import { Generator } from "../../src/core/random.js";
-import type { Kernels, View } from "../../src/backends/backend.js";
+import type { View } from "../../src/backends/backend.js";
+import type { Accelerations } from "../../src/backends/accelerations.js";
 import { jsBackend } from "../../src/backends/js/index.js";
 import { initNative, nativeAddon } from "../../src/backends/native/index.js";
 import { nativeFused } from "../../src/backends/native/fused.js";
@@ -19,7 +20,7 @@ const skip = initNative(false)
   ? false
   : "native addon not built (npm install could not compile native/); js backend only";
 const addon = nativeAddon();
-const js = jsBackend.kernels;
+const js = jsBackend.accelerations as Accelerations;
 const gen = new Generator(7);
 type DT = "float32" | "float64";
 
@@ -86,15 +87,15 @@ function eachSetting(f: (label: string) => void): void {
 /** Runs one kernel call on fresh copies through native and js and compares every buffer written. */
 function compare(
   what: string,
-  native: Pick<Kernels, "adamStep">,
-  call: (k: Kernels, views: (View | null)[]) => void,
+  native: Pick<Accelerations, "adamStep">,
+  call: (k: Accelerations, views: (View | null)[]) => void,
   views: (View | null)[],
   ulps = 0,
   scale = 1,
 ): void {
   const a = views.map((v) => v && copy(v));
   const b = views.map((v) => v && copy(v));
-  call(native as Kernels, a);
+  call(native as Accelerations, a);
   call(js, b);
   a.forEach((v, i) => v && assertClose(v, b[i]!, `${what}, operand ${i}`, ulps, scale));
 }
@@ -111,7 +112,7 @@ describe("native fused kernels match the js reference", { skip }, () => {
             const p = view(dtype, [n]);
             const g = view(dtype, [n], 2, hostile);
             const s = () => view(dtype, [n], 0.5, false, true);
-            const k = native as unknown as Kernels;
+            const k = native as unknown as Accelerations;
             for (const [decay, weightDecay, maximize] of [
               [1, 0, false],
               [1, 0.1, true],
@@ -181,7 +182,7 @@ describe("native fused kernels match the js reference", { skip }, () => {
           for (const hostile of [false, true]) {
             const w = `${label}, ${dtype}, [${shape.join(",")}]${hostile ? ", NaN/Inf" : ""}`;
             const x = view(dtype, shape, 30, hostile);
-            const k = native as unknown as Kernels;
+            const k = native as unknown as Accelerations;
             for (const log of [false, true]) {
               const out = view(dtype, shape);
               compare(`softmax(log ${log}) ${w}`, k, (m, [X, O]) => m.softmax(X!, log, O!), [x, out], 2);
@@ -209,7 +210,7 @@ describe("native fused kernels match the js reference", { skip }, () => {
       for (const dtype of ["float32", "float64"] as const) {
         for (const n of SIZES) {
           const w = `${label}, ${dtype}, n ${n}`;
-          const k = native as unknown as Kernels;
+          const k = native as unknown as Accelerations;
           const [g, y] = [view(dtype, [n], 1, true), view(dtype, [n], 1, true)];
           compare(`reluBackward ${w}`, k, (m, [G, Y, O]) => m.reluBackward(G!, Y!, O!), [g, y, view(dtype, [n])]);
           const bcast = { ...g, shape: [3, n], strides: [0, 1] };

@@ -15,7 +15,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { allocArray, type DType } from "../../src/core/dtype.js";
 import { Generator } from "../../src/core/random.js";
-import type { Kernels, View } from "../../src/backends/backend.js";
+import type { View } from "../../src/backends/backend.js";
+import type { Accelerations } from "../../src/backends/accelerations.js";
 import { jsBackend } from "../../src/backends/js/index.js";
 import { initNative, nativeAddon, nativeBackend } from "../../src/backends/native/index.js";
 import { nativeRnnKernels } from "../../src/backends/native/rnn.js";
@@ -27,7 +28,7 @@ const skip = initNative(false) ? false : "native addon not built (npm install co
 const addon = nativeAddon();
 const cells = skip ? undefined : nativeRnnKernels(addon!, 0, 0); // every size through the addon
 const gen = new Generator(7);
-const js = jsBackend.kernels;
+const js = jsBackend.accelerations as Accelerations;
 
 /** A [rows, cols] view; `pad` extra columns per row and `offset` leading elements read NaN. */
 function mat(dtype: DType, rows: number, cols: number, pad = 0, offset = 0, hostile = false): View {
@@ -65,7 +66,7 @@ function compare(what: string, got: View, want: View, exact: boolean): void {
 }
 
 /** Runs a kernel call on native and on js with separate copies of the outputs, and compares them. */
-function both(what: string, outs: View[], call: (k: Kernels, outs: View[]) => void, exact: boolean): void {
+function both(what: string, outs: View[], call: (k: Accelerations, outs: View[]) => void, exact: boolean): void {
   const mine = outs.map(clone);
   const ref = outs.map(clone);
   call({ ...js, ...cells! }, mine);
@@ -164,7 +165,7 @@ test("column-strided views and small cells fall back to js with the same results
   const hg = mat("float32", B, 4 * H);
   const c = mat("float32", B, H);
   both("strided lstmCell", [outMat("float32", B, 7 * H)], (k, [o]) => k.lstmCell(xg, hg, c, o!), true);
-  const small = nativeBackend(addon!).kernels; // the backend's own thresholds: B·H = 1 stays in JS
+  const small = nativeBackend(addon!).accelerations as Accelerations; // the backend's own thresholds: B·H = 1 stays in JS
   const [x1, y1, c1] = [mat("float64", 1, 4), mat("float64", 1, 4), mat("float64", 1, 1)];
   const o1 = outMat("float64", 1, 7);
   const o2 = outMat("float64", 1, 7);

@@ -1,14 +1,15 @@
-// The fused optimizer updates (src/tensor/fused.ts, one kernel per step) against the op-by-op
-// form they replace, on whichever backend the suite runs: the same parameters are stepped once
-// as contiguous tensors (fused) and once as transposed views (not fusable, so op-by-op), with the
-// same gradients, and every parameter and state value must be bit-identical after each step —
-// float32 and float64, every option that changes the update, sizes that stay in js and sizes the
-// native backend hands to the addon, and gradients with NaN and ±Inf.
+// The optimizers end to end, fused against op by op (src/tensor/fused.ts picks the backend's
+// acceleration for contiguous tensors, the rule of src/backends/fallback/optim.ts otherwise), on
+// whichever backend the suite runs: the same parameters are stepped once as contiguous tensors
+// (fused) and once as transposed views (not fusable, so op-by-op), with the same gradients, and
+// every parameter and state value must be bit-identical after each step — float32 and float64,
+// every option that changes the update, sizes that stay in js and sizes the native backend hands
+// to the addon, and gradients with NaN and ±Inf.
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { noGrad, tensor, type Tensor } from "../../src/index.js";
-import { backend } from "../../src/backends/index.js";
+import { accelerations } from "../../src/backends/index.js";
 import { Adagrad } from "../../src/optim/adagrad.js";
 import { Adam, AdamW } from "../../src/optim/adam.js";
 import type { Optimizer } from "../../src/optim/optimizer.js";
@@ -111,8 +112,8 @@ describe("fused optimizer updates equal the op-by-op form bit for bit", () => {
     });
   }
 
-  test("the fused kernel runs once per contiguous parameter and never for a view", () => {
-    const k = backend().kernels as unknown as Record<string, (...a: unknown[]) => void>;
+  test("the fused acceleration runs once per contiguous parameter and never for a view", () => {
+    const k = accelerations() as unknown as Record<string, (...a: unknown[]) => void>;
     for (const [name, make] of CASES) {
       const kernel = name.startsWith("Adam")
         ? "adamStep"

@@ -1,13 +1,13 @@
-// The js backend's fused kernels: the optimizer updates (one pass over a parameter and its state
-// instead of ~10 element-wise kernels and their temporaries) and softmax / log-softmax along the
-// last dim with their backward, and ReLU's backward. They are the reference for the native ones, and must give what
-// the op-by-op code gives: for float32 every intermediate is rounded (R = Math.fround) exactly
-// where the op-by-op form stores a float32 tensor, constants included (a scalar operand becomes a
-// tensor of the dtype), and float64 is the same sequence of operations without the rounding.
-// Each kernel's comment gives the update in the order of PyTorch 1.13's single-tensor path.
+// The js backend's accelerations (accelerations.ts): the optimizer updates (one pass over a
+// parameter and its state instead of ~10 element-wise kernels and their temporaries), softmax /
+// log-softmax along the last dim with their backward, and ReLU's backward. They must give what
+// their op-by-op fallbacks (fallback/optim.ts, fallback/softmax.ts, the definitions) give, bit for
+// bit: for float32 every intermediate is rounded (R = Math.fround) exactly where the fallback stores
+// a float32 result, constants included, and float64 is the same sequence without the rounding.
 
 import { sizeOf } from "../../core/shape.js";
-import type { AdagradConsts, AdamConsts, Kernels, RmspropConsts, SgdConsts, View } from "../backend.js";
+import type { View } from "../backend.js";
+import type { AdagradConsts, AdamConsts, Accelerations, RmspropConsts, SgdConsts } from "../accelerations.js";
 import { compileLoop, run } from "./loops.js";
 
 type Round = (x: number) => number;
@@ -208,7 +208,7 @@ function reluBackward(g: View, y: View, out: View): void {
   run(reluBackLoop, y.shape, [out, g, y]);
 }
 
-export const fusedKernels: Pick<Kernels, FusedKernelName> = {
+export const fusedKernels: Pick<Accelerations, FusedKernelName> = {
   adamStep,
   sgdStep,
   rmspropStep,

@@ -1,4 +1,6 @@
 // The js backend: pure TypeScript, always available, the reference the others are tested against.
+// It implements every required kernel and registers its fused kernels as accelerations (they are
+// what makes optimizer steps, softmax and RNN cells fast here).
 
 import { allocArray } from "../../core/dtype.js";
 import type { Backend } from "../backend.js";
@@ -11,6 +13,7 @@ import { rnnKernels } from "./rnn.js";
 
 export const jsBackend: Backend = {
   name: "js",
-  kernels: { ...kernels, matmul, im2col, col2im, maxPool2d, maxPool2dBackward, ...fusedKernels, ...rnnKernels },
+  kernels: { ...kernels, matmul, im2col, col2im, maxPool2d, maxPool2dBackward },
+  accelerations: { ...fusedKernels, ...rnnKernels },
   alloc: allocArray,
 };

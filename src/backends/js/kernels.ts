@@ -6,8 +6,6 @@ import { sizeOf, contiguousStrides } from "../../core/shape.js";
 import type { BinaryOp, Kernels, ReduceOp, UnaryOp, View } from "../backend.js";
 import { compileLoop, run, withStrides, type Loop } from "./loops.js";
 import { erf, roundHalfEven } from "./special.js";
-import type { FusedKernelName } from "./fused.js";
-import type { rnnKernels } from "./rnn.js";
 
 const helpers = { erf, roundHalfEven };
 
@@ -117,10 +115,7 @@ function reduceLoop(op: ReduceOp): Loop {
   return l;
 }
 
-export const kernels: Omit<
-  Kernels,
-  "matmul" | "im2col" | "col2im" | "maxPool2d" | "maxPool2dBackward" | FusedKernelName | keyof typeof rnnKernels
-> = {
+export const kernels: Omit<Kernels, "matmul" | "im2col" | "col2im" | "maxPool2d" | "maxPool2dBackward"> = {
   copy(x, out) {
     run(copyLoop, x.shape, [out, x]);
   },

@@ -1,15 +1,15 @@
-// The js backend's fused LSTM and GRU cells: the reference the native cells are tested against.
+// The js backend's fused LSTM and GRU cells (accelerations of fallback/rnn.ts's op-by-op cells).
 // Every view is 2-D [B, ·] with any strides; each element is computed in doubles from the stored
 // inputs and rounded once when written (so float32 results are correctly rounded double formulas,
 // not a chain of float32 roundings). Sigmoid uses the same stable form as the unary kernel.
 // Loops are written out by hand (row bases hoisted, no closures): this is also the js backend's
 // hot path for LSTM/GRU training.
 
-import type { Kernels } from "../backend.js";
+import type { Accelerations } from "../accelerations.js";
 
 const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
-type CellKernels = Pick<Kernels, "lstmCell" | "lstmCellBackward" | "gruCell" | "gruCellBackward">;
+type CellKernels = Pick<Accelerations, "lstmCell" | "lstmCellBackward" | "gruCell" | "gruCellBackward">;
 
 export const rnnKernels: CellKernels = {
   lstmCell(xg, hg, c, out) {

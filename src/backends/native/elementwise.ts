@@ -6,6 +6,7 @@
 
 import { isContiguous } from "../../core/shape.js";
 import type { BinaryOp, Kernels, ReduceOp, UnaryOp, View } from "../backend.js";
+import { BINARY_OPS, REDUCE_OPS, UNARY_OPS } from "../op_list.js";
 
 type Float = Float32Array | Float64Array;
 
@@ -20,47 +21,29 @@ export interface ElementwiseAddon {
   reduce(out: Float, x: Float, meta: Float64Array): void;
   /** extra = length of the reduced dim; x's stride along it follows the operands. */
   argReduce(out: Int32Array, x: Float, meta: Float64Array): void;
+  /** The names of the unary and binary ops the addon implements, in the order of their codes. */
+  opNames(): { unary: string[]; binary: string[]; reduce?: string[] };
 }
 
-/** Op codes: positions in native/elementwise_loops.h's make_set tables. */
-const UNARY: Record<UnaryOp, number> = {
-  neg: 0,
-  abs: 1,
-  sign: 2,
-  exp: 3,
-  expm1: 4,
-  log: 5,
-  log1p: 6,
-  sqrt: 7,
-  reciprocal: 8,
-  sin: 9,
-  cos: 10,
-  tanh: 11,
-  sigmoid: 12,
-  relu: 13,
-  erf: 14,
-  floor: 15,
-  ceil: 16,
-  round: 17,
-  isnan: 18,
-  isinf: 19,
-};
-const BINARY: Record<BinaryOp, number> = {
-  add: 0,
-  sub: 1,
-  mul: 2,
-  div: 3,
-  pow: 4,
-  maximum: 5,
-  minimum: 6,
-  eq: 7,
-  ne: 8,
-  lt: 9,
-  le: 10,
-  gt: 11,
-  ge: 12,
-};
-const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2 };
+/**
+ * name → the addon's op code, from the names it reports (opNames, native/elementwise_ops.h's
+ * EW_*_OPS). An op of src/backends/op_list.ts missing there has no code and runs in js; a name
+ * there that the list lacks is ignored (test/backends/op_list.test.ts refuses it).
+ */
+export function opCodes(addon: Pick<ElementwiseAddon, "opNames">): {
+  unary: Map<UnaryOp, number>;
+  binary: Map<BinaryOp, number>;
+  reduce: Map<ReduceOp, number>;
+} {
+  const names = addon.opNames();
+  const codes = <N extends string>(list: readonly N[], native: readonly string[] = []) =>
+    new Map(list.filter((n) => native.includes(n)).map((n) => [n, native.indexOf(n)] as [N, number]));
+  return {
+    unary: codes(UNARY_OPS, names.unary),
+    binary: codes(BINARY_OPS, names.binary),
+    reduce: codes(REDUCE_OPS, names.reduce),
+  };
+}
 
 /**
  * Ops whose elements cost a libm call (tens of ns) rather than a vector lane. float32 exp, log,
@@ -124,6 +107,7 @@ export function elementwiseKernels(
   t: ElementwiseThresholds = ELEMENTWISE_THRESHOLDS,
 ): ElementwiseKernels {
   const meta = new Float64Array(9 + 5 * MAX_DIMS); // where at rank 16: 4 + 16 + 4·17, plus one
+  const { unary: UNARY, binary: BINARY, reduce: REDUCE } = opCodes(addon);
 
   /** Packs meta; strides of operand 0 come from `outStrides` when given (reduce zeroes some). */
   function pack(
@@ -172,14 +156,18 @@ export function elementwiseKernels(
     unary(op, x, out) {
       const n = size(x.shape);
       const costly = COSTLY_UNARY.has(op);
-      if (!native(n, costly ? t.minCostlyElements : t.minElements, x.shape, out, x)) return js.unary(op, x, out);
-      addon.unary(out.data as Float, x.data as Float, pack(UNARY[op], x.shape, 0, n, costly, [out, x]));
+      const code = UNARY.get(op);
+      if (code === undefined || !native(n, costly ? t.minCostlyElements : t.minElements, x.shape, out, x))
+        return js.unary(op, x, out);
+      addon.unary(out.data as Float, x.data as Float, pack(code, x.shape, 0, n, costly, [out, x]));
     },
     binary(op, a, b, out) {
       const n = size(a.shape);
       const costly = op === "pow";
-      if (!native(n, costly ? t.minCostlyElements : t.minElements, a.shape, out, a, b)) return js.binary(op, a, b, out);
-      const m = pack(BINARY[op], a.shape, 0, n, costly, [out, a, b]);
+      const code = BINARY.get(op);
+      if (code === undefined || !native(n, costly ? t.minCostlyElements : t.minElements, a.shape, out, a, b))
+        return js.binary(op, a, b, out);
+      const m = pack(code, a.shape, 0, n, costly, [out, a, b]);
       addon.binary(out.data as Float, a.data as Float, b.data as Float, m);
     },
     where(cond, a, b, out) {
@@ -191,11 +179,17 @@ export function elementwiseKernels(
     reduce(op, x, dims, out) {
       const n = size(x.shape);
       // An empty x (sum = 0 everywhere) stays in js: the addon sees no element to reduce.
-      if (n === 0 || !native(n, t.minElements, x.shape, out, x) || !isContiguous(out.shape, out.strides)) {
+      const code = REDUCE.get(op);
+      if (
+        code === undefined ||
+        n === 0 ||
+        !native(n, t.minElements, x.shape, out, x) ||
+        !isContiguous(out.shape, out.strides)
+      ) {
         return js.reduce(op, x, dims, out);
       }
       const outStrides = out.strides.map((s, d) => (dims.includes(d) ? 0 : s));
-      addon.reduce(out.data as Float, x.data as Float, pack(REDUCE[op], x.shape, 0, n, false, [out, x], outStrides));
+      addon.reduce(out.data as Float, x.data as Float, pack(code, x.shape, 0, n, false, [out, x], outStrides));
     },
     argReduce(op, x, dim, out) {
       const n = size(x.shape);

@@ -1,10 +1,12 @@
-// The native backend's fused kernels (native/fused.cc): optimizer updates, softmax / log-softmax
-// along the last dim and ReLU's backward, on the tensors' own typed arrays. Small arrays stay in
-// the js kernels (src/backends/js/fused.ts), which give the same numbers; so do any the addon does
-// not take (a dtype other than float32/float64, a strided view for ReLU's backward).
+// The native backend's fused accelerations (native/fused.cc): optimizer updates, softmax /
+// log-softmax along the last dim and ReLU's backward, on the tensors' own typed arrays. Small
+// arrays stay in the js accelerations (src/backends/js/fused.ts), which give the same numbers; so
+// do any the addon does not take (a dtype other than float32/float64, a strided view for ReLU's
+// backward).
 
 import { isContiguous, sizeOf } from "../../core/shape.js";
-import type { AdagradConsts, AdamConsts, Kernels, RmspropConsts, SgdConsts, View } from "../backend.js";
+import type { View } from "../backend.js";
+import type { AdagradConsts, AdamConsts, Accelerations, RmspropConsts, SgdConsts } from "../accelerations.js";
 import { fusedKernels as js, type FusedKernelName } from "../js/fused.js";
 
 /** What native/fused.cc adds to the addon. */
@@ -44,7 +46,7 @@ export const FUSED_MIN_ELEMENTS = 128;
 const isFloatArray = (d: unknown): d is Float => d instanceof Float32Array || d instanceof Float64Array;
 
 /** The fused kernels over a loaded addon, falling back to js below `minElements`. */
-export function nativeFused(addon: FusedAddon, minElements = FUSED_MIN_ELEMENTS): Pick<Kernels, FusedKernelName> {
+export function nativeFused(addon: FusedAddon, minElements = FUSED_MIN_ELEMENTS): Pick<Accelerations, FusedKernelName> {
   const meta = new Float64Array(16);
   const size = (v: View) => sizeOf(v.shape);
   const native = (p: View, ...rest: (View | null)[]) =>

@@ -1,7 +1,7 @@
 // The native backend: the js backend's kernels, with those the Node-API addon (native/, built by
-// `npm install` into build/Release) implements swapped in: matmul here, and the element-wise,
-// window (im2col, col2im, max pooling), fused (optimizer updates, softmax, ReLU backward) and RNN
-// cell kernels of the files beside it. int32, mixed dtypes and calls too small to repay the
+// `npm install` into build/Release) implements swapped in: matmul here, and the element-wise and
+// window (im2col, col2im, max pooling) kernels of the files beside it; its accelerations are the
+// fused optimizer updates, softmax, ReLU backward (fused.ts) and RNN cells (rnn.ts). int32, mixed dtypes and calls too small to repay the
 // crossing stay in JS. The addon reads and writes the tensors' own typed arrays, walking strides
 // itself, so views cost no copy.
 
@@ -94,14 +94,8 @@ export function nativeBackend(addon: Addon, minWork = NATIVE_MIN_WORK): Backend 
 
   return {
     name: "native",
-    kernels: {
-      ...js,
-      ...elementwiseKernels(addon, js),
-      matmul,
-      ...windowKernels(addon, js),
-      ...nativeFused(addon),
-      ...nativeRnnKernels(addon),
-    },
+    kernels: { ...js, ...elementwiseKernels(addon, js), matmul, ...windowKernels(addon, js) },
+    accelerations: { ...nativeFused(addon), ...nativeRnnKernels(addon) },
     alloc: jsBackend.alloc,
   };
 }
@@ -111,9 +105,10 @@ let loaded: Addon | undefined;
 /**
  * Loads the addon once and returns the native backend, or undefined when it is not built (the js
  * backend then serves). `required` (DESCENT_BACKEND=native) turns a failed load into an error.
+ * `load` replaces the loader (tests).
  */
-export function initNative(required: boolean): Backend | undefined {
-  const r = loaded ? { addon: loaded } : loadAddon();
+export function initNative(required: boolean, load = loadAddon): Backend | undefined {
+  const r = loaded && load === loadAddon ? { addon: loaded } : load();
   if ("error" in r) {
     if (!required) return undefined;
     throw new DescentError(

@@ -1,8 +1,9 @@
-// The native backend's fused LSTM / GRU cells (native/rnn.cc): the js kernels' signatures, with
+// The native backend's fused LSTM / GRU cell accelerations (native/rnn.cc): the js kernels' signatures, with
 // each view passed as (offset, row stride) in one Float64Array. Views whose columns are not
 // contiguous, and cells too small to repay the call, run the js kernels instead.
 
-import type { Kernels, View } from "../backend.js";
+import type { View } from "../backend.js";
+import type { Accelerations } from "../accelerations.js";
 import { rnnKernels as js } from "../js/rnn.js";
 
 type F = Float32Array | Float64Array;
@@ -24,7 +25,7 @@ export interface RnnAddon {
 export const NATIVE_MIN_CELL = 8;
 export const NATIVE_MIN_CELL_BACKWARD = 96;
 
-type CellKernels = Pick<Kernels, "lstmCell" | "lstmCellBackward" | "gruCell" | "gruCellBackward">;
+type CellKernels = Pick<Accelerations, "lstmCell" | "lstmCellBackward" | "gruCell" | "gruCellBackward">;
 
 export function nativeRnnKernels(
   addon: RnnAddon,
