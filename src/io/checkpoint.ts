@@ -8,7 +8,7 @@
 // order and dropout masks are those the uninterrupted run would have drawn.
 
 import { DescentError } from "../core/errors.js";
-import { defaultGenerator, type GeneratorState } from "../core/random.js";
+import { Generator, defaultGenerator, type GeneratorState } from "../core/random.js";
 import type { Module } from "../nn/module.js";
 import type { Optimizer, OptimizerStateDict, ParamState } from "../optim/optimizer.js";
 import { Tensor } from "../tensor/tensor.js";
@@ -18,6 +18,8 @@ import { loadFile, save } from "./safetensors.js";
 export interface CheckpointableScheduler {
   stateDict(): Record<string, unknown>;
   loadStateDict(sd: Record<string, unknown>): void;
+  /** Throws what loadStateDict would throw, changing nothing (every optim.lrScheduler class has it). */
+  checkStateDict?(sd: Record<string, unknown>): void;
 }
 
 export interface CheckpointContents {
@@ -138,18 +140,21 @@ function parseMeta(where: string, meta: Record<string, string>, key: string): un
 }
 
 function checkRng(where: string, v: unknown): GeneratorState {
-  const o = v as { s?: unknown; spare?: unknown } | null;
-  const ok =
-    o !== null &&
-    typeof o === "object" &&
-    Array.isArray(o.s) &&
-    o.s.length === 4 &&
-    o.s.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) &&
-    o.s.some((w) => w !== 0) &&
-    (o.spare === null || typeof o.spare === "number");
-  if (!ok) throw new DescentError(`${where}: the checkpoint's rng state is malformed`);
-  return o as GeneratorState;
+  // A scratch generator checks the state exactly as the default one will take it, changing nothing.
+  try {
+    new Generator().setState(v as GeneratorState);
+  } catch (e) {
+    throw new DescentError(`${where}: the checkpoint's rng state is malformed (${(e as Error).message})`);
+  }
+  return v as GeneratorState;
 }
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Keys that would reach Object.prototype when assigned to a plain object. */
+const UNSAFE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
 /**
  * Restores a checkpoint into the given model (strictly: every key, every shape), optimizer and
@@ -170,8 +175,14 @@ export function loadCheckpoint(path: string, t: CheckpointTargets): CheckpointIn
   const step = parseMeta(where, metadata, "step");
   const extra = parseMeta(where, metadata, "extra");
   const rng = checkRng(where, parseMeta(where, metadata, "rng"));
-  if (typeof epoch !== "number" || typeof step !== "number")
-    throw new DescentError(`${where}: epoch and step must be numbers`);
+  for (const [name, v] of [
+    ["epoch", epoch],
+    ["step", step],
+  ] as const) {
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)
+      throw new DescentError(`${where}: ${name} must be a non-negative integer, got ${JSON.stringify(v) ?? String(v)}`);
+  }
+  if (!isRecord(extra)) throw new DescentError(`${where}: the checkpoint's extra is not an object`);
 
   const model: Record<string, Tensor> = {};
   for (const [k, v] of Object.entries(tensors)) {
@@ -195,11 +206,15 @@ export function loadCheckpoint(path: string, t: CheckpointTargets): CheckpointIn
     }
     const state: Record<number, ParamState> = {};
     for (const [i, st] of Object.entries(o.state)) {
+      if (!/^\d+$/.test(i) || !isRecord(st))
+        throw new DescentError(`${where}: the optimizer state ${JSON.stringify(i)} is malformed`);
       const out: ParamState = {};
-      for (const [k, v] of Object.entries(st ?? {})) {
+      for (const [k, v] of Object.entries(st)) {
+        if (UNSAFE_KEYS.has(k))
+          throw new DescentError(`${where}: optimizer state ${i} has the key ${JSON.stringify(k)}`);
         const ref = (v as { $tensor?: unknown } | null)?.$tensor;
         if (typeof ref === "string") {
-          const tensor = tensors[ref];
+          const tensor = Object.prototype.hasOwnProperty.call(tensors, ref) ? tensors[ref] : undefined;
           if (!tensor) throw new DescentError(`${where}: the optimizer state refers to a missing tensor "${ref}"`);
           out[k] = tensor;
         } else if (v === null || typeof v === "number") out[k] = v;
@@ -220,14 +235,18 @@ export function loadCheckpoint(path: string, t: CheckpointTargets): CheckpointIn
     schedSd = s.state as Record<string, unknown>;
   }
 
+  // Check every part before changing any, so that a refused checkpoint leaves model, optimizer,
+  // scheduler and generator as they were. The model's loadStateDict checks all keys and shapes
+  // before it copies; after it, nothing can throw.
+  if (t.optimizer && optSd) t.optimizer.checkStateDict(optSd);
+  if (t.scheduler && schedSd) t.scheduler.checkStateDict?.(schedSd);
   t.model.loadStateDict(model, { strict: true });
   if (t.optimizer && optSd) t.optimizer.loadStateDict(optSd);
   if (t.scheduler && schedSd) t.scheduler.loadStateDict(schedSd);
   defaultGenerator.setState(rng);
   return {
-    epoch,
-    step,
-    extra:
-      extra !== null && typeof extra === "object" && !Array.isArray(extra) ? (extra as Record<string, unknown>) : {},
+    epoch: epoch as number,
+    step: step as number,
+    extra,
   };
 }
