@@ -36,6 +36,11 @@ export interface CheckpointTargets {
   model: Module;
   optimizer?: Optimizer;
   scheduler?: CheckpointableScheduler;
+  /**
+   * Called with epoch, step and extra once the whole file is read and checked, before anything is
+   * loaded: throwing refuses the checkpoint with nothing changed (fit checks its own record here).
+   */
+  check?: (info: CheckpointInfo) => void;
 }
 
 export interface CheckpointInfo {
@@ -238,6 +243,7 @@ export function loadCheckpoint(path: string, t: CheckpointTargets): CheckpointIn
   // Check every part before changing any, so that a refused checkpoint leaves model, optimizer,
   // scheduler and generator as they were. The model's loadStateDict checks all keys and shapes
   // before it copies; after it, nothing can throw.
+  t.check?.({ epoch: epoch as number, step: step as number, extra });
   if (t.optimizer && optSd) t.optimizer.checkStateDict(optSd);
   if (t.scheduler && schedSd) t.scheduler.checkStateDict?.(schedSd);
   t.model.loadStateDict(model, { strict: true });
