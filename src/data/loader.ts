@@ -25,7 +25,7 @@ export interface DataLoaderOptions {
 
 /** Where a DataLoader's current iteration stands: stateDict() / loadStateDict(). */
 export interface DataLoaderState {
-  /** False before the first iteration (loading it then just cancels a pending resume). */
+  /** False before the first iteration and after an iteration has ended (loading it then cancels a pending resume). */
   started: boolean;
   /** The shuffling generator's state just before this iteration drew its order (null without shuffle). */
   orderRng: GeneratorState | null;
@@ -123,10 +123,12 @@ export class DataLoader implements Iterable<Tensor[]> {
   /** Where the latest iteration stands (a mid-epoch checkpoint stores it; see loadStateDict). */
   stateDict(): DataLoaderState {
     const c = this.current;
+    // An iteration that has yielded everything leaves nothing to resume: the next one starts afresh.
+    const open = c !== null && c.position < this.length;
     return {
-      started: c !== null,
-      orderRng: c?.orderRng ? { s: [...c.orderRng.s] as never, spare: c.orderRng.spare } : null,
-      position: c?.position ?? 0,
+      started: open,
+      orderRng: open && c.orderRng ? { s: [...c.orderRng.s] as never, spare: c.orderRng.spare } : null,
+      position: open ? c.position : 0,
       length: this.dataset.length,
       batchSize: this.batchSize,
       generator: this.generator ? this.generator.getState() : null,

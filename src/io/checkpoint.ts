@@ -5,7 +5,9 @@
 // __metadata__. JSON cannot hold NaN, ±Infinity or -0, which schedulers do use (ReduceLROnPlateau
 // starts from best = Infinity), so those are written as {"$number": "Infinity"} and restored.
 // Loading restores the model, optimizer, scheduler and the default generator, so the next batch
-// order and dropout masks are those the uninterrupted run would have drawn.
+// order and dropout masks are those the uninterrupted run would have drawn; a checkpoint written in
+// the middle of an epoch also holds the loader's order and position ("loader"), restored into the
+// loader given, so the epoch finishes with the batches it would have had.
 
 import { DescentError } from "../core/errors.js";
 import { Generator, defaultGenerator, type GeneratorState } from "../core/random.js";
@@ -22,10 +24,20 @@ export interface CheckpointableScheduler {
   checkStateDict?(sd: Record<string, unknown>): void;
 }
 
+/** What a data loader must offer for a mid-epoch checkpoint (a DataLoader does). */
+export interface CheckpointableLoader {
+  stateDict(): unknown;
+  loadStateDict(st: never): void;
+  /** Throws what loadStateDict would throw, changing nothing. */
+  checkStateDict(st: never): void;
+}
+
 export interface CheckpointContents {
   model: Module;
   optimizer?: Optimizer;
   scheduler?: CheckpointableScheduler;
+  /** A loader in the middle of an epoch: its order and position are saved, so the epoch can be finished after a restart. */
+  loader?: CheckpointableLoader;
   epoch?: number;
   step?: number;
   /** Anything JSON can hold (numbers may be NaN or infinite). */
@@ -36,6 +48,8 @@ export interface CheckpointTargets {
   model: Module;
   optimizer?: Optimizer;
   scheduler?: CheckpointableScheduler;
+  /** Restored when the checkpoint holds a loader state (its next iteration continues the saved one); untouched otherwise. */
+  loader?: CheckpointableLoader;
   /**
    * Called with epoch, step and extra once the whole file is read and checked, before anything is
    * loaded: throwing refuses the checkpoint with nothing changed (fit checks its own record here).
@@ -125,6 +139,7 @@ export function saveCheckpoint(path: string, c: CheckpointContents): void {
       param_groups: encode(op, "param_groups", sd.param_groups),
     });
   }
+  if (c.loader) meta.loader = toJson(op, "loader state", c.loader.stateDict());
   if (c.scheduler) {
     meta.scheduler = JSON.stringify({
       type: c.scheduler.constructor.name,
@@ -243,12 +258,15 @@ export function loadCheckpoint(path: string, t: CheckpointTargets): CheckpointIn
   // Check every part before changing any, so that a refused checkpoint leaves model, optimizer,
   // scheduler and generator as they were. The model's loadStateDict checks all keys and shapes
   // before it copies; after it, nothing can throw.
+  const loaderSd = t.loader && metadata.loader !== undefined ? parseMeta(where, metadata, "loader") : undefined;
   t.check?.({ epoch: epoch as number, step: step as number, extra });
+  if (t.loader && loaderSd !== undefined) t.loader.checkStateDict(loaderSd as never);
   if (t.optimizer && optSd) t.optimizer.checkStateDict(optSd);
   if (t.scheduler && schedSd) t.scheduler.checkStateDict?.(schedSd);
   t.model.loadStateDict(model, { strict: true });
   if (t.optimizer && optSd) t.optimizer.loadStateDict(optSd);
   if (t.scheduler && schedSd) t.scheduler.loadStateDict(schedSd);
+  if (t.loader && loaderSd !== undefined) t.loader.loadStateDict(loaderSd as never);
   defaultGenerator.setState(rng);
   return {
     epoch: epoch as number,

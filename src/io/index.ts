@@ -3,4 +3,10 @@
 export { save, load, loadFile, parseSafetensors, writeFileAtomic, MAX_HEADER_BYTES } from "./safetensors.js";
 export type { SafetensorsFile } from "./safetensors.js";
 export { saveCheckpoint, loadCheckpoint } from "./checkpoint.js";
-export type { CheckpointContents, CheckpointTargets, CheckpointInfo, CheckpointableScheduler } from "./checkpoint.js";
+export type {
+  CheckpointContents,
+  CheckpointTargets,
+  CheckpointInfo,
+  CheckpointableScheduler,
+  CheckpointableLoader,
+} from "./checkpoint.js";

@@ -59,15 +59,15 @@ export function fit(model: Module, opts: FitOptions): History {
             throw new DescentError(`${where}: the mid-epoch record is of epoch ${e.epoch}, after epoch ${c.epoch}`);
           if (!isResumable(train))
             throw new DescentError(`${where}: a mid-epoch checkpoint needs opts.train to be a DataLoader`);
-          train.checkStateDict(e.loader);
         }
       },
+      // Restored only from a mid-epoch checkpoint (the others hold no loader state).
+      loader: isResumable(train) ? train : undefined,
     });
     const p = progress as FitProgress | null;
     if (p?.keeper && keeper) keeper.setState(p.keeper);
     if (p?.stopper && stopper) stopper.setState(p.stopper);
     resumed = p?.inEpoch ?? null;
-    if (resumed && isResumable(train)) train.loadStateDict(resumed.loader);
     first = resumed ? resumed.epoch : info.epoch + 1;
     last = opts.epochs;
     stepBase = info.step;
@@ -98,6 +98,7 @@ export function fit(model: Module, opts: FitOptions): History {
       model,
       optimizer,
       scheduler,
+      loader: inEpoch && isResumable(train) ? train : undefined,
       epoch: epochsDone,
       step: stepBase + history.steps,
       extra: { fit: { ...trackers(), inEpoch } },
@@ -133,12 +134,11 @@ export function fit(model: Module, opts: FitOptions): History {
       acc.add(n, lossValue, wantAcc ? correctCount(output, target) : null);
       index++;
       logger.batch(index, acc.samples, acc.loss, wantAcc ? acc.accuracy : null, lrNow());
-      if (every !== null && (stepBase + history.steps) % every === 0 && isResumable(train)) {
-        // Everything the rest of this epoch depends on: the generator (in the checkpoint), the
-        // loader's order and position, the metric sums and the lr the epoch's log reports.
-        const loader = train.stateDict() as InEpoch["loader"];
-        saveLast(epoch - 1, { epoch, batch: index, lr, acc: acc.getState(), loader });
-      }
+      // Everything the rest of this epoch depends on: the generator and the loader's order and
+      // position (in the checkpoint), the metric sums and the lr the epoch's log reports. After
+      // the epoch's last batch the epoch-end checkpoint follows instead.
+      if (every !== null && (stepBase + history.steps) % every === 0 && index !== batchLength(train))
+        saveLast(epoch - 1, { epoch, batch: index, lr, acc: acc.getState() });
     }
     if (index === 0) throw new DescentError(`fit: the training loader gave no batches in epoch ${epoch}`);
     // Field order in logs: epoch, loss, accuracy, valLoss, valAccuracy, lr, samples, seconds.

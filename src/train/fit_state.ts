@@ -1,12 +1,11 @@
 // What fit keeps between batches beyond the model, optimizer, scheduler and generator: the best
 // monitored value (keep-best checkpoints, early stopping) and, inside an epoch, the metric sums,
-// the epoch's lr and the train loader's position. A checkpoint stores it as JSON in its extra
+// the epoch's lr (the train loader's position is the checkpoint's own "loader" entry). A checkpoint stores it as JSON in its extra
 // ("fit"), so that resuming from it (fit's resumeFrom) continues the run bit-exactly, even mid-epoch.
 
 import { DescentError } from "../core/errors.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { Module } from "../nn/module.js";
-import type { DataLoaderState } from "../data/loader.js";
 import type { EpochLog } from "./progress.js";
 import type { MetricName } from "./metrics.js";
 
@@ -78,7 +77,6 @@ export interface InEpoch {
   /** The lr when it began (what its log reports). */
   lr: number;
   acc: { samples: number; lossSum: number; correct: number };
-  loader: DataLoaderState;
 }
 
 /** extra.fit of a checkpoint written by fit. */
@@ -111,8 +109,7 @@ function checkBest(where: string, what: string, v: unknown): BestState | null {
 }
 
 /**
- * Reads and checks extra.fit of a checkpoint (null for checkpoints not written by fit). The loader
- * state inside is checked by the loader itself when it is loaded.
+ * Reads and checks extra.fit of a checkpoint (null for checkpoints not written by fit).
  */
 export function readFitProgress(where: string, extra: Record<string, unknown>): FitProgress | null {
   const f = extra.fit;
@@ -131,8 +128,7 @@ export function readFitProgress(where: string, extra: Record<string, unknown>): 
       isObj(acc) &&
       isCount(acc.samples) &&
       typeof acc.lossSum === "number" &&
-      isCount(acc.correct) &&
-      isObj(e.loader);
+      isCount(acc.correct);
     if (!ok) throw new DescentError(`${where}: the checkpoint's mid-epoch record is malformed`);
   }
   return {

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { tensor, defaultGenerator, manualSeed, randn, DescentError } from "../../src/index.js";
+import { tensor, defaultGenerator, manualSeed, randn, DescentError, type Tensor } from "../../src/index.js";
 import { Sequential } from "../../src/nn/layers/container.js";
 import { Linear } from "../../src/nn/layers/linear.js";
 import { ReLU } from "../../src/nn/layers/activation.js";
@@ -222,4 +222,42 @@ test("checkpoint: malformed metadata is refused before anything is changed", () 
   // The untampered file still loads, and gives the source's weights.
   loadCheckpoint(path, { model: dst.model, optimizer: dst.opt, scheduler: dst.sched });
   assert.deepEqual(weights(dst.model), weights(src.model));
+});
+
+// Issue 11 #12: a checkpoint written in the middle of an epoch with the loader given holds the
+// loader's order and position; a hand-written loop resumed from it finishes that epoch with the
+// batches the uninterrupted run had, and ends with bit-identical weights.
+test("checkpoint with a loader mid-epoch: a hand-written loop resumes bit-exactly", () => {
+  const step = (s: ReturnType<typeof setup>, x: Tensor, y: Tensor) => {
+    s.opt.zeroGrad();
+    crossEntropy(s.model.forward(x) as never, y).backward();
+    s.opt.step();
+    s.sched.step();
+  };
+  manualSeed(21);
+  const ref = setup();
+  train(ref, 3);
+  const want = weights(ref.model);
+
+  manualSeed(21);
+  const run = setup();
+  train(run, 1);
+  const it = run.loader[Symbol.iterator]();
+  const [x, y] = it.next().value!;
+  step(run, x!, y!);
+  const path = join(dir, "mid.safetensors");
+  saveCheckpoint(path, { model: run.model, optimizer: run.opt, scheduler: run.sched, loader: run.loader, epoch: 1 });
+
+  manualSeed(777);
+  const again = setup();
+  const info = loadCheckpoint(path, {
+    model: again.model,
+    optimizer: again.opt,
+    scheduler: again.sched,
+    loader: again.loader,
+  });
+  assert.equal(info.epoch, 1);
+  for (const [bx, by] of again.loader) step(again, bx!, by!); // the rest of epoch 2
+  train(again, 1); // epoch 3
+  assert.deepEqual(weights(again.model), want);
 });

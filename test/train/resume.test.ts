@@ -83,6 +83,7 @@ test("DataLoader state: the next iteration continues the interrupted one without
   assert.equal(st.position, 2);
   const rest: number[][] = [];
   for (let r = it.next(); !r.done; r = it.next()) rest.push(Array.from(r.value[0]!.toFlatArray()));
+  assert.equal(a.stateDict().started, false, "an iteration that has ended leaves nothing to resume");
   const after = defaultGenerator.getState();
   const b = new DataLoader(ds, { batchSize: 3, shuffle: true });
   b.loadStateDict(JSON.parse(JSON.stringify(st)));
