@@ -17,6 +17,8 @@ commands:
                                checkpoints/ and metrics.jsonl to its output folder
       --epochs N  --output DIR  --limit N (first N training samples)  --seed N
       --log auto|progress|epochs|json|silent
+      --resume  continue from the output folder's checkpoints/last.safetensors (written every
+                epoch, and every n steps with "checkpointEvery": {"steps": n} in the config)
   predict <weights.safetensors> <input.(idx|gz|csv|json)>
                                predictions of a trained model (config from the weights' metadata)
       --config FILE  --labels FILE (report accuracy)  --out FILE.csv|FILE.json  --batch-size N
@@ -76,7 +78,7 @@ export function main(argv: string[]): number {
   try {
     switch (cmd) {
       case "train": {
-        const { pos, flags } = parseArgs(rest, ["epochs", "output", "limit", "seed", "log"]);
+        const { pos, flags } = parseArgs(rest, ["epochs", "output", "limit", "seed", "log"], ["resume"]);
         if (pos.length !== 1) throw new UsageError("train: expected one config file: descent train <config.json>");
         const config = readJson(pos[0]!, "config file");
         const con = makeConsole(logFlag(flags) ?? "auto");
@@ -87,6 +89,7 @@ export function main(argv: string[]): number {
             output: flags.get("output"),
             limit: intFlag(flags, "limit"),
             seed: intFlag(flags, "seed", 0),
+            resume: flags.has("resume"),
           },
           con,
         );
@@ -147,16 +150,30 @@ export function main(argv: string[]): number {
         return 2;
     }
   } catch (e) {
-    if (e instanceof UsageError) {
-      err(`descent ${cmd}: ${e.message}`);
-      return 2;
-    }
-    if (e instanceof CliError || e instanceof DescentError) {
-      err(`descent ${cmd}: error: ${e.message}`);
-      return 1;
-    }
-    throw e;
+    return report(cmd, e);
   }
+}
+
+/**
+ * Every failure ends as one line on stderr and a non-zero exit: usage mistakes 2, bad input (a
+ * CliError or DescentError, or a file system error such as EISDIR) 1. Anything else is a bug in
+ * Descent: still one line, exit 70, with the stack trace only when DESCENT_DEBUG is set.
+ */
+function report(cmd: string | undefined, e: unknown): number {
+  const oneLine = (m: string) => m.replace(/\s*\n\s*/g, " ").trim();
+  const message = oneLine(e instanceof Error ? e.message : String(e));
+  if (e instanceof UsageError) {
+    err(`descent ${cmd}: ${message}`);
+    return 2;
+  }
+  const sys = e instanceof Error && typeof (e as NodeJS.ErrnoException).code === "string";
+  if (e instanceof CliError || e instanceof DescentError || sys) {
+    err(`descent ${cmd}: error: ${message}`);
+    return 1;
+  }
+  err(`descent ${cmd}: internal error: ${message} (please report it; DESCENT_DEBUG=1 prints the stack trace)`);
+  if (process.env.DESCENT_DEBUG && e instanceof Error && e.stack) err(e.stack);
+  return 70;
 }
 
 // `descent predict … | head` closes the pipe early: stop quietly instead of crashing on EPIPE.

@@ -2,10 +2,11 @@
 // rebuilds the model from the config saved in the weights' metadata (or --config), runs it on an
 // IDX, CSV or JSON input file in eval mode, and prints or writes the predictions.
 
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { extname } from "node:path";
 import { tensor, type Tensor } from "../index.js";
 import { loadFile } from "../io/index.js";
+import { writeTextAtomic } from "../io/atomic.js";
 import { predict } from "../train/fit.js";
 import { correctCount } from "../train/metrics.js";
 import { CliError, Fields, buildModel, isClassification, readJson, type LossName } from "./config.js";
@@ -60,6 +61,40 @@ function readInput(
   }
 }
 
+/** A JSON metadata value of a weights file (written by `descent train`, but the file may come from anywhere). */
+function parseMeta(file: string, meta: Record<string, string>, key: string): unknown {
+  try {
+    return JSON.parse(meta[key]!) as unknown;
+  } catch (e) {
+    throw new CliError(
+      `${file}: its metadata "${key}" is not valid JSON (${(e as Error).message}); pass --config <config.json>`,
+    );
+  }
+}
+
+/** The saved preprocessing, checked field by field: a hostile file must not reach the tensors. */
+function checkPreprocess(file: string, meta: Record<string, string>): Preprocess {
+  const p = parseMeta(file, meta, "descent.preprocess") as Record<string, unknown> | null;
+  const bad = (what: string) =>
+    new CliError(`${file}: its metadata "descent.preprocess" ${what}; pass --config <config.json>`);
+  if (p === null || typeof p !== "object" || Array.isArray(p))
+    throw bad(
+      `is ${p === null ? "null" : Array.isArray(p) ? "an array" : typeof p}, expected an object {input, scale, mean, std}`,
+    );
+  const { input, scale, mean, std } = p;
+  if (!Array.isArray(input) || input.length === 0 || !input.every((d) => Number.isSafeInteger(d) && (d as number) > 0))
+    throw bad(`has input ${JSON.stringify(input)}, expected a list of positive integers`);
+  for (const [k, v] of [
+    ["scale", scale],
+    ["mean", mean],
+    ["std", std],
+  ] as const) {
+    if (typeof v !== "number" || !Number.isFinite(v) || ((k === "scale" || k === "std") && v === 0))
+      throw bad(`has ${k} ${JSON.stringify(v)}, expected a finite${k === "mean" ? "" : " non-zero"} number`);
+  }
+  return { input: input as number[], scale: scale as number, mean: mean as number, std: std as number };
+}
+
 export interface PredictResult {
   predictions: number[] | number[][];
   confidence: number[] | null;
@@ -78,7 +113,7 @@ export function runPredict(a: PredictArgs, say: (line: string) => void, print: (
   const meta = loaded.metadata ?? {};
   let config: unknown;
   if (a.config) config = readJson(a.config, "config file");
-  else if (meta["descent.config"]) config = JSON.parse(meta["descent.config"]);
+  else if (meta["descent.config"]) config = parseMeta(a.weights, meta, "descent.config");
   else throw new CliError(`${a.weights} holds no model config in its metadata; pass --config <config.json>`);
   const f = Fields.of("config", config);
   const modelF = f.sub("model") ?? f.fail("model", 'an object {"input": [...], "layers": [...]}');
@@ -95,7 +130,7 @@ export function runPredict(a: PredictArgs, say: (line: string) => void, print: (
     .replace(/[_-]/g, "")
     .replace(/loss$/, "") as LossName;
 
-  const saved = meta["descent.preprocess"] && !a.config ? (JSON.parse(meta["descent.preprocess"]) as Preprocess) : null;
+  const saved = meta["descent.preprocess"] && !a.config ? checkPreprocess(a.weights, meta) : null;
   const given = saved?.input ?? (modelF.obj.input as number[] | undefined) ?? null;
   const input = readInput(a.input, f, given ? given.reduce((p, q) => p * q, 1) : null);
   let pre: Preprocess;
@@ -160,10 +195,12 @@ export function runPredict(a: PredictArgs, say: (line: string) => void, print: (
     rows.forEach((r, i) => lines.push([i, ...r].join(",")));
   }
   if (a.out) {
-    if (a.out.toLowerCase().endsWith(".json")) {
-      const body = { predictions, confidence, accuracy };
-      writeFileSync(a.out, JSON.stringify(body) + "\n");
-    } else writeFileSync(a.out, lines.join("\n") + "\n");
+    // Atomic, like every file the CLI writes: a symlink at --out is replaced, not written through,
+    // and a directory there is a one-line error.
+    const text = a.out.toLowerCase().endsWith(".json")
+      ? JSON.stringify({ predictions, confidence, accuracy }) + "\n"
+      : lines.join("\n") + "\n";
+    writeTextAtomic("--out", a.out, text);
     say(`wrote ${n} predictions to ${a.out}`);
   } else {
     for (const l of lines) print(l);

@@ -4,7 +4,7 @@
 // (best.safetensors, last.safetensors), metrics.jsonl and config.json.
 
 import { GradientMonitor } from "../train/health.js";
-import { mkdirSync, writeFileSync, appendFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { manualSeed, type Tensor } from "../index.js";
@@ -24,6 +24,7 @@ import {
   type LossName,
 } from "./config.js";
 import { loadData, type Preprocess } from "./datasets.js";
+import { RunLog, prepareRunFolder, writeRunFile } from "./run_folder.js";
 
 export interface TrainOverrides {
   epochs?: number;
@@ -31,6 +32,8 @@ export interface TrainOverrides {
   limit?: number;
   seed?: number;
   log?: LogMode;
+  /** Continue the run from <output>/checkpoints/last.safetensors (mid-epoch ones included). */
+  resume?: boolean;
 }
 
 export interface TrainResult {
@@ -110,6 +113,10 @@ export function runTraining(config: unknown, ov: TrainOverrides, con: Console): 
   const restoreBest = f.bool("restoreBest") ?? false;
   // "report": true writes report.html (curves, per-layer gradient health and its diagnoses) to the output folder.
   const wantReport = f.bool("report") ?? false;
+  // "checkpointEvery": {"steps": n} also saves checkpoints/last.safetensors every n steps, mid-epoch.
+  const everyF = f.sub("checkpointEvery");
+  const checkpointEvery = everyF ? { steps: everyF.reqNum("steps", { int: true, min: 1 }) } : undefined;
+  everyF?.done();
   const fixMonitor = (m: string | undefined): Monitor | undefined =>
     m === undefined ? undefined : monitors.find((x) => x.toLowerCase() === m);
 
@@ -163,58 +170,67 @@ export function runTraining(config: unknown, ov: TrainOverrides, con: Console): 
     `data: ${data.description}; training on ${data.train.x.shape[0]}${data.val ? `, validating on ${data.val.x.shape[0]}` : ""}; ${epochs} epoch(s) of ${trainLoader.length} batches of ${batchSize}`,
   );
 
-  mkdirSync(output, { recursive: true });
-  writeFileSync(join(output, "config.json"), JSON.stringify(config, null, 2) + "\n");
-  const metricsPath = join(output, "metrics.jsonl");
-  writeFileSync(metricsPath, "");
-  const monitor = wantReport ? new GradientMonitor(model) : undefined;
-  const history = fit(model, {
-    train: trainLoader,
-    val: valLoader,
-    loss,
-    optimizer,
-    scheduler,
-    epochs,
-    metrics,
-    clipGradNorm: clip,
-    earlyStopping: earlyStopping ? { ...earlyStopping, monitor: fixMonitor(earlyStopping.monitor) } : undefined,
-    checkpoint: { dir: join(output, "checkpoints"), keepBest, restoreBest },
-    log: con.mode,
-    logStream: con.stream,
-    logEvery,
-    onEpochEnd: (log: EpochLog) => appendFileSync(metricsPath, JSON.stringify({ event: "epoch", ...log }) + "\n"),
-    gradientMonitor: monitor,
-    report: monitor ? join(output, "report.html") : undefined,
-  });
-  if (monitor) {
-    monitor.detach();
-    for (const d of monitor.diagnose()) con.say(`gradient health: ${d.message}`);
-    con.say(`report: ${join(output, "report.html")}`);
-  }
-
-  let testAccuracy: number | null = null;
-  let testLoss: number | null = null;
-  if (data.test) {
-    const testY = fixTargets(data.test.y, "config.data.test");
-    const r = evaluate(model, new DataLoader(new TensorDataset(data.test.x, testY), { batchSize: 512 }), {
+  // Nothing planted in the run folder redirects a write: see run_folder.ts.
+  const { checkpoints } = prepareRunFolder(output);
+  writeRunFile(join(output, "config.json"), JSON.stringify(config, null, 2) + "\n");
+  const last = join(checkpoints, "last.safetensors");
+  if (ov.resume && !existsSync(last))
+    throw new CliError(`--resume: there is no ${last} to resume from (run without --resume to start afresh)`);
+  const metricsLog = new RunLog(join(output, "metrics.jsonl"), ov.resume);
+  try {
+    const monitor = wantReport ? new GradientMonitor(model) : undefined;
+    const history = fit(model, {
+      train: trainLoader,
+      val: valLoader,
       loss,
+      optimizer,
+      scheduler,
+      epochs,
       metrics,
+      clipGradNorm: clip,
+      earlyStopping: earlyStopping ? { ...earlyStopping, monitor: fixMonitor(earlyStopping.monitor) } : undefined,
+      checkpoint: { dir: checkpoints, keepBest, restoreBest },
+      checkpointEvery,
+      resumeFrom: ov.resume ? last : undefined,
+      log: con.mode,
+      logStream: con.stream,
+      logEvery,
+      onEpochEnd: (log: EpochLog) => metricsLog.append({ event: "epoch", ...log }),
+      gradientMonitor: monitor,
+      report: monitor ? join(output, "report.html") : undefined,
     });
-    testLoss = r.loss ?? null;
-    testAccuracy = r.accuracy ?? null;
-    appendFileSync(metricsPath, JSON.stringify({ event: "test", ...r }) + "\n");
-    con.say(
-      `test: loss ${testLoss?.toFixed(4)}${testAccuracy !== null ? `, accuracy ${(testAccuracy * 100).toFixed(2)}%` : ""} on ${r.samples} samples`,
-    );
+    if (monitor) {
+      monitor.detach();
+      for (const d of monitor.diagnose()) con.say(`gradient health: ${d.message}`);
+      con.say(`report: ${join(output, "report.html")}`);
+    }
+
+    let testAccuracy: number | null = null;
+    let testLoss: number | null = null;
+    if (data.test) {
+      const testY = fixTargets(data.test.y, "config.data.test");
+      const r = evaluate(model, new DataLoader(new TensorDataset(data.test.x, testY), { batchSize: 512 }), {
+        loss,
+        metrics,
+      });
+      testLoss = r.loss ?? null;
+      testAccuracy = r.accuracy ?? null;
+      metricsLog.append({ event: "test", ...r });
+      con.say(
+        `test: loss ${testLoss?.toFixed(4)}${testAccuracy !== null ? `, accuracy ${(testAccuracy * 100).toFixed(2)}%` : ""} on ${r.samples} samples`,
+      );
+    }
+    const modelPath = join(output, "model.safetensors");
+    saveModel(modelPath, model.stateDict(), config, data.preprocess, lossName, {
+      testAccuracy,
+      testLoss,
+      epochs: history.epochs.length,
+    });
+    const seconds = (performance.now() - started) / 1000;
+    return { modelPath, outputDir: output, testAccuracy, testLoss, history, seconds };
+  } finally {
+    metricsLog.close();
   }
-  const modelPath = join(output, "model.safetensors");
-  saveModel(modelPath, model.stateDict(), config, data.preprocess, lossName, {
-    testAccuracy,
-    testLoss,
-    epochs: history.epochs.length,
-  });
-  const seconds = (performance.now() - started) / 1000;
-  return { modelPath, outputDir: output, testAccuracy, testLoss, history, seconds };
 }
 
 /** Saves weights with what predict needs in the metadata (all values strings, as safetensors wants). */

@@ -2,6 +2,8 @@
 // xoshiro128** (Blackman & Vigna): 32-bit arithmetic, fast in JS, 2^128-1 period, and a state
 // of four words that checkpoints can save and restore exactly.
 
+import { DescentError } from "./errors.js";
+
 export interface GeneratorState {
   readonly s: readonly [number, number, number, number];
   /** A second normal deviate left over from the last Box–Muller pair, or null. */
@@ -74,9 +76,26 @@ export class Generator {
     return { s: [this.s[0]!, this.s[1]!, this.s[2]!, this.s[3]!], spare: this.spare };
   }
 
+  /**
+   * Restores a state from getState(). Everything is checked first, so a refused state changes
+   * nothing: a NaN spare would make the next normal() NaN, an all-zero state would draw only zeros.
+   */
   setState(state: GeneratorState): void {
-    this.s.set(state.s);
-    this.spare = state.spare;
+    const s = (state as { s?: unknown } | null)?.s;
+    const spare = (state as { spare?: unknown } | null)?.spare;
+    const words =
+      Array.isArray(s) &&
+      s.length === 4 &&
+      s.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) &&
+      s.some((w) => w !== 0);
+    if (!words)
+      throw new DescentError(
+        `Generator.setState: s must be four 32-bit unsigned integers, not all zero, got ${JSON.stringify(s)}`,
+      );
+    if (spare !== null && !(typeof spare === "number" && Number.isFinite(spare)))
+      throw new DescentError(`Generator.setState: spare must be null or a finite number, got ${String(spare)}`);
+    this.s.set(s as number[]);
+    this.spare = spare;
   }
 }
 

@@ -3,9 +3,12 @@
 // order reproducible and a checkpoint of the generator state resumes the same order. Batches of a
 // TensorDataset are gathered with indexSelect (copies, as PyTorch's collate makes); other datasets
 // are stacked example by example.
+// For mid-epoch checkpoints the loader has a state: the generator state its current iteration drew
+// the order from, and how many batches that iteration has yielded. Loading it makes the next
+// iteration give the same order from the same place, without drawing from the generator again.
 
 import { DescentError } from "../core/errors.js";
-import { defaultGenerator, type Generator } from "../core/random.js";
+import { Generator, defaultGenerator, type GeneratorState } from "../core/random.js";
 import { Tensor, fromArray, stack } from "../tensor/tensor.js";
 import { TensorDataset, type Dataset } from "./dataset.js";
 
@@ -20,12 +23,31 @@ export interface DataLoaderOptions {
   generator?: Generator;
 }
 
+/** Where a DataLoader's current iteration stands: stateDict() / loadStateDict(). */
+export interface DataLoaderState {
+  /** False before the first iteration and after an iteration has ended (loading it then cancels a pending resume). */
+  started: boolean;
+  /** The shuffling generator's state just before this iteration drew its order (null without shuffle). */
+  orderRng: GeneratorState | null;
+  /** Batches this iteration has yielded. */
+  position: number;
+  /** The dataset's length and the batch size, to refuse the state of another loader. */
+  length: number;
+  batchSize: number;
+  /** The loader's own generator's state (null when it draws from the default one, which checkpoints save). */
+  generator: GeneratorState | null;
+}
+
 export class DataLoader implements Iterable<Tensor[]> {
   readonly dataset: Dataset;
   readonly batchSize: number;
   readonly shuffle: boolean;
   readonly dropLast: boolean;
   readonly generator: Generator | undefined;
+  /** The latest iteration's origin and progress (what stateDict reports). */
+  private current: { orderRng: GeneratorState | null; position: number } | null = null;
+  /** A loaded state the next iteration resumes from. */
+  private resume: { orderRng: GeneratorState | null; position: number } | null = null;
 
   constructor(dataset: Dataset, opts: DataLoaderOptions = {}) {
     if (dataset === null || typeof dataset !== "object" || typeof dataset.get !== "function") {
@@ -51,13 +73,12 @@ export class DataLoader implements Iterable<Tensor[]> {
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
-  /** The order of the examples for one iteration (draws from the generator when shuffling). */
-  private order(): Int32Array {
+  /** The order of the examples for one iteration (draws from g when shuffling). */
+  private order(g: Generator): Int32Array {
     const n = this.dataset.length;
     const idx = new Int32Array(n);
     for (let i = 0; i < n; i++) idx[i] = i;
     if (this.shuffle) {
-      const g = this.generator ?? defaultGenerator;
       // Fisher–Yates: every permutation equally likely.
       for (let i = n - 1; i > 0; i--) {
         const j = g.randint(i + 1);
@@ -70,18 +91,82 @@ export class DataLoader implements Iterable<Tensor[]> {
   }
 
   [Symbol.iterator](): Iterator<Tensor[]> {
-    // The permutation is drawn here, when the iteration starts, not at the first next().
-    const idx = this.order();
+    // The permutation is drawn here, when the iteration starts, not at the first next(). A resumed
+    // iteration redraws the interrupted one's order from a scratch generator set to the state it
+    // was drawn from, so the shared generator is not moved (its own state comes from the checkpoint).
+    const g = this.generator ?? defaultGenerator;
+    let cur: { orderRng: GeneratorState | null; position: number };
+    let idx: Int32Array;
+    if (this.resume) {
+      cur = { ...this.resume };
+      const scratch = new Generator();
+      if (cur.orderRng) scratch.setState(cur.orderRng);
+      idx = this.order(scratch);
+      this.resume = null;
+    } else {
+      cur = { orderRng: this.shuffle ? g.getState() : null, position: 0 };
+      idx = this.order(g);
+    }
+    this.current = cur;
     const batches = this.length;
-    let b = 0;
     return {
       next: (): IteratorResult<Tensor[]> => {
+        const b = cur.position;
         if (b >= batches) return { done: true, value: undefined };
         const part = idx.subarray(b * this.batchSize, Math.min(idx.length, (b + 1) * this.batchSize));
-        b++;
+        cur.position++;
         return { done: false, value: this.gather(part) };
       },
     };
+  }
+
+  /** Where the latest iteration stands (a mid-epoch checkpoint stores it; see loadStateDict). */
+  stateDict(): DataLoaderState {
+    const c = this.current;
+    // An iteration that has yielded everything leaves nothing to resume: the next one starts afresh.
+    const open = c !== null && c.position < this.length;
+    return {
+      started: open,
+      orderRng: open && c.orderRng ? { s: [...c.orderRng.s] as never, spare: c.orderRng.spare } : null,
+      position: open ? c.position : 0,
+      length: this.dataset.length,
+      batchSize: this.batchSize,
+      generator: this.generator ? this.generator.getState() : null,
+    };
+  }
+
+  /**
+   * Makes the next iteration continue the one st describes: the same order, starting after the
+   * batches it had yielded. Everything is checked before anything changes.
+   */
+  loadStateDict(st: DataLoaderState): void {
+    this.checkStateDict(st);
+    if (st.generator) this.generator!.setState(st.generator);
+    this.resume = st.started ? { orderRng: this.shuffle ? st.orderRng : null, position: st.position } : null;
+  }
+
+  /** Throws what loadStateDict would throw for st, changing nothing. */
+  checkStateDict(st: DataLoaderState): void {
+    const where = "DataLoader.loadStateDict";
+    if (st === null || typeof st !== "object") throw new DescentError(`${where}: expected a state from stateDict()`);
+    if (st.length !== this.dataset.length || st.batchSize !== this.batchSize)
+      throw new DescentError(
+        `${where}: the state is of a loader over ${String(st.length)} examples in batches of ${String(st.batchSize)}, this one has ${this.dataset.length} in batches of ${this.batchSize}`,
+      );
+    if (typeof st.started !== "boolean") throw new DescentError(`${where}: started must be a boolean`);
+    if (!Number.isInteger(st.position) || st.position < 0 || st.position > this.length)
+      throw new DescentError(
+        `${where}: position must be an integer from 0 to ${this.length}, got ${String(st.position)}`,
+      );
+    if (this.shuffle && st.started && !st.orderRng)
+      throw new DescentError(`${where}: this loader shuffles, but the state holds no generator state for its order`);
+    if ((st.generator !== null) !== (this.generator !== undefined))
+      throw new DescentError(
+        `${where}: the state is of a loader ${st.generator ? "with" : "without"} its own generator, this one is ${this.generator ? "with" : "without"}`,
+      );
+    // A scratch generator checks the generator states exactly as they will be taken.
+    if (st.orderRng) new Generator().setState(st.orderRng);
+    if (st.generator) new Generator().setState(st.generator);
   }
 
   private gather(part: Int32Array): Tensor[] {

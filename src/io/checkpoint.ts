@@ -5,10 +5,12 @@
 // __metadata__. JSON cannot hold NaN, ±Infinity or -0, which schedulers do use (ReduceLROnPlateau
 // starts from best = Infinity), so those are written as {"$number": "Infinity"} and restored.
 // Loading restores the model, optimizer, scheduler and the default generator, so the next batch
-// order and dropout masks are those the uninterrupted run would have drawn.
+// order and dropout masks are those the uninterrupted run would have drawn; a checkpoint written in
+// the middle of an epoch also holds the loader's order and position ("loader"), restored into the
+// loader given, so the epoch finishes with the batches it would have had.
 
 import { DescentError } from "../core/errors.js";
-import { defaultGenerator, type GeneratorState } from "../core/random.js";
+import { Generator, defaultGenerator, type GeneratorState } from "../core/random.js";
 import type { Module } from "../nn/module.js";
 import type { Optimizer, OptimizerStateDict, ParamState } from "../optim/optimizer.js";
 import { Tensor } from "../tensor/tensor.js";
@@ -18,12 +20,24 @@ import { loadFile, save, type LoadOptions } from "./safetensors.js";
 export interface CheckpointableScheduler {
   stateDict(): Record<string, unknown>;
   loadStateDict(sd: Record<string, unknown>): void;
+  /** Throws what loadStateDict would throw, changing nothing (every optim.lrScheduler class has it). */
+  checkStateDict?(sd: Record<string, unknown>): void;
+}
+
+/** What a data loader must offer for a mid-epoch checkpoint (a DataLoader does). */
+export interface CheckpointableLoader {
+  stateDict(): unknown;
+  loadStateDict(st: never): void;
+  /** Throws what loadStateDict would throw, changing nothing. */
+  checkStateDict(st: never): void;
 }
 
 export interface CheckpointContents {
   model: Module;
   optimizer?: Optimizer;
   scheduler?: CheckpointableScheduler;
+  /** A loader in the middle of an epoch: its order and position are saved, so the epoch can be finished after a restart. */
+  loader?: CheckpointableLoader;
   epoch?: number;
   step?: number;
   /** Anything JSON can hold (numbers may be NaN or infinite). */
@@ -34,6 +48,13 @@ export interface CheckpointTargets {
   model: Module;
   optimizer?: Optimizer;
   scheduler?: CheckpointableScheduler;
+  /** Restored when the checkpoint holds a loader state (its next iteration continues the saved one); untouched otherwise. */
+  loader?: CheckpointableLoader;
+  /**
+   * Called with epoch, step and extra once the whole file is read and checked, before anything is
+   * loaded: throwing refuses the checkpoint with nothing changed (fit checks its own record here).
+   */
+  check?: (info: CheckpointInfo) => void;
 }
 
 export interface CheckpointInfo {
@@ -118,6 +139,7 @@ export function saveCheckpoint(path: string, c: CheckpointContents): void {
       param_groups: encode(op, "param_groups", sd.param_groups),
     });
   }
+  if (c.loader) meta.loader = toJson(op, "loader state", c.loader.stateDict());
   if (c.scheduler) {
     meta.scheduler = JSON.stringify({
       type: c.scheduler.constructor.name,
@@ -138,18 +160,21 @@ function parseMeta(where: string, meta: Record<string, string>, key: string): un
 }
 
 function checkRng(where: string, v: unknown): GeneratorState {
-  const o = v as { s?: unknown; spare?: unknown } | null;
-  const ok =
-    o !== null &&
-    typeof o === "object" &&
-    Array.isArray(o.s) &&
-    o.s.length === 4 &&
-    o.s.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) &&
-    o.s.some((w) => w !== 0) &&
-    (o.spare === null || typeof o.spare === "number");
-  if (!ok) throw new DescentError(`${where}: the checkpoint's rng state is malformed`);
-  return o as GeneratorState;
+  // A scratch generator checks the state exactly as the default one will take it, changing nothing.
+  try {
+    new Generator().setState(v as GeneratorState);
+  } catch (e) {
+    throw new DescentError(`${where}: the checkpoint's rng state is malformed (${(e as Error).message})`);
+  }
+  return v as GeneratorState;
 }
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Keys that would reach Object.prototype when assigned to a plain object. */
+const UNSAFE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
 /**
  * Restores a checkpoint into the given model (strictly: every key, every shape), optimizer and
@@ -171,8 +196,14 @@ export function loadCheckpoint(path: string, t: CheckpointTargets, opts?: LoadOp
   const step = parseMeta(where, metadata, "step");
   const extra = parseMeta(where, metadata, "extra");
   const rng = checkRng(where, parseMeta(where, metadata, "rng"));
-  if (typeof epoch !== "number" || typeof step !== "number")
-    throw new DescentError(`${where}: epoch and step must be numbers`);
+  for (const [name, v] of [
+    ["epoch", epoch],
+    ["step", step],
+  ] as const) {
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)
+      throw new DescentError(`${where}: ${name} must be a non-negative integer, got ${JSON.stringify(v) ?? String(v)}`);
+  }
+  if (!isRecord(extra)) throw new DescentError(`${where}: the checkpoint's extra is not an object`);
 
   const model: Record<string, Tensor> = {};
   for (const [k, v] of Object.entries(tensors)) {
@@ -196,11 +227,15 @@ export function loadCheckpoint(path: string, t: CheckpointTargets, opts?: LoadOp
     }
     const state: Record<number, ParamState> = {};
     for (const [i, st] of Object.entries(o.state)) {
+      if (!/^\d+$/.test(i) || !isRecord(st))
+        throw new DescentError(`${where}: the optimizer state ${JSON.stringify(i)} is malformed`);
       const out: ParamState = {};
-      for (const [k, v] of Object.entries(st ?? {})) {
+      for (const [k, v] of Object.entries(st)) {
+        if (UNSAFE_KEYS.has(k))
+          throw new DescentError(`${where}: optimizer state ${i} has the key ${JSON.stringify(k)}`);
         const ref = (v as { $tensor?: unknown } | null)?.$tensor;
         if (typeof ref === "string") {
-          const tensor = tensors[ref];
+          const tensor = Object.prototype.hasOwnProperty.call(tensors, ref) ? tensors[ref] : undefined;
           if (!tensor) throw new DescentError(`${where}: the optimizer state refers to a missing tensor "${ref}"`);
           out[k] = tensor;
         } else if (v === null || typeof v === "number") out[k] = v;
@@ -221,14 +256,22 @@ export function loadCheckpoint(path: string, t: CheckpointTargets, opts?: LoadOp
     schedSd = s.state as Record<string, unknown>;
   }
 
+  // Check every part before changing any, so that a refused checkpoint leaves model, optimizer,
+  // scheduler and generator as they were. The model's loadStateDict checks all keys and shapes
+  // before it copies; after it, nothing can throw.
+  const loaderSd = t.loader && metadata.loader !== undefined ? parseMeta(where, metadata, "loader") : undefined;
+  t.check?.({ epoch: epoch as number, step: step as number, extra });
+  if (t.loader && loaderSd !== undefined) t.loader.checkStateDict(loaderSd as never);
+  if (t.optimizer && optSd) t.optimizer.checkStateDict(optSd);
+  if (t.scheduler && schedSd) t.scheduler.checkStateDict?.(schedSd);
   t.model.loadStateDict(model, { strict: true });
   if (t.optimizer && optSd) t.optimizer.loadStateDict(optSd);
   if (t.scheduler && schedSd) t.scheduler.loadStateDict(schedSd);
+  if (t.loader && loaderSd !== undefined) t.loader.loadStateDict(loaderSd as never);
   defaultGenerator.setState(rng);
   return {
-    epoch,
-    step,
-    extra:
-      extra !== null && typeof extra === "object" && !Array.isArray(extra) ? (extra as Record<string, unknown>) : {},
+    epoch: epoch as number,
+    step: step as number,
+    extra,
   };
 }

@@ -12,4 +12,10 @@ export {
 } from "./safetensors.js";
 export type { SafetensorsFile, LoadOptions } from "./safetensors.js";
 export { saveCheckpoint, loadCheckpoint } from "./checkpoint.js";
-export type { CheckpointContents, CheckpointTargets, CheckpointInfo, CheckpointableScheduler } from "./checkpoint.js";
+export type {
+  CheckpointContents,
+  CheckpointTargets,
+  CheckpointInfo,
+  CheckpointableScheduler,
+  CheckpointableLoader,
+} from "./checkpoint.js";

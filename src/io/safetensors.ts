@@ -6,12 +6,11 @@
 // safetensors_read.ts) treats the file as hostile: every size and offset is checked against the
 // file and against raisable limits before anything is allocated.
 
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
 import type { DType } from "../core/dtype.js";
 import { DescentError } from "../core/errors.js";
 import { Tensor } from "../tensor/tensor.js";
 import { LITTLE } from "./safetensors_read.js";
+import { writeAll, writeFileAtomic } from "./atomic.js";
 
 export {
   load,
@@ -78,55 +77,9 @@ function buildHeader(
   return { header: Buffer.from(json, "utf8"), order };
 }
 
-function writeAll(fd: number, bytes: Uint8Array): void {
-  let done = 0;
-  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
-}
-
-/**
- * Writes bytes produced by `write(fd)` to path atomically: a temporary file in the same directory
- * is written, flushed to disk and renamed over path, so a failure at any point leaves the previous
- * file as it was (and no temporary file behind).
- */
-export function writeFileAtomic(op: string, path: string, write: (fd: number) => void): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-  let fd: number;
-  try {
-    fd = openSync(tmp, "wx");
-  } catch (e) {
-    throw new DescentError(`${op}: cannot write ${path}: ${(e as Error).message}`);
-  }
-  try {
-    try {
-      write(fd);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // already gone
-    }
-    if (e instanceof DescentError) throw e;
-    throw new DescentError(
-      `${op}: writing ${path} failed (the previous file, if any, is unchanged): ${(e as Error).message}`,
-    );
-  }
-  // Make the rename itself durable; not every platform lets a directory be fsynced.
-  try {
-    const dfd = openSync(dirname(path), "r");
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    // best effort
-  }
-}
+// The atomic write (temporary file, fsync, rename, stale temp files of killed writers removed)
+// lives in atomic.ts, shared with every other file Descent writes.
+export { writeFileAtomic } from "./atomic.js";
 
 /**
  * Saves tensors as a safetensors file (F32 / F64 / I32, in sorted-name order), with optional

@@ -126,16 +126,14 @@ export abstract class Module {
     return this;
   }
 
-  /** Parameters and persistent buffers by dotted name; the tensors share storage with the module. */
+  /**
+   * Parameters and persistent buffers by dotted name; the tensors share storage with the module.
+   * As PyTorch's state_dict, a module (or tensor) reachable under several names (a shared encoder)
+   * is listed under every one of them, so a file keyed by any of its names loads it.
+   */
   stateDict(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
-    for (const [prefix, m] of this.namedModules()) {
-      // PyTorch's order within a module: its parameters, then its persistent buffers.
-      const own = m.entries().filter(([k, v]) => v instanceof Tensor && !m._nonPersistent.has(k));
-      const params = own.filter(([k, v]) => v instanceof Parameter && !m._buffers.has(k));
-      const bufs = own.filter(([k]) => m._buffers.has(k));
-      for (const [k, v] of [...params, ...bufs]) out[prefix ? `${prefix}.${k}` : k] = (v as Tensor).detach();
-    }
+    this.walkState("", [], (key, v) => (out[key] = v.detach()));
     return out;
   }
 
@@ -147,12 +145,22 @@ export abstract class Module {
     dict: Record<string, Tensor>,
     opts: { strict?: boolean } = {},
   ): { missingKeys: string[]; unexpectedKeys: string[] } {
+    if (dict === null || typeof dict !== "object")
+      throw new DescentError(`loadStateDict: expected an object of tensors, got ${String(dict)}`);
+    // Each module may fill in keys that older files lack (BatchNorm's num_batches_tracked), as
+    // PyTorch's _load_from_state_dict version hooks do; the caller's object is left alone.
+    dict = { ...dict };
+    for (const [prefix, m] of this.allNamedModules()) m.upgradeStateDict(dict, prefix ? `${prefix}.` : "");
     const own = this.stateDict();
-    const missingKeys = Object.keys(own).filter((k) => !(k in dict));
-    const unexpectedKeys = Object.keys(dict).filter((k) => !(k in own));
+    const missingKeys = Object.keys(own).filter((k) => !Object.prototype.hasOwnProperty.call(dict, k));
+    const unexpectedKeys = Object.keys(dict).filter((k) => !Object.prototype.hasOwnProperty.call(own, k));
     const problems: string[] = [];
     for (const [k, t] of Object.entries(dict)) {
-      const target = own[k];
+      if (!(t instanceof Tensor)) {
+        problems.push(`${k} is ${t === null ? "null" : typeof t}, not a Tensor`);
+        continue;
+      }
+      const target = Object.prototype.hasOwnProperty.call(own, k) ? own[k] : undefined;
       if (target && !sameShape(target.shape, t.shape)) {
         problems.push(
           `size mismatch for ${k}: the checkpoint has shape ${shapeStr(t.shape)}, the model ${shapeStr(target.shape)}`,
@@ -165,10 +173,16 @@ export abstract class Module {
     }
     if (problems.length) throw new DescentError(`loadStateDict: ${problems.join("; ")}`);
     noGrad(() => {
-      for (const [k, t] of Object.entries(dict)) own[k]?.copy_(t);
+      for (const [k, t] of Object.entries(dict)) if (Object.prototype.hasOwnProperty.call(own, k)) own[k]!.copy_(t);
     });
     return { missingKeys, unexpectedKeys };
   }
+
+  /**
+   * Called by loadStateDict on every module (under every name) before keys are compared: adds to
+   * dict, under `prefix`, the entries an older format lacks. The default adds nothing.
+   */
+  protected upgradeStateDict(_dict: Record<string, Tensor>, _prefix: string): void {}
 
   /** fn(module, inputs, output) runs after every forward; a non-undefined return replaces the output. */
   registerForwardHook(fn: ForwardHook): HookHandle {
@@ -204,6 +218,30 @@ export abstract class Module {
 
   private entries(): [string, unknown][] {
     return Object.entries(this).filter(([, v]) => v !== null && v !== undefined);
+  }
+
+  /**
+   * Every (module, name) pair without removing duplicates, as PyTorch's state_dict recursion over
+   * _modules; only a module containing itself (a cycle, which PyTorch would recurse on forever) is cut.
+   */
+  private allNamedModules(prefix = "", path: Module[] = []): [string, Module][] {
+    if (path.includes(this)) return [];
+    const out: [string, Module][] = [[prefix, this]];
+    path.push(this);
+    for (const [k, m] of this.namedChildren()) out.push(...m.allNamedModules(prefix ? `${prefix}.${k}` : k, path));
+    path.pop();
+    return out;
+  }
+
+  /** Calls fn(dotted name, tensor) for each parameter, then each persistent buffer, of every module under every name. */
+  private walkState(prefix: string, path: Module[], fn: (key: string, t: Tensor) => void): void {
+    for (const [p, m] of this.allNamedModules(prefix, path)) {
+      // PyTorch's order within a module: its parameters, then its persistent buffers.
+      const own = m.entries().filter(([k, v]) => v instanceof Tensor && !m._nonPersistent.has(k));
+      const params = own.filter(([k, v]) => v instanceof Parameter && !m._buffers.has(k));
+      const bufs = own.filter(([k]) => m._buffers.has(k));
+      for (const [k, v] of [...params, ...bufs]) fn(p ? `${p}.${k}` : k, v as Tensor);
+    }
   }
 
   private collect<T extends Tensor>(keep: (v: unknown, k: string, m: Module) => boolean): [string, T][] {

@@ -7,33 +7,14 @@
 import { DescentError } from "../core/errors.js";
 import { Tensor } from "../tensor/tensor.js";
 import { Optimizer, type ParamGroup } from "./optimizer.js";
+import { checkFields, fieldsOf, loadFields, type SchedulerStateDict } from "./scheduler_state.js";
 
-/** A scheduler's state: every field but the optimizer (PyTorch's __dict__ minus optimizer). */
-export type SchedulerStateDict = Record<string, unknown>;
+export type { SchedulerStateDict } from "./scheduler_state.js";
 
 function checkOptimizer(name: string, optimizer: unknown): Optimizer {
   if (!(optimizer instanceof Optimizer))
     throw new DescentError(`${name}: expected an optimizer, got ${String(optimizer)}`);
   return optimizer as Optimizer;
-}
-
-function copy(v: unknown): unknown {
-  return Array.isArray(v) ? v.map(copy) : v;
-}
-
-/** The fields of o that a state dict holds (everything but the optimizer). */
-function fieldsOf(o: object): SchedulerStateDict {
-  const out: SchedulerStateDict = {};
-  for (const [k, v] of Object.entries(o)) if (k !== "optimizer") out[k] = copy(v);
-  return out;
-}
-
-/** Copies a state dict's fields into o, refusing keys that o does not have. */
-function loadFields(name: string, o: object, sd: SchedulerStateDict): void {
-  const own = new Set(Object.keys(o));
-  const unknown = Object.keys(sd).filter((k) => !own.has(k) || k === "optimizer");
-  if (unknown.length) throw new DescentError(`${name}.loadStateDict: unexpected keys ${unknown.join(", ")}`);
-  for (const [k, v] of Object.entries(sd)) (o as Record<string, unknown>)[k] = copy(v);
 }
 
 /** The base of every epoch-driven schedule (PyTorch's _LRScheduler). */
@@ -81,6 +62,11 @@ export abstract class LRScheduler {
 
   loadStateDict(sd: SchedulerStateDict): void {
     loadFields(this.schedulerName, this, sd);
+  }
+
+  /** Throws what loadStateDict would throw for sd, changing nothing. */
+  checkStateDict(sd: SchedulerStateDict): void {
+    checkFields(this.schedulerName, this, sd);
   }
 
   /** The lrs for epoch lastEpoch (the current ones are in the groups). */
@@ -455,6 +441,11 @@ export class ReduceLROnPlateau {
 
   loadStateDict(sd: SchedulerStateDict): void {
     loadFields("ReduceLROnPlateau", this, sd);
+  }
+
+  /** Throws what loadStateDict would throw for sd, changing nothing. */
+  checkStateDict(sd: SchedulerStateDict): void {
+    checkFields("ReduceLROnPlateau", this, sd);
   }
 
   private isBetter(a: number, best: number): boolean {

@@ -153,11 +153,23 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   /**
    * Restores a state dict made by stateDict() of an optimizer of the same kind over parameters of
    * the same shapes, group by group (the parameters themselves stay this optimizer's). The tensors
-   * are copied and cast to each parameter's dtype; mismatched groups or shapes are refused.
+   * are copied and cast to each parameter's dtype. Everything is checked before anything changes:
+   * a refused state dict leaves the optimizer as it was.
    */
   loadStateDict(sd: OptimizerStateDict): void {
+    const { groups, state } = this.readStateDict(sd);
+    this.paramGroups = groups;
+    this.state = state;
+  }
+
+  /** Throws what loadStateDict would throw for sd, changing nothing (to check several parts before loading any). */
+  checkStateDict(sd: OptimizerStateDict): void {
+    this.readStateDict(sd);
+  }
+
+  private readStateDict(sd: OptimizerStateDict): { groups: ParamGroup<O>[]; state: Map<Tensor, ParamState> } {
     const where = `${this.name}.loadStateDict`;
-    if (!sd || typeof sd !== "object" || !Array.isArray(sd.param_groups) || typeof sd.state !== "object") {
+    if (!isRecord(sd) || !Array.isArray(sd.param_groups) || !isRecord(sd.state)) {
       throw new DescentError(`${where}: expected {state, param_groups} as made by stateDict()`);
     }
     const saved = sd.param_groups;
@@ -166,37 +178,29 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
         `${where}: the state dict has ${saved.length} parameter group(s), the optimizer ${this.paramGroups.length}`,
       );
     }
-    const byIndex = new Map<number, Tensor>();
+    const byIndex = new Map<number, { p: Tensor; group: number }>();
     for (const [gi, g] of this.paramGroups.entries()) {
-      const ids = saved[gi]!.params;
+      const sg = saved[gi];
+      if (!isRecord(sg))
+        throw new DescentError(`${where}: parameter group ${gi} is ${sg === null ? "null" : typeof sg}, not an object`);
+      const ids = sg.params;
       if (!Array.isArray(ids) || ids.length !== g.params.length) {
         throw new DescentError(
           `${where}: parameter group ${gi} has ${Array.isArray(ids) ? ids.length : "no"} parameters in the state dict, ${g.params.length} in the optimizer`,
         );
       }
-      ids.forEach((id, k) => byIndex.set(id, g.params[k]!));
-    }
-    const state = new Map<Tensor, ParamState>();
-    for (const [key, st] of Object.entries(sd.state)) {
-      const p = byIndex.get(Number(key));
-      if (!p) throw new DescentError(`${where}: the state dict has state for parameter ${key}, which no group lists`);
-      const out: ParamState = {};
-      for (const [k, v] of Object.entries(st)) {
-        if (v instanceof Tensor && k !== "step") {
-          if (!sameShape(v.shape, p.shape)) {
-            throw new DescentError(
-              `${where}: state ${k} of parameter ${key} has shape ${shapeStr(v.shape)}, the parameter ${shapeStr(p.shape)}`,
-            );
-          }
-          out[k] = v.to(p.dtype).clone();
-        } else {
-          out[k] = v instanceof Tensor ? v.item() : v;
-        }
-      }
-      state.set(p, out);
+      ids.forEach((id, k) => {
+        if (!Number.isSafeInteger(id) || id < 0 || byIndex.has(id))
+          throw new DescentError(
+            `${where}: parameter group ${gi} lists ${JSON.stringify(id)}; expected distinct non-negative integer indices`,
+          );
+        byIndex.set(id, { p: g.params[k]!, group: gi });
+      });
     }
     const groups = this.paramGroups.map(({ params }, gi) => {
       const { params: _ids, ...opts } = saved[gi]!;
+      const bad = Object.keys(opts).filter((k) => UNSAFE_KEYS.has(k));
+      if (bad.length) throw new DescentError(`${where}: parameter group ${gi} has the key(s) ${bad.join(", ")}`);
       const missing = Object.keys(this.defaults).filter((k) => !(k in opts));
       if (missing.length) {
         throw new DescentError(
@@ -207,8 +211,51 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
       this.checkGroup(group, gi);
       return group;
     });
-    this.paramGroups = groups;
-    this.state = state;
+    const state = new Map<Tensor, ParamState>();
+    for (const [key, st] of Object.entries(sd.state)) {
+      const entry = /^\d+$/.test(key) ? byIndex.get(Number(key)) : undefined;
+      if (!entry)
+        throw new DescentError(`${where}: the state dict has state for parameter ${key}, which no group lists`);
+      if (!isRecord(st)) throw new DescentError(`${where}: the state of parameter ${key} is not an object`);
+      const { p } = entry;
+      // The keys and kinds this optimizer's own fresh state has for p: anything else (another
+      // optimizer's state, or a key like "__proto__") would fail only at the next step(), or worse.
+      const fresh = this.initState(p, groups[entry.group]!);
+      const expected = Object.keys(fresh).sort();
+      const got = Object.keys(st).sort();
+      if (expected.join() !== got.join())
+        throw new DescentError(
+          `${where}: the state of parameter ${key} has the keys ${got.join(", ") || "(none)"}; ${this.name} keeps ${expected.join(", ") || "(none)"}`,
+        );
+      const out: ParamState = {};
+      for (const k of expected) {
+        const v = st[k];
+        const want = fresh[k];
+        if (k === "step" || typeof want === "number") {
+          const n = v instanceof Tensor && v.size === 1 ? v.item() : v;
+          if (typeof n !== "number" || !Number.isFinite(n) || n < 0)
+            throw new DescentError(
+              `${where}: state ${k} of parameter ${key} must be a non-negative finite number, got ${String(n)}`,
+            );
+          out[k] = n;
+        } else if (v instanceof Tensor) {
+          if (!sameShape(v.shape, p.shape)) {
+            throw new DescentError(
+              `${where}: state ${k} of parameter ${key} has shape ${shapeStr(v.shape)}, the parameter ${shapeStr(p.shape)}`,
+            );
+          }
+          out[k] = v.to(p.dtype).clone();
+        } else if (v === null && want === null) {
+          out[k] = null; // a buffer not made yet (SGD's momentum_buffer before the first step)
+        } else {
+          throw new DescentError(
+            `${where}: state ${k} of parameter ${key} must be a tensor${want === null ? " or null" : ""}, got ${v === null ? "null" : typeof v}`,
+          );
+        }
+      }
+      state.set(p, out);
+    }
+    return { groups, state };
   }
 
   /** The state a parameter starts with, made the first time it has a gradient. */
@@ -238,6 +285,13 @@ export function stateTensor(optimizer: string, st: ParamState, key: string): Ten
     );
   }
   return t;
+}
+
+/** Keys that would reach Object.prototype when assigned to a plain object. */
+const UNSAFE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
 /** A shallow copy of an options object whose arrays (betas) are copied too. */

@@ -1,17 +1,10 @@
 // The training loop: fit, evaluate, predict, metrics and the progress/JSON-lines loggers.
 
-export { fit, evaluate, predict } from "./fit.js";
-export type {
-  Batches,
-  LossFn,
-  Monitor,
-  FitOptions,
-  History,
-  EarlyStoppingOptions,
-  CheckpointOptions,
-  EvaluateOptions,
-  EvaluateResult,
-} from "./fit.js";
+export { fit } from "./fit.js";
+export { evaluate, predict } from "./evaluate.js";
+export type { Batches, LossFn, EvaluateOptions, EvaluateResult } from "./evaluate.js";
+export type { FitOptions, History, EarlyStoppingOptions, CheckpointOptions } from "./fit_options.js";
+export type { Monitor } from "./fit_state.js";
 export { accuracy, correctCount, MetricAccumulator } from "./metrics.js";
 export type { MetricName } from "./metrics.js";
 export { createLogger, ProgressBar, JsonLinesLogger, formatDuration } from "./progress.js";

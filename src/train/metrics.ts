@@ -56,6 +56,17 @@ export class MetricAccumulator {
     if (correct !== null) this.correct += correct;
   }
 
+  /** The running sums, for a mid-epoch checkpoint. */
+  getState(): { samples: number; lossSum: number; correct: number } {
+    return { samples: this.samples, lossSum: this.lossSum, correct: this.correct };
+  }
+
+  setState(st: { samples: number; lossSum: number; correct: number }): void {
+    this.samples = st.samples;
+    this.lossSum = st.lossSum;
+    this.correct = st.correct;
+  }
+
   get loss(): number {
     return this.samples === 0 ? NaN : this.lossSum / this.samples;
   }

@@ -4,9 +4,10 @@
 // GradientMonitor's diagnoses. The charts are plain SVG written here, so the file renders without
 // JavaScript and needs no charting library.
 
-import { mkdirSync, renameSync, writeFileSync, unlinkSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { DescentError } from "../core/errors.js";
+import { writeTextAtomic } from "../io/atomic.js";
 import { fmt, type Diagnosis, type GradientMonitor } from "./health.js";
 
 /**
@@ -396,18 +397,8 @@ export function writeReport(path: string, opts: ReportOptions): { path: string; 
   const html = renderReport(opts);
   const full = resolve(path);
   mkdirSync(dirname(full), { recursive: true });
-  const tmp = `${full}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    writeFileSync(tmp, html);
-    renameSync(tmp, full);
-  } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* nothing to clean */
-    }
-    throw new DescentError(`writeReport: cannot write ${path}: ${(err as Error).message}`);
-  }
+  // The io writer's temp-file naming and its cleanup of files left by killed writers.
+  writeTextAtomic("writeReport", full, html);
   return { path: full, bytes: Buffer.byteLength(html) };
 }
 

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { tensor, defaultGenerator, manualSeed, randn, DescentError } from "../../src/index.js";
+import { tensor, defaultGenerator, manualSeed, randn, DescentError, type Tensor } from "../../src/index.js";
 import { Sequential } from "../../src/nn/layers/container.js";
 import { Linear } from "../../src/nn/layers/linear.js";
 import { ReLU } from "../../src/nn/layers/activation.js";
@@ -156,4 +156,108 @@ test("checkpoint: refusals", () => {
     /saveCheckpoint: extra.f is function, which a checkpoint cannot hold/,
   );
   assert.throws(() => loadCheckpoint(join(dir, "none.safetensors"), { model: s.model }), DescentError);
+});
+
+// Issue 11 #9: malformed checkpoint metadata is refused by loadCheckpoint with a DescentError
+// (not a TypeError, not a NaN at the next randn, not a failure at the next step()), and a refused
+// load leaves the model, optimizer, scheduler and generator exactly as they were.
+test("checkpoint: malformed metadata is refused before anything is changed", () => {
+  manualSeed(5);
+  const src = setup();
+  train(src, 1);
+  const path = join(dir, "good.safetensors");
+  saveCheckpoint(path, { model: src.model, optimizer: src.opt, scheduler: src.sched, epoch: 1, step: 3 });
+  const { tensors, metadata } = loadFile(path);
+  const tampered = (name: string, edit: (m: Record<string, unknown>) => void): string => {
+    const meta: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(metadata)) meta[k] = k === "format" || k === "version" ? v : JSON.parse(v);
+    edit(meta);
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(meta)) out[k] = typeof v === "string" ? v : JSON.stringify(v);
+    const p = join(dir, `bad-${name}.safetensors`);
+    save(tensors, p, out);
+    return p;
+  };
+  type O = { state: Record<string, Record<string, unknown>>; param_groups: unknown[] };
+  const opt = (m: Record<string, unknown>) => m.optimizer as O;
+  const cases: [string, (m: Record<string, unknown>) => void, RegExp][] = [
+    ["null-group", (m) => (opt(m).param_groups = [null]), /parameter group 0 is null, not an object/],
+    [
+      "proto",
+      (m) => (opt(m).state["0"] = JSON.parse('{"__proto__": {"$tensor": "optimizer.state.0.exp_avg"}, "step": 3}')),
+      /optimizer state 0 has the key "__proto__"/,
+    ],
+    [
+      "constructor",
+      (m) => (opt(m).state["0"] = { ...opt(m).state["0"], constructor: 1 }),
+      /optimizer state 0 has the key "constructor"/,
+    ],
+    ["spare-nan", (m) => ((m.rng as { spare: unknown }).spare = { $number: "NaN" }), /rng state is malformed.*spare/],
+    ["epoch-nan", (m) => (m.epoch = { $number: "NaN" }), /epoch must be a non-negative integer, got null/],
+    ["epoch-neg", (m) => (m.epoch = -5.5), /epoch must be a non-negative integer, got -5\.5/],
+    ["sched-empty", (m) => ((m.scheduler as { state: unknown }).state = {}), /StepLR\.loadStateDict: missing keys/],
+  ];
+  manualSeed(99);
+  const dst = setup();
+  train(dst, 1);
+  const before = () => ({
+    w: weights(dst.model),
+    opt: JSON.stringify(dst.opt.stateDict(), (_, v) => (v instanceof Float32Array ? Array.from(v) : v)),
+    optT: [...dst.opt.state.values()].map((st) =>
+      Array.from((st.exp_avg as never as { toFlatArray(): Float32Array }).toFlatArray()),
+    ),
+    sched: dst.sched.stateDict(),
+    rng: defaultGenerator.getState(),
+  });
+  const snap = before();
+  for (const [name, edit, re] of cases) {
+    const p = tampered(name, edit);
+    assert.throws(
+      () => loadCheckpoint(p, { model: dst.model, optimizer: dst.opt, scheduler: dst.sched }),
+      (e: unknown) => e instanceof DescentError && re.test(e.message),
+      name,
+    );
+    assert.deepEqual(before(), snap, `${name}: nothing changed`);
+  }
+  // The untampered file still loads, and gives the source's weights.
+  loadCheckpoint(path, { model: dst.model, optimizer: dst.opt, scheduler: dst.sched });
+  assert.deepEqual(weights(dst.model), weights(src.model));
+});
+
+// Issue 11 #12: a checkpoint written in the middle of an epoch with the loader given holds the
+// loader's order and position; a hand-written loop resumed from it finishes that epoch with the
+// batches the uninterrupted run had, and ends with bit-identical weights.
+test("checkpoint with a loader mid-epoch: a hand-written loop resumes bit-exactly", () => {
+  const step = (s: ReturnType<typeof setup>, x: Tensor, y: Tensor) => {
+    s.opt.zeroGrad();
+    crossEntropy(s.model.forward(x) as never, y).backward();
+    s.opt.step();
+    s.sched.step();
+  };
+  manualSeed(21);
+  const ref = setup();
+  train(ref, 3);
+  const want = weights(ref.model);
+
+  manualSeed(21);
+  const run = setup();
+  train(run, 1);
+  const it = run.loader[Symbol.iterator]();
+  const [x, y] = it.next().value!;
+  step(run, x!, y!);
+  const path = join(dir, "mid.safetensors");
+  saveCheckpoint(path, { model: run.model, optimizer: run.opt, scheduler: run.sched, loader: run.loader, epoch: 1 });
+
+  manualSeed(777);
+  const again = setup();
+  const info = loadCheckpoint(path, {
+    model: again.model,
+    optimizer: again.opt,
+    scheduler: again.sched,
+    loader: again.loader,
+  });
+  assert.equal(info.epoch, 1);
+  for (const [bx, by] of again.loader) step(again, bx!, by!); // the rest of epoch 2
+  train(again, 1); // epoch 3
+  assert.deepEqual(weights(again.model), want);
 });

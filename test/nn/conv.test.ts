@@ -118,3 +118,31 @@ describe("nn conv/pool/batchnorm vs PyTorch (nn_conv.json)", () => {
     });
   }
 });
+
+// Issue 11 #14: files from before PyTorch 0.4.1 (and other frameworks) lack num_batches_tracked;
+// PyTorch's _NormBase version hook fills in 0 instead of reporting a missing key.
+test("BatchNorm loads a state dict without num_batches_tracked (taken as 0), strictly", async () => {
+  const { tensor } = await import("../../src/index.js");
+  for (const bn of [new BatchNorm1d(3), new BatchNorm2d(3)]) {
+    const bnAny = bn as unknown as { num_batches_tracked: Tensor; running_mean: Tensor };
+    bn.forward(
+      tensor(Array.from({ length: bn instanceof BatchNorm2d ? 24 : 6 }, (_, i) => i % 5)).reshape(
+        ...(bn instanceof BatchNorm2d ? [2, 3, 2, 2] : [2, 3]),
+      ),
+    );
+    assert.equal(bnAny.num_batches_tracked.item(), 1);
+    const old = {
+      weight: tensor([1, 2, 3]),
+      bias: tensor([0, 1, 0]),
+      running_mean: tensor([0.5, 0.25, 0]),
+      running_var: tensor([1, 2, 4]),
+    };
+    const r = bn.loadStateDict(old);
+    assert.deepEqual(r.missingKeys, []);
+    assert.equal(bnAny.num_batches_tracked.item(), 0);
+    assert.deepEqual(Array.from(bnAny.running_mean.toFlatArray()), [0.5, 0.25, 0]);
+    assert.equal("num_batches_tracked" in old, false, "the caller's object is not changed");
+  }
+  // Without running statistics there is nothing to fill in, and other keys are still required.
+  assert.throws(() => new BatchNorm1d(3).loadStateDict({}), /missing keys: weight, bias, running_mean, running_var$/);
+});

@@ -393,3 +393,45 @@ test("ops, detach and newZeros on a Parameter give plain Tensors", () => {
   assert.equal(y.gradFn?.op.name, "mul");
   assert.equal(p.detach().requiresGrad, false);
 });
+
+// Issue 11 #13: a submodule assigned to two attributes (a shared encoder). PyTorch's state_dict
+// recurses over _modules without removing duplicates, so the encoder's tensors appear under both
+// names (sharing storage), while parameters()/named_parameters() list each tensor once.
+test("a shared submodule is in stateDict under every name; either key loads it", () => {
+  class Twin extends Sequential {}
+  const make = () => {
+    const enc = new Linear(3, 2);
+    const m = new Twin({ a: enc, b: enc, head: new Linear(2, 1) });
+    return { m, enc };
+  };
+  const { m, enc } = make();
+  assert.deepEqual(Object.keys(m.stateDict()), [
+    "a.weight",
+    "a.bias",
+    "b.weight",
+    "b.bias",
+    "head.weight",
+    "head.bias",
+  ]);
+  assert.deepEqual(
+    m.namedParameters().map(([k]) => k),
+    ["a.weight", "a.bias", "head.weight", "head.bias"],
+  );
+  assert.equal(m.parameters().length, 4);
+  // The reproducer: a file keyed by the second name only, loaded non-strictly, used to leave the
+  // encoder at its random initialisation.
+  const file = { "b.weight": randn([2, 3]), "b.bias": randn([2]) };
+  const r = m.loadStateDict(file, { strict: false });
+  assert.deepEqual(enc.weight.toFlatArray(), file["b.weight"].toFlatArray());
+  assert.deepEqual(enc.bias!.toFlatArray(), file["b.bias"].toFlatArray());
+  assert.deepEqual(r.missingKeys, ["a.weight", "a.bias", "head.weight", "head.bias"]);
+  assert.deepEqual(r.unexpectedKeys, []);
+  // And a full round trip through the shared names.
+  const { m: m2, enc: enc2 } = make();
+  m2.loadStateDict(m.stateDict());
+  assert.deepEqual(enc2.weight.toFlatArray(), enc.weight.toFlatArray());
+  // A module that contains itself is cut, not recursed on forever.
+  const loop = new Sequential(new Linear(1, 1));
+  (loop as unknown as Record<string, unknown>).self = loop;
+  assert.deepEqual(Object.keys(loop.stateDict()), ["0.weight", "0.bias"]);
+});

@@ -163,6 +163,40 @@ describe("scheduler errors", () => {
       () => new lrScheduler.StepLR(sgd(), 2).loadStateDict({ stepsize: 3 }),
       /^StepLR\.loadStateDict: unexpected keys stepsize/,
     ],
+    // Issue 11 #9: an empty or malformed state used to be accepted silently.
+    ["empty state", () => new lrScheduler.StepLR(sgd(), 2).loadStateDict({}), /^StepLR\.loadStateDict: missing keys /],
+    [
+      "NaN in state",
+      () => {
+        const s = new lrScheduler.StepLR(sgd(), 2);
+        s.loadStateDict({ ...s.stateDict(), gamma: NaN });
+      },
+      /^StepLR\.loadStateDict: gamma is NaN/,
+    ],
+    [
+      "fractional counter",
+      () => {
+        const s = new lrScheduler.StepLR(sgd(), 2);
+        s.loadStateDict({ ...s.stateDict(), lastEpoch: 1.5 });
+      },
+      /^StepLR\.loadStateDict: lastEpoch must be an integer >= -1, got 1\.5/,
+    ],
+    [
+      "wrong kind and length",
+      () => {
+        const s = new lrScheduler.StepLR(sgd(), 2);
+        s.loadStateDict({ ...s.stateDict(), baseLrs: [0.1] });
+      },
+      /^StepLR\.loadStateDict: baseLrs has 1 entries, this scheduler 2/,
+    ],
+    [
+      "Plateau best as a string",
+      () => {
+        const s = new lrScheduler.ReduceLROnPlateau(sgd());
+        s.loadStateDict({ ...s.stateDict(), best: "0" });
+      },
+      /^ReduceLROnPlateau\.loadStateDict: best must be number, got "0"/,
+    ],
   ];
   for (const [name, fn, re] of cases) {
     test(name, () => assert.throws(fn, (e: unknown) => e instanceof DescentError && re.test(e.message)));

@@ -282,8 +282,26 @@ describe("optimizer errors name the optimizer and the value", () => {
       () => adam.loadStateDict(sgdSd),
       /^DescentError: Adam\.loadStateDict: parameter group 0 of the state dict lacks betas, eps, amsgrad \(was it made by another optimizer\?\)/,
     );
-    adam.loadStateDict({ ...adam.stateDict(), state: { 0: { momentum_buffer: zeros([2]) } } });
+    // Another optimizer's state keys (and keys like "__proto__") are refused when loading, not at
+    // the next step() (issue 11 #9); the refused load leaves the optimizer as it was.
+    const before = adam.stateDict();
+    assert.throws(
+      () => adam.loadStateDict({ ...adam.stateDict(), state: { 0: { momentum_buffer: zeros([2]) } } }),
+      /Adam\.loadStateDict: the state of parameter 0 has the keys momentum_buffer; Adam keeps exp_avg, exp_avg_sq, step/,
+    );
+    for (const bad of ["__proto__", "constructor"]) {
+      const st = JSON.parse(`{"${bad}": 1, "step": 1}`) as Record<string, unknown>;
+      assert.throws(
+        () => adam.loadStateDict({ ...adam.stateDict(), state: { 0: st as never } }),
+        new RegExp(`the state of parameter 0 has the keys ${bad === "__proto__" ? "__proto__" : "constructor"}, step`),
+      );
+    }
+    assert.throws(
+      () => adam.loadStateDict({ state: {}, param_groups: [null, null] as never }),
+      /Adam\.loadStateDict: parameter group 0 is null, not an object/,
+    );
+    assert.deepEqual(adam.stateDict(), before);
     adam.paramGroups.forEach((g) => g.params.forEach((q) => (q.grad = zeros([2]))));
-    assert.throws(() => adam.step(), /Adam\.step: a parameter's state has no exp_avg tensor/);
+    adam.step();
   });
 });

@@ -62,6 +62,16 @@ abstract class BatchNormNd extends Module {
     });
   }
 
+  /**
+   * Files from before PyTorch 0.4.1 (and from other frameworks) have no num_batches_tracked: as
+   * PyTorch's version hook does for them, take it as 0 rather than refusing the file as incomplete.
+   */
+  protected override upgradeStateDict(dict: Record<string, Tensor>, prefix: string): void {
+    const key = `${prefix}num_batches_tracked`;
+    if (this.trackRunningStats && this.num_batches_tracked && !Object.prototype.hasOwnProperty.call(dict, key))
+      dict[key] = zeros([], { dtype: "int32" });
+  }
+
   protected abstract checkInput(x: Tensor): void;
 
   forward(x: Tensor): Tensor {
