@@ -8,9 +8,9 @@ import { isContiguous, sameShape, sizeOf } from "../core/shape.js";
 import { backend, type Storage, type View } from "../backends/index.js";
 import type { Node } from "../autograd/graph.js";
 import { runBackward } from "../autograd/backward.js";
-import { bumpVersion } from "../autograd/graph.js";
 import { adopt, alloc, type RawTensor } from "../ops/op.js";
 import { formatTensor } from "./format.js";
+import { checkInPlace } from "./inplace.js";
 import type { Tensor } from "./tensor.js";
 
 export type GradHook = (grad: Tensor) => Tensor | void;
@@ -112,15 +112,15 @@ export abstract class TensorBase implements View {
   /**
    * @internal the way in for layers above the backends (init, loaders): writes `src`, row-major
    * values of this tensor's dtype, into its storage through the backend's door (any layout),
-   * bumping its version as an in-place op does. src is not kept.
+   * refused and versioned as an in-place op is (checkInPlace). src is not kept.
    */
-  writeFlat_(src: TypedArray): this {
+  writeFlat_<T extends Tensor>(this: T, src: TypedArray): T {
     if (src.length !== this.size || dtypeOfArray(src) !== this.dtype)
       throw new DescentError(
         `writeFlat_: got ${src.length} ${dtypeOfArray(src)} values for a ${this.dtype} tensor of shape ${shapeStr(this.shape)}`,
       );
+    checkInPlace(this, "writeFlat_");
     const b = backend();
-    bumpVersion(this);
     if (this.isContiguous()) b.write(this.data, src, this.offset);
     else b.kernels.copy(adopt(src.slice(), this.shape), this);
     return this;

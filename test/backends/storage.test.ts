@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ESLint } from "eslint";
-import { DescentError, availableBackends, load, nn, save, setBackend, tensor } from "../../src/index.js";
+import { DescentError, availableBackends, load, nn, noGrad, save, setBackend, tensor } from "../../src/index.js";
 import { backend, registerBackend, type Backend } from "../../src/backends/index.js";
 import { jsBackend } from "../../src/backends/js/index.js";
 import { fromHost } from "../../src/tensor/tensor.js";
@@ -122,6 +122,13 @@ test("writeFlat_ and fromHost refuse values that do not fit, naming the shapes",
   );
   assert.throws(() => t.writeFlat_(Float64Array.of(1, 2, 3)), /got 3 float64 values for a float32 tensor/);
   assert.throws(() => fromHost(Float32Array.of(1, 2), [3]), /fromHost: shape \[3\] needs 3 values, got 2/);
+  const leaf = tensor([1, 2], { requiresGrad: true });
+  assert.throws(
+    () => leaf.writeFlat_(Float32Array.of(3, 4)),
+    /writeFlat_: in-place operation on a tensor that requires grad/,
+  );
+  noGrad(() => leaf.writeFlat_(Float32Array.of(3, 4)));
+  assert.deepEqual(leaf.toArray(), [3, 4]);
 });
 
 test("lint: above src/backends/ a tensor's data may be passed on but not indexed, sliced or bound", async () => {
