@@ -99,6 +99,16 @@ const nodeGlobals = {
   clearTimeout: "readonly",
 };
 
+const RAW_MESSAGE =
+  "Above src/backends/ a tensor's `data` is the backend's storage handle: read and write values through item(), toFlatArray(), writeFlat_(), fromHost() or backend().read/write (src/backends/README.md).";
+const RAW_STORAGE = [
+  "MemberExpression[object.type='MemberExpression'][object.property.name='data']",
+  "MemberExpression[object.type=/^TS(As|NonNull)Expression$/][object.expression.property.name='data']",
+  "VariableDeclarator[init.type='MemberExpression'][init.property.name='data']",
+  "AssignmentExpression[right.type='MemberExpression'][right.property.name='data']",
+  "VariableDeclarator[id.type='ObjectPattern'] > ObjectPattern > Property[key.name='data']",
+];
+
 export default [
   { ignores: ["dist/", "node_modules/", "test/fixtures/", "build/", "coverage/", ".whl/", ".gl/"] },
 
@@ -145,4 +155,16 @@ export default [
   },
 
   ...layerConfigs(),
+
+  // Storage behind one door (src/backends/storage.ts): above src/backends/ a tensor's `data` is
+  // the backend's opaque handle. It may be passed on (to a kernel's view, a version key) but not
+  // indexed, sliced, bound to a variable or reached through: values go through item(),
+  // toFlatArray(), writeFlat_(), fromHost() or the backend's read/write.
+  {
+    files: ["src/**/*.ts"],
+    ignores: ["src/backends/**"],
+    rules: {
+      "no-restricted-syntax": ["error", ...RAW_STORAGE.map((selector) => ({ selector, message: RAW_MESSAGE }))],
+    },
+  },
 ];

@@ -4,7 +4,7 @@
 import { DescentError, shapeStr } from "../core/errors.js";
 import { sameShape } from "../core/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { isAnomalyEnabled, noGrad, versionOf, withoutAnomaly, type Node } from "./graph.js";
+import { isAnomalyEnabled, noGrad, sameStorage, versionOf, withoutAnomaly, type Node } from "./graph.js";
 
 /** Tensors reachable from root that need a gradient, each after every tensor computed from it. */
 function topoOrder(root: Tensor): Tensor[] {
@@ -75,7 +75,9 @@ export function runBackward(root: Tensor, seed: Tensor, retainGraph: boolean): v
         const inputGrads = withoutAnomaly(() => op.backward!(g!, inputs, t, node.params));
         inputs.forEach((x, i) => {
           const gx = inputGrads[i];
-          const fresh = op.freshGrads === true || (mine && inputs.length === 1 && gx?.data === g!.data);
+          const fresh =
+            op.freshGrads === true ||
+            (mine && inputs.length === 1 && gx !== null && gx !== undefined && sameStorage(gx, g!));
           if (gx && x.requiresGrad) give(x, checkGrad(node, gx, x, i), fresh);
         });
       }
@@ -92,7 +94,7 @@ function checkNode(node: Node): void {
     );
   }
   for (const { tensor, version } of node.saved) {
-    if (versionOf(tensor.data) !== version) {
+    if (versionOf(tensor) !== version) {
       throw new DescentError(
         `backward: a tensor of shape ${shapeStr(tensor.shape)} that ${node.op.name} saved for its gradient was modified by an in-place operation after it was used; clone() it before changing it`,
       );

@@ -2,7 +2,7 @@
 // detection. Grad mode is one of the two pieces of global state DESIGN.md allows; anomaly mode
 // is a debugging switch of the same kind, always restored by the function that set it.
 
-import type { TypedArray } from "../core/dtype.js";
+import type { Storage, View } from "../backends/index.js";
 import type { OpDef } from "../ops/op.js";
 import type { Tensor } from "../tensor/tensor.js";
 
@@ -19,16 +19,23 @@ export interface Node {
   freed: boolean;
 }
 
-// In-place ops bump the version of the buffer they write (shared by every view of it), so a
+// In-place ops bump the version of the storage they write (shared by every view of it), so a
 // backward can tell that a tensor it saved was overwritten, as PyTorch's version counters do.
-const versions = new WeakMap<TypedArray, number>();
+// Keyed by the backend's storage handle, which every view of it shares.
+const versions = new WeakMap<Storage, number>();
 
-export function versionOf(data: TypedArray): number {
-  return versions.get(data) ?? 0;
+/** The version of the storage under t (any view of it). */
+export function versionOf(t: View): number {
+  return versions.get(t.data) ?? 0;
 }
 
-export function bumpVersion(data: TypedArray): void {
-  versions.set(data, versionOf(data) + 1);
+export function bumpVersion(t: View): void {
+  versions.set(t.data, versionOf(t) + 1);
+}
+
+/** True when a and b are views of one storage. */
+export function sameStorage(a: View, b: View): boolean {
+  return a.data === b.data;
 }
 
 let gradEnabled = true;

@@ -1,19 +1,19 @@
-// The Backend contract: what a new backend must write. Typed-array storage plus fourteen primitive
+// The Backend contract: what a new backend must write. Storage behind a door (storage.ts) plus fourteen primitive
 // kernels, each receiving views (buffer + shape + strides + offset) so transposes, slices and
 // broadcasts reach it without a copy. Everything fused (optimizer steps, softmax, RNN cells) is an
 // optional acceleration (accelerations.ts) with an op-by-op fallback built from these kernels; the
 // op names of unary/binary/reduce come from op_list.ts. The js backend is the reference.
 
-import type { DType, TypedArray } from "../core/dtype.js";
 import type { Layout } from "../core/shape.js";
 import type { Accelerations } from "./accelerations.js";
 import type { BinaryOp, ReduceOp, UnaryOp } from "./op_list.js";
+import type { Storage, StorageDoor } from "./storage.js";
 
 export type { BinaryOp, ReduceOp, UnaryOp } from "./op_list.js";
 
-/** A strided window onto a typed array. A Tensor is one; so is a kernel's output. */
+/** A strided window onto a backend's storage. A Tensor is one; so is a kernel's output. Only kernels index `data`. */
 export interface View extends Layout {
-  readonly data: TypedArray;
+  readonly data: Storage;
 }
 
 /**
@@ -73,10 +73,10 @@ export interface Window2d {
 
 export type KernelName = keyof Kernels;
 
-export interface Backend {
+/** Kernels plus the storage door (storage.ts: alloc, adopt, read, write) through which every value enters and leaves. */
+export interface Backend extends StorageDoor {
   readonly name: string;
   readonly kernels: Kernels;
   /** The fused kernels this backend offers; the others run their fallback (fallback/). */
   readonly accelerations: Partial<Accelerations>;
-  alloc(dtype: DType, size: number): TypedArray;
 }

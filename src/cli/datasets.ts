@@ -121,7 +121,8 @@ export function loadMnistNpm(): { x: Tensor; y: Tensor } {
   const labels: number[] = [];
   for (let d = 0; d < 10; d++) {
     const file = join(root, "src", "digits", `${d}.json`);
-    const raw = (JSON.parse(readFileSync(file, "utf8")) as { data: number[] }).data;
+    const json = JSON.parse(readFileSync(file, "utf8")) as { data: number[] };
+    const raw = json["data"];
     parts.push(Float32Array.from(raw));
     for (let i = 0; i < raw.length / 784; i++) labels.push(d);
   }

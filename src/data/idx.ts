@@ -6,10 +6,10 @@
 // size its header announces (itself at most maxBytes).
 
 import { constants as zc, gunzipSync, inflateRawSync } from "node:zlib";
-import type { DType } from "../core/dtype.js";
+import { allocArray, type DType } from "../core/dtype.js";
 import { DescentError } from "../core/errors.js";
 import { checkLimit, readFileLimited, tooLarge } from "../core/files.js";
-import { fromRaw, type Tensor } from "../tensor/tensor.js";
+import { fromHost, type Tensor } from "../tensor/tensor.js";
 
 export interface IdxOptions {
   /**
@@ -168,14 +168,15 @@ export function readIdx(path: string, opts: IdxOptions = {}): Tensor {
     ? gunzipIdx(where, raw, maxBytes)
     : { bytes: raw, header: parseHeader(where, raw, true, raw.length, maxBytes) };
   const { type, dims, headerBytes } = header;
-  const t = fromRaw(type.dtype, dims);
-  const out = t.data;
-  const n = out.length;
+  // Decoded into a host array that the backend then adopts (a host backend keeps it: no copy).
+  let n = 1;
+  for (const d of dims) n *= d;
+  const out = allocArray(type.dtype, n);
   if (type.bytes === 1 && type.name === "ubyte") {
     for (let i = 0; i < n; i++) out[i] = bytes[headerBytes + i]!;
   } else {
     const view = new DataView(bytes.buffer, bytes.byteOffset + headerBytes, n * type.bytes);
     for (let i = 0; i < n; i++) out[i] = type.read(view, i * type.bytes);
   }
-  return t;
+  return fromHost(out, dims);
 }

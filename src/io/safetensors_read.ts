@@ -5,10 +5,10 @@
 
 import { closeSync } from "node:fs";
 import { endianness } from "node:os";
-import type { DType } from "../core/dtype.js";
+import { allocArray, type DType, type TypedArray } from "../core/dtype.js";
 import { DescentError, shapeStr } from "../core/errors.js";
 import { checkLimit, openRegularFile, readExactly, tooLarge } from "../core/files.js";
-import { fromRaw, type Tensor } from "../tensor/tensor.js";
+import { fromHost, type Tensor } from "../tensor/tensor.js";
 import { JsonError, parseStrictJson, TooManyKeys } from "./strict_json.js";
 
 /** The default largest header (maxHeaderBytes; the reference implementation's limit is 100 MB too). */
@@ -315,13 +315,13 @@ function sameBytes(e: Entry): boolean {
 
 /** Decodes one checked entry from `bytes`, exactly its [begin, end) range, into a tensor. */
 function decode(where: string, e: Entry, bytes: Uint8Array): Tensor {
-  const t = fromRaw(e.type.dtype, e.shape);
+  // Decoded into a host array that the backend then adopts (storage.ts: a host backend keeps it).
+  const out = hostArray(e);
   if (sameBytes(e)) {
-    new Uint8Array(t.data.buffer, t.data.byteOffset, bytes.length).set(bytes);
-    return t;
+    new Uint8Array(out.buffer, out.byteOffset, bytes.length).set(bytes);
+    return fromHost(out, e.shape);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  const out = t.data;
   const n = out.length;
   let i = 0;
   try {
@@ -334,7 +334,14 @@ function decode(where: string, e: Entry, bytes: Uint8Array): Tensor {
     }
     throw err;
   }
-  return t;
+  return fromHost(out, e.shape);
+}
+
+/** A zeroed host array for entry e's elements. */
+function hostArray(e: Entry): TypedArray {
+  let n = 1;
+  for (const d of e.shape) n *= d;
+  return allocArray(e.type.dtype, n);
 }
 
 /** The header length from the first 8 bytes, checked against the limit and the file's size. */
@@ -370,8 +377,9 @@ export function loadFile(path: string, opts?: LoadOptions): SafetensorsFile {
       const at = 8 + n + e.begin;
       let t: Tensor;
       if (sameBytes(e)) {
-        t = fromRaw(e.type.dtype, e.shape);
-        readExactly(where, fd, new Uint8Array(t.data.buffer, t.data.byteOffset, e.end - e.begin), at);
+        const out = hostArray(e);
+        readExactly(where, fd, new Uint8Array(out.buffer, out.byteOffset, e.end - e.begin), at);
+        t = fromHost(out, e.shape);
       } else {
         const bytes = Buffer.allocUnsafe(e.end - e.begin);
         readExactly(where, fd, bytes, at);

@@ -5,7 +5,7 @@
 import { DescentError, shapeStr } from "../core/errors.js";
 import { noGrad } from "../autograd/graph.js";
 import { defaultGenerator } from "../core/random.js";
-import type { Tensor } from "../tensor/tensor.js";
+import { fromHost, type Tensor } from "../tensor/tensor.js";
 
 /** The nonlinearities calculateGain knows (PyTorch's names; the camelCase forms are accepted too). */
 export type Nonlinearity =
@@ -212,8 +212,6 @@ export function orthogonal_(t: Tensor, gain: number | { gain?: number } = {}): T
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) out[r * cols + c] = g * (transposed ? q[r]![c]! : q[c]![r]!);
   }
-  // A fresh contiguous tensor of t's dtype, copied through t's own layout (t may be a view).
-  const src = t.newZeros(t.shape);
-  src.data.set(out);
-  return noGrad(() => t.copy_(src));
+  // copy_ converts to t's dtype and writes through t's own layout (t may be a view).
+  return noGrad(() => t.copy_(fromHost(out, t.shape)));
 }

@@ -2,16 +2,16 @@
 // written with Tensor methods. Tensor is seen here only as a type: ops never construct tensors,
 // they return raw storage + layout and the tensor layer wraps it (this breaks the tensor↔ops cycle).
 
-import type { DType, TypedArray } from "../core/dtype.js";
+import { dtypeOfArray, type DType, type TypedArray } from "../core/dtype.js";
 import { contiguousStrides, sizeOf } from "../core/shape.js";
 import { accelerations, backend } from "../backends/index.js";
-import type { View } from "../backends/index.js";
+import type { Storage, View } from "../backends/index.js";
 import type { Tensor } from "../tensor/tensor.js";
 
-/** An op's result before it becomes a Tensor: a buffer (new, or an input's for views) and its layout. */
+/** An op's result before it becomes a Tensor: a storage (new, or an input's for views) and its layout. */
 export interface RawTensor extends View {
   readonly dtype: DType;
-  readonly data: TypedArray;
+  readonly data: Storage;
 }
 
 /** Which tensors an op's backward reads: in-place changes to them after the forward are refused. */
@@ -41,6 +41,20 @@ export function alloc(dtype: DType, shape: readonly number[]): RawTensor {
   return {
     data: backend().alloc(dtype, sizeOf(shape)),
     dtype,
+    shape: [...shape],
+    strides: contiguousStrides(shape),
+    offset: 0,
+  };
+}
+
+/**
+ * A fresh contiguous result holding host values: src goes through the backend's door (`adopt`:
+ * a host backend keeps src itself, so the caller must give it up). src.length must be shape's size.
+ */
+export function adopt(src: TypedArray, shape: readonly number[]): RawTensor {
+  return {
+    data: backend().adopt(src),
+    dtype: dtypeOfArray(src),
     shape: [...shape],
     strides: contiguousStrides(shape),
     offset: 0,

@@ -3,10 +3,11 @@
 // sits above them all, so nothing here names the class as a value: an op's output is made by one
 // of its inputs (`wrapRaw`), which keeps the imports acyclic without registering anything.
 
-import type { DType } from "../core/dtype.js";
+import { allocArray, type DType, type TypedArray } from "../core/dtype.js";
+import { sizeOf } from "../core/shape.js";
 import { DescentError, shapeStr } from "../core/errors.js";
 import { isAnomalyEnabled, isGradEnabled, versionOf } from "../autograd/graph.js";
-import { alloc, type OpDef } from "../ops/op.js";
+import { adopt, type OpDef } from "../ops/op.js";
 import type { Tensor } from "./tensor.js";
 
 /** Runs an op's forward and, when grad mode is on and an input requires grad, records the node. */
@@ -23,7 +24,7 @@ export function apply<P>(op: OpDef<P>, inputs: Tensor[], params?: P): Tensor {
       inputs,
       params,
       freed: false,
-      saved: saved.map((t) => ({ tensor: t, version: versionOf(t.data) })),
+      saved: saved.map((t) => ({ tensor: t, version: versionOf(t) })),
     };
     out.requiresGrad = true;
   }
@@ -40,16 +41,21 @@ function anyRequiresGrad(inputs: readonly Tensor[]): boolean {
   return false;
 }
 
-/** A fresh 0-d tensor holding v (as fill_ stores it; a new buffer has no version to bump); `like` makes it. */
+/** A fresh 0-d tensor holding v (as fill_ stores it; a new storage has no version to bump); `like` makes it. */
 export function scalarTensor(like: Tensor, dtype: DType, v: number): Tensor {
-  const t = like.wrapRaw(alloc(dtype, []));
-  t.data[0] = v;
-  return t;
+  const host = allocArray(dtype, 1);
+  host[0] = v;
+  return like.wrapRaw(adopt(host, []));
 }
 
 /** A new contiguous tensor whose i-th element (row-major) is f(i); `like` makes it. */
 export function filledLike(like: Tensor, dtype: DType, shape: readonly number[], f: (i: number) => number): Tensor {
-  const t = like.wrapRaw(alloc(dtype, shape));
-  for (let i = 0; i < t.data.length; i++) t.data[i] = f(i);
-  return t;
+  return like.wrapRaw(adopt(hostFilled(dtype, sizeOf(shape), f), shape));
+}
+
+/** A host array of n elements of dtype, the i-th f(i): what creation builds before handing it to the backend. */
+export function hostFilled(dtype: DType, n: number, f: (i: number) => number): TypedArray {
+  const host = allocArray(dtype, n);
+  for (let i = 0; i < n; i++) host[i] = f(i);
+  return host;
 }

@@ -1,15 +1,16 @@
-// The core of a tensor: a typed-array buffer seen through a layout (shape, strides, offset), a
+// The core of a tensor: a backend's storage seen through a layout (shape, strides, offset), a
 // dtype and the autograd fields, with what reads them out (item, toArray, toString), the gradient
 // hooks and backward(). The ops are the subclass's, in tensor.ts.
 
-import { isFloat, type DType, type TypedArray } from "../core/dtype.js";
+import { dtypeOfArray, isFloat, type DType, type TypedArray } from "../core/dtype.js";
 import { DescentError, shapeStr } from "../core/errors.js";
 import { isContiguous, sameShape, sizeOf } from "../core/shape.js";
-import { backend, type View } from "../backends/index.js";
+import { backend, type Storage, type View } from "../backends/index.js";
 import type { Node } from "../autograd/graph.js";
 import { runBackward } from "../autograd/backward.js";
-import { alloc, type RawTensor } from "../ops/op.js";
+import { adopt, alloc, type RawTensor } from "../ops/op.js";
 import { formatTensor } from "./format.js";
+import { checkInPlace } from "./inplace.js";
 import type { Tensor } from "./tensor.js";
 
 export type GradHook = (grad: Tensor) => Tensor | void;
@@ -18,7 +19,8 @@ export interface HookHandle {
 }
 
 /**
- * What every tensor is, whatever ops it offers: storage (`data`, which only kernels index) seen
+ * What every tensor is, whatever ops it offers: storage (`data`, the backend's handle, which only
+ * kernels index; values leave through item/toFlatArray and enter through writeFlat_) seen
  * through a layout, a dtype, and the autograd state. Abstract: tensors are made as Tensor (the
  * subclass in tensor.ts, which adds the ops); methods that need a whole Tensor declare `this: Tensor`.
  */
@@ -29,7 +31,7 @@ export abstract class TensorBase implements View {
   // Every field is assigned in the constructor rather than initialised as a class field: with
   // field initialisers, constructing the subclass Tensor cost ~5% more per small op (an A/B of
   // both forms in one process).
-  declare readonly data: TypedArray;
+  declare readonly data: Storage;
   declare readonly dtype: DType;
   declare readonly shape: readonly number[];
   declare readonly strides: readonly number[];
@@ -43,6 +45,7 @@ export abstract class TensorBase implements View {
   declare private _retainsGrad: boolean;
 
   constructor(raw: RawTensor) {
+    // eslint-disable-next-line no-restricted-syntax -- the one place a tensor takes its storage handle
     this.data = raw.data;
     this.dtype = raw.dtype;
     this.shape = raw.shape;
@@ -96,14 +99,31 @@ export abstract class TensorBase implements View {
       throw new DescentError(
         `item: a tensor with ${this.size} elements (shape ${shapeStr(this.shape)}) cannot be converted to a number`,
       );
-    return this.data[this.offset]!;
+    return backend().read(this.data, this.offset, 1)[0]!;
   }
-  /** A contiguous copy of the elements in row-major order. */
+  /** A contiguous copy of the elements in row-major order (the host side of the storage door). */
   toFlatArray(): TypedArray {
-    if (this.isContiguous()) return this.data.slice(this.offset, this.offset + this.size);
+    const b = backend();
+    if (this.isContiguous()) return b.read(this.data, this.offset, this.size);
     const out = alloc(this.dtype, this.shape);
-    backend().kernels.copy(this, out);
-    return out.data;
+    b.kernels.copy(this, out);
+    return b.read(out.data, 0, this.size);
+  }
+  /**
+   * @internal the way in for layers above the backends (init, loaders): writes `src`, row-major
+   * values of this tensor's dtype, into its storage through the backend's door (any layout),
+   * refused and versioned as an in-place op is (checkInPlace). src is not kept.
+   */
+  writeFlat_<T extends Tensor>(this: T, src: TypedArray): T {
+    if (src.length !== this.size || dtypeOfArray(src) !== this.dtype)
+      throw new DescentError(
+        `writeFlat_: got ${src.length} ${dtypeOfArray(src)} values for a ${this.dtype} tensor of shape ${shapeStr(this.shape)}`,
+      );
+    checkInPlace(this, "writeFlat_");
+    const b = backend();
+    if (this.isContiguous()) b.write(this.data, src, this.offset);
+    else b.kernels.copy(adopt(src.slice(), this.shape), this);
+    return this;
   }
   /**
    * Nested arrays of numbers (a number for a 0-d tensor). Refused when the arrays would hold more

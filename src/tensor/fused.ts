@@ -16,7 +16,7 @@ import {
   type RmspropConsts,
   type SgdConsts,
 } from "../backends/index.js";
-import { bumpVersion } from "../autograd/graph.js";
+import { bumpVersion, sameStorage } from "../autograd/graph.js";
 import type { Tensor } from "./tensor.js";
 
 export type { AdagradConsts, AdamConsts, RmspropConsts, SgdConsts };
@@ -35,9 +35,12 @@ function prepare(op: string, written: readonly Tensor[], grad: Tensor): [Acceler
   }
   const g = grad.dtype === p.dtype ? grad : grad.to(p.dtype);
   const all = [...written, g];
-  let fused = new Set(all.map((t) => t.data)).size === all.length;
-  for (const t of all) if (!t.isContiguous()) fused = false;
-  for (const t of written) bumpVersion(t.data);
+  let fused = true;
+  for (let i = 0; i < all.length; i++) {
+    if (!all[i]!.isContiguous()) fused = false;
+    for (let j = 0; j < i; j++) if (sameStorage(all[i]!, all[j]!)) fused = false;
+  }
+  for (const t of written) bumpVersion(t);
   return [fused ? accelerations() : fallbacksOf(), g];
 }
 

@@ -20,7 +20,7 @@ export function checkInPlace(x: Tensor, op: string): void {
       `${op}: in-place operation on a tensor that requires grad (shape ${shapeStr(x.shape)}); wrap it in noGrad(...) or use the out-of-place form`,
     );
   }
-  bumpVersion(x.data);
+  bumpVersion(x);
 }
 
 export function copy_<T extends Tensor>(x: T, src: Tensor | Scalar): T {

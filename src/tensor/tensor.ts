@@ -4,13 +4,15 @@
 // activation, reduce, matmul, views, indexing, window, inplace), whose functions apply the ops
 // themselves. Those files see this class only as a type, so imports point one way, down.
 
-import type { DType } from "../core/dtype.js";
+import type { DType, TypedArray } from "../core/dtype.js";
+import { DescentError, shapeStr } from "../core/errors.js";
+import { sizeOf } from "../core/shape.js";
 import type { Window2d } from "../backends/index.js";
-import { alloc, type RawTensor } from "../ops/op.js";
+import { adopt, alloc, type RawTensor } from "../ops/op.js";
 import * as U from "../ops/unary.js";
 import * as B from "../ops/binary.js";
 import { Copy } from "../ops/movement.js";
-import { apply } from "./apply.js";
+import { apply, hostFilled } from "./apply.js";
 import { TensorBase } from "./base.js";
 import { binary, maskedFill } from "./elementwise.js";
 import * as C from "./composite.js";
@@ -369,7 +371,16 @@ export function fromRaw(dtype: DType, shape: readonly number[]): Tensor {
 
 /** A new tensor whose i-th element (row-major) is f(i). */
 export function fromArray(dtype: DType, shape: readonly number[], f: (i: number) => number): Tensor {
-  const t = fromRaw(dtype, shape);
-  for (let i = 0; i < t.data.length; i++) t.data[i] = f(i);
-  return t;
+  return new Tensor(adopt(hostFilled(dtype, sizeOf(shape), f), shape));
+}
+
+/**
+ * @internal a new contiguous tensor of src's dtype and `shape` holding src, handed to the backend
+ * (a host backend keeps src itself: the caller gives it up). For readers (idx, safetensors) that
+ * decode straight into a host array.
+ */
+export function fromHost(src: TypedArray, shape: readonly number[]): Tensor {
+  if (src.length !== sizeOf(shape))
+    throw new DescentError(`fromHost: shape ${shapeStr(shape)} needs ${sizeOf(shape)} values, got ${src.length}`);
+  return new Tensor(adopt(src, shape));
 }

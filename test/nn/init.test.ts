@@ -109,8 +109,7 @@ for (const c of fx.initStats) {
       t = t.reshape([-1]); // statistics over the other rows, as the fixture
       const v = t.toFlatArray();
       const w = c.shape[1]!;
-      t = zeros([v.length - w]);
-      (t.data as Float32Array).set([...v.slice(0, 3 * w), ...v.slice(4 * w)]);
+      t = zeros([v.length - w]).writeFlat_(Float32Array.from([...v.slice(0, 3 * w), ...v.slice(4 * w)]));
     }
     const s = stats(t);
     const mean =

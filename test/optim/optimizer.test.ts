@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { DescentError, Tensor, tensor, zeros } from "../../src/index.js";
+import { DescentError, Tensor, noGrad, tensor, zeros } from "../../src/index.js";
 import { Adagrad } from "../../src/optim/adagrad.js";
 import { Adam, AdamW } from "../../src/optim/adam.js";
 import * as optim from "../../src/optim/index.js";
@@ -29,7 +29,7 @@ describe("stateDict / loadStateDict resume training exactly", () => {
       first.train(5, 7); // training on must not change the snapshot
 
       const resumed = setup(c);
-      resumed.params.forEach((p, j) => p.data.set(checkpoint[j]!));
+      resumed.params.forEach((p, j) => noGrad(() => p.writeFlat_(checkpoint[j]!)));
       resumed.opt.loadStateDict(sd);
       if (schedSd) resumed.sched!.loadStateDict(schedSd);
       resumed.train(5, 10);

@@ -2,8 +2,8 @@
 // It implements every required kernel and registers its fused kernels as accelerations (they are
 // what makes optimizer steps, softmax and RNN cells fast here).
 
-import { allocArray } from "../../core/dtype.js";
 import type { Backend } from "../backend.js";
+import { hostStorage } from "../storage.js";
 import { kernels } from "./kernels.js";
 import { matmul } from "./matmul.js";
 import { col2im, im2col } from "./window.js";
@@ -15,5 +15,5 @@ export const jsBackend: Backend = {
   name: "js",
   kernels: { ...kernels, matmul, im2col, col2im, maxPool2d, maxPool2dBackward },
   accelerations: { ...fusedKernels, ...rnnKernels },
-  alloc: allocArray,
+  ...hostStorage,
 };

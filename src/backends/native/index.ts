@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { DescentError } from "../../core/errors.js";
 import type { Backend, View } from "../backend.js";
 import { jsBackend } from "../js/index.js";
+import { hostStorage } from "../storage.js";
 import { windowKernels, type WindowAddon } from "./window.js";
 import { nativeFused, type FusedAddon } from "./fused.js";
 import { nativeRnnKernels, type RnnAddon } from "./rnn.js";
@@ -96,7 +97,7 @@ export function nativeBackend(addon: Addon, minWork = NATIVE_MIN_WORK): Backend 
     name: "native",
     kernels: { ...js, ...elementwiseKernels(addon, js), matmul, ...windowKernels(addon, js) },
     accelerations: { ...nativeFused(addon), ...nativeRnnKernels(addon) },
-    alloc: jsBackend.alloc,
+    ...hostStorage, // the addon works on the host typed arrays themselves
   };
 }
 
