@@ -41,6 +41,33 @@ const TARGETS: Record<string, (rng: Rng, dir: string) => () => void> = {
   ops: fuzzOps,
 };
 
+/**
+ * Target `selftest` (for test/fuzz/harness.test.ts, which runs it with --timeout-ms 1000): input
+ * i % 6 is accepted, a DescentError, another exception, 1.2 s of busy work, a crash (SIGSEGV) or
+ * a growth to 340 MB of RSS (a memory blow-up under --rss-mb 320).
+ */
+function selftest(index: number): () => () => void {
+  const calls: (() => void)[] = [
+    () => {},
+    () => {
+      throw new DescentError("selftest: refused");
+    },
+    () => {
+      throw new TypeError("selftest: not a DescentError");
+    },
+    () => {
+      const end = performance.now() + 1200;
+      while (performance.now() < end);
+    },
+    () => process.kill(process.pid, "SIGSEGV"),
+    () => {
+      const held: Uint8Array[] = [];
+      while (process.memoryUsage().rss < 340 * 2 ** 20) held.push(new Uint8Array(16 * 2 ** 20).fill(1));
+    },
+  ];
+  return () => calls[index % calls.length]!;
+}
+
 const defaultBackend = backend().name;
 const dir = mkdtempSync(join(tmpdir(), "descent-fuzz-"));
 const keep = process.env.DESCENT_FUZZ_KEEP === "1";
@@ -62,7 +89,7 @@ function classify(e: unknown): Omit<Reply, "ms" | "rss"> {
 }
 
 process.on("message", (req: Request) => {
-  const run = TARGETS[req.target];
+  const run = req.target === "selftest" ? selftest(req.index) : TARGETS[req.target];
   let t0 = performance.now();
   let r: Omit<Reply, "ms" | "rss">;
   try {
