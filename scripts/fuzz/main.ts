@@ -7,7 +7,7 @@
 // finding prints the command that replays it. Exits 1 when any outcome is not accepted/DescentError.
 
 import { fork, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -93,6 +93,8 @@ class Worker {
   proc: ChildProcess;
   ready: Promise<void>;
   stderr = "";
+  /** The worker's temporary folder: removed here when the worker was killed (it cannot clean up then). */
+  dir?: string;
   private pending?: { req: Request; done: (r: Result) => void; started: number; timer: NodeJS.Timeout; peak: number };
   private poll?: NodeJS.Timeout;
 
@@ -107,7 +109,10 @@ class Worker {
     });
     this.proc.stderr!.on("data", (b: Buffer) => (this.stderr = (this.stderr + b.toString()).slice(-4000)));
     this.ready = new Promise((resolve, reject) => {
-      this.proc.once("message", () => resolve());
+      this.proc.once("message", (m: { dir: string }) => {
+        this.dir = m.dir;
+        resolve();
+      });
       this.proc.once("exit", (code, sig) =>
         reject(new Error(`worker exited (${code ?? sig}) before it was ready:\n${this.stderr}`)),
       );
@@ -125,6 +130,7 @@ class Worker {
       p.done({ req: p.req, outcome, name: m.name, message, stack: m.stack, ms: m.ms, rssMb });
     });
     this.proc.on("exit", (code, sig) => {
+      if (sig && this.dir && env.DESCENT_FUZZ_KEEP !== "1") rmSync(this.dir, { recursive: true, force: true });
       const p = this.finish();
       if (!p) return;
       const oom = /heap out of memory|Allocation failed|Array buffer allocation failed/i.test(this.stderr);
@@ -230,8 +236,13 @@ async function main(): Promise<number> {
     return OK.includes(r.outcome) ? 0 : 1;
   }
   const t0 = performance.now();
-  const rows: string[][] = [];
   const findings: Result[] = [];
+  // One row per target, printed as soon as it is done (long runs show progress).
+  const head = ["target", "inputs", ...OUTCOMES, "max ms", "max RSS MB", "s"];
+  const widths = head.map((h, j) => (j === 0 ? 11 : Math.max(h.length, 7)));
+  const line = (r: string[]) => r.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join("  ");
+  console.log(`fuzz: seed ${o.seed}, ${o.workers} worker(s), limits ${o.timeoutMs} ms and ${o.rssMb} MB per input`);
+  console.log(line(head));
   for (const target of o.targets) {
     const counts = Object.fromEntries(OUTCOMES.map((k) => [k, 0])) as Record<Outcome, number>;
     let maxMs = 0;
@@ -240,25 +251,13 @@ async function main(): Promise<number> {
     const reqs = Array.from({ length: o.n }, (_, index) => ({ target, seed: o.seed, index }));
     await runAll(o, reqs, (r) => {
       counts[r.outcome]++;
-      if (r.outcome !== "hang") maxMs = Math.max(maxMs, r.ms);
+      maxMs = Math.max(maxMs, r.ms);
       maxRss = Math.max(maxRss, r.rssMb);
       if (!OK.includes(r.outcome)) findings.push(r);
     });
-    rows.push([
-      target,
-      String(o.n),
-      ...OUTCOMES.map((k) => String(counts[k])),
-      maxMs.toFixed(0),
-      maxRss.toFixed(0),
-      ((performance.now() - s) / 1000).toFixed(1),
-    ]);
+    const row = [target, String(o.n), ...OUTCOMES.map((k) => String(counts[k])), maxMs.toFixed(0), maxRss.toFixed(0)];
+    console.log(line([...row, ((performance.now() - s) / 1000).toFixed(1)]));
   }
-  const head = ["target", "inputs", ...OUTCOMES, "max ms", "max RSS MB", "s"];
-  const widths = head.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j]!.length)));
-  const line = (r: string[]) => r.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join("  ");
-  console.log(`fuzz: seed ${o.seed}, ${o.workers} worker(s), limits ${o.timeoutMs} ms and ${o.rssMb} MB per input`);
-  console.log(line(head));
-  for (const r of rows) console.log(line(r));
   // Findings grouped by target, outcome and message shape (numbers and paths blurred), one replay each.
   const groups = new Map<string, Result[]>();
   for (const f of findings) {
