@@ -232,7 +232,7 @@ async function main(): Promise<number> {
           .join("\n"),
       );
     if (w.alive) w.proc.disconnect();
-    console.log(`(the input file is kept in the worker's folder under ${process.env.TMPDIR ?? "/tmp"}/descent-fuzz-*)`);
+    console.log(`the input is kept in ${w.dir}`);
     return OK.includes(r.outcome) ? 0 : 1;
   }
   const t0 = performance.now();

@@ -121,6 +121,7 @@ export function fuzzConfig(rng: Rng, dir: string): () => void {
   } else if (k < 9) {
     (cfg.model as Record<string, Json>).input = Array.from({ length: rng.int(0, 4) }, () => rng.weirdInt());
   } else out = mutateJson(rng, cfg, 6);
+  writeFileSync(join(dir, "input.json"), JSON.stringify(out, null, 1)); // for --replay to show
   const output = join(dir, "run");
   mkdirSync(output, { recursive: true });
   return () => runTraining(out, { epochs: 1, limit: 16, output, seed: 0 }, quiet);
