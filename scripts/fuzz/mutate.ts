@@ -41,7 +41,7 @@ export function weirdBig(rng: Rng): bigint {
   ]);
 }
 
-/** One to a few byte-level mutations of buf (a copy is returned; `protect` leading bytes are edited less). */
+/** One to a few byte-level mutations of buf (a copy is returned). */
 export function mutateBytes(rng: Rng, src: Uint8Array, count = rng.int(1, 4)): Uint8Array {
   let buf: Uint8Array = src.slice();
   for (let m = 0; m < count; m++) {
