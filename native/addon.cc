@@ -64,12 +64,17 @@ napi_value Matmul(napi_env env, napi_callback_info info) {
   if (m.length < 11) return throw_type(env, "matmul: meta too short");
   const int nb = int(meta[0]);
   if (nb < 0 || std::size_t(11 + 3 * nb) > m.length) return throw_type(env, "matmul: meta too short");
+  // Sizes, strides and offsets are whole numbers a JS number holds exactly (|v| ≤ 2^53), so the
+  // products below fit in 64 bits unless the counts overflow, which is checked where they are formed.
+  for (std::size_t i = 0; i < std::size_t(11 + 3 * nb); i++)
+    if (!(std::fabs(meta[i]) <= 9007199254740992.0) || meta[i] != std::floor(meta[i]))
+      return throw_type(env, "matmul: meta holds a size, stride or offset that is not a whole number within ±2^53");
   const idx M = idx(meta[1]), K = idx(meta[2]), N = idx(meta[3]);
   std::vector<idx> aSizes, aStrides, bSizes, bStrides;
   idx count = 1;
   for (int d = 0; d < nb; d++) {
     idx size = idx(meta[11 + 3 * d]);
-    count *= size;
+    if (size < 0 || __builtin_mul_overflow(count, size, &count)) return throw_type(env, "matmul: bad batch size");
     aSizes.push_back(size), aStrides.push_back(idx(meta[12 + 3 * d]));
     bSizes.push_back(size), bStrides.push_back(idx(meta[13 + 3 * d]));
   }
@@ -78,7 +83,10 @@ napi_value Matmul(napi_env env, napi_callback_info info) {
   const idx aOff = idx(meta[4]), bOff = idx(meta[7]), cOff = idx(meta[10]);
   if (M < 0 || K < 0 || N < 0 || count < 0) return throw_type(env, "matmul: negative size");
   if (count == 0 || M == 0 || N == 0) return nullptr;
-  if (cOff < 0 || cOff + count * M * N > idx(c.length)) return throw_error(env, "matmul: out is too small");
+  idx cells = 0;  // count·M·N, the elements of out (an overflow here slipped past the size check)
+  if (__builtin_mul_overflow(count, M, &cells) || __builtin_mul_overflow(cells, N, &cells) || cOff < 0 ||
+      cells > idx(c.length) - cOff)
+    return throw_error(env, "matmul: out is too small");
   if (!inside(aOff, aSizes.data(), aStrides.data(), nb + 2, a.length) ||
       !inside(bOff, bSizes.data(), bStrides.data(), nb + 2, b.length))
     return throw_error(env, "matmul: a view reaches outside its array");

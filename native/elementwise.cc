@@ -200,7 +200,10 @@ bool read_call(napi_env env, napi_callback_info info, int nops, const char* name
       if (a.length < std::size_t(4 + c.nd + nops * (1 + c.nd))) return fail(env, name, false), false;
       for (int d = 0; d < c.nd; d++) {
         if (!whole(m[4 + d]) || m[4 + d] < 0) return fail(env, name, false), false;
-        c.shape[d] = idx(m[4 + d]), c.count *= c.shape[d];
+        c.shape[d] = idx(m[4 + d]);
+        // The count must stay exact (≤ 2^53, as in JS): 2^32 × 2^32 wrapped to 0 and summed nothing.
+        if (__builtin_mul_overflow(c.count, c.shape[d], &c.count) || c.count > (idx(1) << 53))
+          return fail(env, name, false), false;
       }
       for (int j = 0; j < nops; j++) {
         const double* o = m + 4 + c.nd + j * (1 + c.nd);

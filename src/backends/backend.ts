@@ -38,6 +38,8 @@ export interface Kernels {
   /** Index of the first max/min along `dim` (NaN counts as the max/min); out is int32 with dim removed. */
   argReduce(op: "argmax" | "argmin", x: View, dim: number, out: View): void;
   /** a: [...batch, M, K], b: [...batch, K, N] (same batch shape, any strides); out contiguous [...batch, M, N]. */
+  // float32 may accumulate in float32 (native, as PyTorch's sgemm: a partial sum past 3.4e38 gives ±Inf/NaN though
+  // the exact result is finite) or in float64 (js, rounding to float32 every 256 of K); both are accepted (issue 11).
   matmul(a: View, b: View, out: View): void;
   /** out[..., i, ...] = x[..., index[..., i, ...], ...] along dim; index int32, already range-checked; out shaped as index. */
   gather(x: View, dim: number, index: View, out: View): void;

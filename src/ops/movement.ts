@@ -46,6 +46,12 @@ export const Expand: OpDef<readonly number[]> = {
         `expand: cannot expand shape ${shapeStr(x!.shape)} to ${shapeStr(shape)} (dim ${i}: ${x!.shape[from]} vs ${d})`,
       );
     });
+    // A count past 2^53 is not exact in a JS number (and wrapped to 0 in the native loops): refuse it.
+    const n = sizeOf(shape);
+    if (!Number.isSafeInteger(n))
+      throw new DescentError(
+        `expand: target ${shapeStr(shape)} of ${shapeStr(x!.shape)} has ${n} elements, more than Number.MAX_SAFE_INTEGER (2^53 - 1), the most a tensor may have`,
+      );
     return view(x!, [...shape], strides);
   },
   backward(g, [x], _y, shape) {

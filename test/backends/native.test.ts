@@ -143,6 +143,65 @@ for (const dtype of ["float32", "float64"] as const) {
   });
 }
 
+// The accepted difference (issue 11, item 7): native float32 products accumulate in float32, as
+// PyTorch's CPU sgemm (MKL/OpenBLAS) does, so a partial sum past ±3.4e38 becomes ±Inf (then maybe
+// NaN) even where the exact result is finite; js accumulates in float64 over depth blocks of 256 and
+// rounds to float32 between them (so it overflows too, later: the two may differ in Inf vs NaN). This is
+// allowed only where Σ|a·b| can exceed the float32 range; below it native must stay finite and
+// within the usual bound. Conv2d is im2col + this product, so the same holds for it.
+test(
+  "native matmul float32: accumulates in float32 (as PyTorch's sgemm); overflow only where Σ|a·b| > 3.4e38",
+  { skip },
+  () => {
+    const FLT_MAX = 3.4028234663852886e38;
+    everyPath((path) => {
+      // The reproducer: rows [3e38, 3e38, -3e38] times ones give 3e38 exactly; in float32 the first two overflow.
+      const a = makeView("float32", [3, 3], {}, () => 0);
+      const b = makeView("float32", [3, 4], {}, () => 1);
+      for (let i = 0; i < 3; i++)
+        [3e38, 3e38, -3e38].forEach((v, p) => (a.data[a.offset + i * a.strides[0]! + p * a.strides[1]!] = v));
+      const [got, want] = [outView("float32", [3, 4]), outView("float32", [3, 4])];
+      native!.kernels.matmul(a, b, got);
+      jsBackend.kernels.matmul(a, b, want);
+      assert.deepEqual(
+        [...want.data.subarray(0, 12)],
+        new Array(12).fill(Math.fround(3e38)),
+        `${path}: js accumulates in float64`,
+      );
+      assert.deepEqual(
+        [...got.data.subarray(0, 12)],
+        new Array(12).fill(Infinity),
+        `${path}: native accumulates in float32`,
+      );
+      // Random products near the top of the range, with odd sizes through every kernel path.
+      for (const [M, K, N] of [
+        [3, 5, 7],
+        [40, 300, 70],
+      ] as [number, number, number][]) {
+        const huge = () => (gen.uniform() * 2 - 1) * 2 ** (gen.uniform() < 0.5 ? 62 : 66);
+        const x = makeView("float32", [M, K], {}, huge);
+        const y = makeView("float32", [K, N], { transpose: true }, huge);
+        const out = outView("float32", [M, N]);
+        const ref = outView("float32", [M, N]);
+        native!.kernels.matmul(x, y, out);
+        jsBackend.kernels.matmul(x, y, ref);
+        const mag = magnitudes(x, y);
+        const gamma = (K + 2) * 2 ** -24;
+        for (let i = 0; i < mag.length; i++) {
+          const [g, w] = [out.data[i]!, ref.data[i]!];
+          if (mag[i]! * (1 + gamma) > FLT_MAX && !Number.isFinite(g)) continue; // the accepted difference
+          assert.ok(
+            Number.isFinite(g) || Object.is(g, w),
+            `${path} ${M}x${K}x${N} [${i}]: native ${g}, js ${w}, Σ|a·b| ${mag[i]}`,
+          );
+          if (Number.isFinite(w))
+            assert.ok(Math.abs(g - w) <= gamma * mag[i]!, `${path} ${M}x${K}x${N} [${i}]: native ${g}, js ${w}`);
+        }
+      }
+    });
+  },
+);
+
 test(
   "native matmul: int32 and mixed dtypes fall back to js; bad views throw instead of corrupting memory",
   { skip },
@@ -158,6 +217,10 @@ test(
     assert.throws(() => addon!.matmul(f, f, new Float32Array(3), meta(2, 2, 2)), /out is too small/);
     assert.throws(() => addon!.matmul(f, new Float32Array(3), f, meta(2, 2, 2)), /outside its array/);
     assert.throws(() => addon!.matmul(f, new Float64Array(4), f, meta(2, 2, 2)), TypeError);
+    // 2^40 batches of 2^12 × 2^12: count·M·N wrapped to 0, passed the size check and crashed the process.
+    const wrap = new Float64Array([1, 2 ** 12, 1, 2 ** 12, 0, 0, 0, 0, 0, 0, 0, 2 ** 40, 0, 0]);
+    assert.throws(() => addon!.matmul(f, f, f, wrap), /out is too small/);
+    assert.throws(() => addon!.matmul(f, f, f, new Float64Array([0, 2 ** 70, 1, 1, 0, 0, 0, 0, 0, 0, 0])), TypeError);
     assert.throws(() => addon!.setIsa("sse9" as "avx2"), TypeError);
   },
 );
