@@ -255,5 +255,12 @@ test(
     assert.match(bad.stderr, /DESCENT_BACKEND: unknown backend "cuda"/);
     assert.equal(run("cuda", 'import("./src/index.ts")').status, 0);
     assert.equal(run("native").status, 0);
+    // Benchmarks set the addon's threads before any op: nativeAddon() loads it then (it returned
+    // undefined before the first op once selection became lazy, and bench:suite lost its native rows).
+    const early = run(
+      "native",
+      'import("./src/backends/native/index.ts").then((n) => process.exit(n.nativeAddon() ? 0 : 3))',
+    );
+    assert.equal(early.status, 0, early.stderr);
   },
 );

@@ -121,7 +121,14 @@ export function initNative(required: boolean, load = loadAddon): Backend | undef
   return nativeBackend(r.addon);
 }
 
-/** The loaded addon, for tests and benchmarks that steer its instruction set or thread count. */
+/**
+ * The addon (loaded here if no op has loaded it yet), or undefined when it is not built: for tests
+ * and benchmarks that steer its instruction set or thread count before the first op.
+ */
 export function nativeAddon(): Addon | undefined {
+  if (!loaded) {
+    const r = loadAddon();
+    if ("addon" in r) loaded = r.addon;
+  }
   return loaded;
 }
