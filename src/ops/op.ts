@@ -3,7 +3,8 @@
 // they return raw storage + layout and the tensor layer wraps it (this breaks the tensor↔ops cycle).
 
 import { dtypeOfArray, type DType, type TypedArray } from "../core/dtype.js";
-import { contiguousStrides, sizeOf } from "../core/shape.js";
+import { contiguousStrides, MAX_ELEMENTS, sizeOf } from "../core/shape.js";
+import { DescentError, shapeStr } from "../core/errors.js";
 import { accelerations, backend } from "../backends/index.js";
 import type { Storage, View } from "../backends/index.js";
 import type { Tensor } from "../tensor/tensor.js";
@@ -36,10 +37,29 @@ export interface OpDef<P = void> {
   accumulate?(acc: Tensor, g: Tensor, inputs: readonly Tensor[], out: Tensor, params: P): void;
 }
 
+/**
+ * An op's output cannot be allocated: more elements than one tensor can hold (MAX_ELEMENTS), or
+ * the allocation itself failed. Thrown by alloc, which does not know the op; apply
+ * (src/tensor/apply.ts) names the op in the DescentError the user sees.
+ */
+export class OutputAllocError extends DescentError {}
+
 /** A fresh contiguous result of the current backend. */
 export function alloc(dtype: DType, shape: readonly number[]): RawTensor {
+  const n = sizeOf(shape);
+  if (n > MAX_ELEMENTS)
+    throw new OutputAllocError(
+      `output shape ${shapeStr(shape)} has ${n} elements, more than the ${MAX_ELEMENTS} one tensor can hold`,
+    );
+  let data: Storage;
+  try {
+    data = backend().alloc(dtype, n);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new OutputAllocError(`cannot allocate the output, shape ${shapeStr(shape)} ${dtype}: ${e.message}`);
+  }
   return {
-    data: backend().alloc(dtype, sizeOf(shape)),
+    data,
     dtype,
     shape: [...shape],
     strides: contiguousStrides(shape),

@@ -7,14 +7,21 @@ import { allocArray, type DType, type TypedArray } from "../core/dtype.js";
 import { sizeOf } from "../core/shape.js";
 import { DescentError, shapeStr } from "../core/errors.js";
 import { isAnomalyEnabled, isGradEnabled, versionOf } from "../autograd/graph.js";
-import { adopt, type OpDef } from "../ops/op.js";
+import { adopt, OutputAllocError, type OpDef } from "../ops/op.js";
 import type { Tensor } from "./tensor.js";
 
 /** Runs an op's forward and, when grad mode is on and an input requires grad, records the node. */
 export function apply<P>(op: OpDef<P>, inputs: Tensor[], params: P): Tensor;
 export function apply(op: OpDef, inputs: Tensor[]): Tensor;
 export function apply<P>(op: OpDef<P>, inputs: Tensor[], params?: P): Tensor {
-  const out = inputs[0]!.wrapRaw(op.forward(inputs, params as P));
+  let raw;
+  try {
+    raw = op.forward(inputs, params as P);
+  } catch (e) {
+    if (e instanceof OutputAllocError) throw new DescentError(`${op.name}: ${e.message}`);
+    throw e;
+  }
+  const out = inputs[0]!.wrapRaw(raw);
   if (op.backward && isGradEnabled() && anyRequiresGrad(inputs)) {
     const saved =
       op.saves === "inputs" ? inputs : op.saves === "output" ? [out] : op.saves === "both" ? [...inputs, out] : [];

@@ -263,4 +263,10 @@ describe("sizes too large to allocate", () => {
     throwsDescent(() => zeros([2 ** 40, 0]), /^zeros\b/, /size larger than/);
     assert.deepEqual(zeros([2, 0]).toArray(), [[], []]);
   });
+  // An op whose output no tensor can hold (found after the creation checks: alloc in the ops
+  // layer let V8's RangeError "Invalid typed array length" through).
+  test("an op's output beyond MAX_ELEMENTS names the op", () => {
+    throwsDescent(() => zeros([100000, 1]).matmul(zeros([1, 100000])), /^matmul\b/, sh(100000, 100000));
+    throwsDescent(() => zeros([70000, 1]).add(zeros([1, 70000])), /^add\b/, sh(70000, 70000));
+  });
 });
