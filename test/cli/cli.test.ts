@@ -4,26 +4,16 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { runCli } from "../helpers/cli.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const MAIN = join(ROOT, "src/cli/main.ts");
-// The children run in a temp folder, so tsx is named by its resolved URL, not the package name.
-const TSX = import.meta.resolve("tsx");
 let dir = "";
 
 function descent(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["--import", TSX, MAIN, ...args], {
-    cwd: dir,
-    encoding: "utf8",
-    env: { ...process.env, CI: "1" },
-    timeout: 120_000,
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  return runCli(dir, ...args);
 }
 
 /** An IDX file of unsigned bytes (magic 0x0000 08 ndim, big-endian sizes, then the data). */

@@ -5,26 +5,18 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 
 import { tensor } from "../../src/index.js";
 import { save, loadFile } from "../../src/io/safetensors.js";
+import { runCli } from "../helpers/cli.js";
 
-const MAIN = resolve(import.meta.dirname, "../../src/cli/main.ts");
-const TSX = import.meta.resolve("tsx");
 let dir = "";
 
 function descent(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["--import", TSX, MAIN, ...args], {
-    cwd: dir,
-    encoding: "utf8",
-    env: { ...process.env, CI: "1" },
-    timeout: 120_000,
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  return runCli(dir, ...args);
 }
 
 /** A failure: exit code 1 and exactly one line on stderr, matching re (no stack trace). */

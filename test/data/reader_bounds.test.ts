@@ -5,24 +5,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 
-import { DescentError } from "../../src/index.js";
 import { readIdx } from "../../src/data/idx.js";
 import { readCsv } from "../../src/data/csv.js";
 import { readFileLimited } from "../../src/core/files.js";
+import { refuses, tempFiles } from "../helpers/files.js";
 
-const dir = mkdtempSync(join(tmpdir(), "descent-bounds-"));
-test.after(() => rmSync(dir, { recursive: true, force: true }));
-let counter = 0;
-function file(bytes: Uint8Array | string): string {
-  const p = join(dir, `f${counter++}`);
-  writeFileSync(p, bytes);
-  return p;
-}
+const { dir, file } = tempFiles("descent-bounds-");
 
 /** A ubyte IDX file of the given dims and values. */
 function idx(dims: number[], values: Uint8Array): Buffer {
@@ -31,14 +23,6 @@ function idx(dims: number[], values: Uint8Array): Buffer {
   head[3] = dims.length;
   dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
   return Buffer.concat([head, values]);
-}
-
-function refuses(fn: () => unknown, re: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof DescentError, String(e));
-    assert.match(e.message, re);
-    return true;
-  });
 }
 
 test("readCsv: a cell of 80,000 digits and a letter is refused in linear time (took 7.7 s)", () => {

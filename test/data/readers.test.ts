@@ -5,24 +5,15 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 
 import { DescentError } from "../../src/index.js";
 import { readIdx } from "../../src/data/idx.js";
 import { readCsv } from "../../src/data/csv.js";
+import { tempFiles } from "../helpers/files.js";
 
-const dir = mkdtempSync(join(tmpdir(), "descent-data-"));
-test.after(() => rmSync(dir, { recursive: true, force: true }));
-
-let counter = 0;
-function file(bytes: Uint8Array | string): string {
-  const p = join(dir, `f${counter++}`);
-  writeFileSync(p, bytes);
-  return p;
-}
+const { dir, file } = tempFiles("descent-data-");
 
 const CODES = {
   ubyte: [0x08, 1],

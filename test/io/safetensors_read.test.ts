@@ -6,19 +6,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-import { DescentError, ones, tensor } from "../../src/index.js";
+import { ones, tensor } from "../../src/index.js";
 import { Linear } from "../../src/nn/layers/linear.js";
 import { loadCheckpoint, saveCheckpoint } from "../../src/io/checkpoint.js";
 import { load, loadFile, parseSafetensors, save } from "../../src/io/safetensors.js";
+import { refuses, tempFiles } from "../helpers/files.js";
 
-const dir = mkdtempSync(join(tmpdir(), "descent-ioread-"));
-test.after(() => rmSync(dir, { recursive: true, force: true }));
-let counter = 0;
-const fresh = (): string => join(dir, `t${counter++}.safetensors`);
+const { dir, path } = tempFiles("descent-ioread-");
+const fresh = (): string => path(".safetensors");
 
 /** A safetensors file from a header object (or text) and data bytes. */
 function raw(header: object | string, data: Uint8Array = new Uint8Array(0)): string {
@@ -28,14 +26,6 @@ function raw(header: object | string, data: Uint8Array = new Uint8Array(0)): str
   const p = fresh();
   writeFileSync(p, Buffer.concat([len, h, data]));
   return p;
-}
-
-function refuses(fn: () => unknown, re: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof DescentError, String(e));
-    assert.match(e.message, re);
-    return true;
-  });
 }
 
 test("load reads back a metadata value and a tensor name of 9 M characters (the string regex overflowed the stack)", () => {
