@@ -109,6 +109,14 @@ function optim(
   return out;
 }
 
+/** Rows × row length for softmax: one element, odd, and past the native thresholds. */
+const SOFTMAX_SHAPES = [
+  [1, 1],
+  [3, 7],
+  [5, 130],
+  [2, 257],
+] as const;
+
 const CASES: { [K in AccelName]: Case } = {
   adamStep: (dt) =>
     [
@@ -163,12 +171,7 @@ const CASES: { [K in AccelName]: Case } = {
       }));
     }),
   softmax: (dt, exact) =>
-    [
-      [1, 1],
-      [3, 7],
-      [5, 130],
-      [2, 257],
-    ].flatMap(([r, n]) =>
+    SOFTMAX_SHAPES.flatMap(([r, n]) =>
       [false, true].map((log) => ({
         label: `softmax log=${log} [${r}, ${n}]`,
         views: [view(dt, [r!, n!], { scale: 20 }), view(dt, [r!, n!])],
@@ -178,12 +181,7 @@ const CASES: { [K in AccelName]: Case } = {
       })),
     ),
   softmaxBackward: (dt, exact) =>
-    [
-      [1, 1],
-      [3, 7],
-      [5, 130],
-      [2, 257],
-    ].flatMap(([r, n]) =>
+    SOFTMAX_SHAPES.flatMap(([r, n]) =>
       [false, true].map((log) => ({
         label: `softmaxBackward log=${log} [${r}, ${n}]`,
         views: [view(dt, [r!, n!], { scale: 2 }), view(dt, [r!, n!], { positive: true }), view(dt, [r!, n!])],
