@@ -188,16 +188,16 @@ export function readCsv(path: string, opts: CsvOptions = {}): CsvData {
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const rows = parseRows(where, text, delim);
-  let names: string[];
+  // Without a header the columns are named by position, made only when needed: a 2 MB line can
+  // hold 2 M columns, and their names alone took seconds of garbage collection.
+  let headerNames: string[] | null = null;
   if (header) {
     const first = rows.shift();
     if (!first) throw new DescentError(`${where}: the file is empty (expected a header row)`);
-    names = first.cells.map((c) => c.trim());
-  } else {
-    const width = rows[0]?.cells.length ?? 0;
-    names = Array.from({ length: width }, (_, k) => String(k));
+    headerNames = first.cells.map((c) => c.trim());
   }
-  const width = names.length;
+  const width = headerNames ? headerNames.length : (rows[0]?.cells.length ?? 0);
+  const nameOf = (k: number): string => (headerNames ? headerNames[k]! : String(k));
 
   let label = -1;
   if (opts.labelColumn !== undefined) {
@@ -205,8 +205,11 @@ export function readCsv(path: string, opts: CsvOptions = {}): CsvData {
     if (typeof lc === "string") {
       if (!header)
         throw new DescentError(`${where}: labelColumn "${lc}" is a name, but the file has no header (header: false)`);
-      label = names.indexOf(lc);
-      if (label < 0) throw new DescentError(`${where}: no column named "${lc}" (columns: ${names.join(", ")})`);
+      label = headerNames!.indexOf(lc);
+      if (label < 0) {
+        const shown = headerNames!.slice(0, 20).join(", ") + (width > 20 ? `, … (${width} in all)` : "");
+        throw new DescentError(`${where}: no column named "${lc}" (columns: ${shown})`);
+      }
     } else {
       if (!Number.isInteger(lc) || lc < -width || lc >= width) {
         throw new DescentError(`${where}: labelColumn ${lc} is out of range for ${width} column(s)`);
@@ -219,18 +222,20 @@ export function readCsv(path: string, opts: CsvOptions = {}): CsvData {
   const feats = new Float64Array(rows.length * nf);
   const labs = new Float64Array(label >= 0 ? rows.length : 0);
   let integral = true;
-  for (const [r, row] of rows.entries()) {
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
     if (row.cells.length !== width) {
       throw new DescentError(
         `${where}: line ${row.line} has ${row.cells.length} field(s), expected ${width}${header ? " (as the header)" : " (as the first row)"}`,
       );
     }
     let f = 0;
-    for (const [c, cell] of row.cells.entries()) {
+    for (let c = 0; c < width; c++) {
+      const cell = row.cells[c]!;
       const v = parseNumber(cell);
       if (v === null) {
         throw new DescentError(
-          `${where}: line ${row.line}, column ${c + 1} (${JSON.stringify(names[c])}): ${JSON.stringify(cell.length > 40 ? `${cell.slice(0, 40)}…` : cell)} is not a number`,
+          `${where}: line ${row.line}, column ${c + 1} (${JSON.stringify(nameOf(c))}): ${JSON.stringify(cell.length > 40 ? `${cell.slice(0, 40)}…` : cell)} is not a number`,
         );
       }
       if (c === label) {
@@ -242,6 +247,6 @@ export function readCsv(path: string, opts: CsvOptions = {}): CsvData {
   return {
     features: fromArray("float32", [rows.length, nf], (i) => feats[i]!),
     labels: label >= 0 ? fromArray(integral ? "int32" : "float32", [rows.length], (i) => labs[i]!) : null,
-    columns: names.filter((_, k) => k !== label),
+    columns: Array.from({ length: width }, (_, k) => nameOf(k)).filter((_, k) => k !== label),
   };
 }

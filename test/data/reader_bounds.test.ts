@@ -43,6 +43,19 @@ test("readCsv: cells of megabytes are read in one slice (4 MB cells took over 2 
   refuses(() => readCsv(file('a,b\n"x\n""y""",3\n4,z\n')), /line 2, column 1 \("a"\): "x\\n\\"y\\"" is not a number/);
 });
 
+// Fuzz finding csv:2026:12279 (2.3 s): a 2 MB line that the delimiter splits into 2 M columns.
+// Without a header their names were made up front; a missing label column listed every name.
+test("readCsv: 2 M columns are refused quickly, and an error lists at most 20 column names", () => {
+  const t0 = performance.now();
+  const p = file(`-1.5;2;${"1".repeat(2_000_000)}\n`);
+  refuses(() => readCsv(p, { delimiter: "1", header: false }), /line 1, column 1 \("0"\): "-" is not a number/);
+  const ms = performance.now() - t0;
+  assert.ok(ms < 2000, `took ${ms.toFixed(0)} ms`);
+  const wide = file(`${Array.from({ length: 30 }, (_, k) => `c${k}`).join(",")}\n${"1,".repeat(29)}1\n`);
+  refuses(() => readCsv(wide, { labelColumn: "y" }), /\(columns: c0, c1, .*, c19, … \(30 in all\)\)$/);
+  assert.deepEqual(readCsv(file("1,2\n3,4\n"), { header: false }).columns, ["0", "1"]);
+});
+
 test("readCsv: a cell of 80,000 digits and a letter is refused in linear time (took 7.7 s)", () => {
   const p = file(`a,b\n1,${"9".repeat(80000)}x\n`);
   const t0 = performance.now();
