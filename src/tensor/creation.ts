@@ -4,6 +4,7 @@ import { isDType, type DType, type TypedArray } from "../core/dtype.js";
 import { DescentError, shapeStr } from "../core/errors.js";
 import { defaultGenerator, type Generator } from "../core/random.js";
 import { checkShape, sizeOf } from "../core/shape.js";
+import { OutputAllocError } from "../ops/op.js";
 import { fromArray, fromRaw, type Tensor } from "./tensor.js";
 
 export interface TensorOptions {
@@ -35,6 +36,8 @@ function make(op: string, dtype: DType, shape: readonly number[], f?: (i: number
   try {
     return f ? fromArray(dtype, shape, f) : fromRaw(dtype, shape);
   } catch (e) {
+    // fromRaw's storage comes from the ops layer's alloc, which reports a failure without the op.
+    if (e instanceof OutputAllocError) throw new DescentError(`${op}: ${e.message}`);
     if (!(e instanceof RangeError)) throw e;
     throw new DescentError(`${op}: cannot allocate a ${dtype} tensor of shape ${shapeStr(shape)}: ${e.message}`);
   }

@@ -21,6 +21,8 @@ import {
   zeros,
   type Tensor,
 } from "../../src/index.js";
+import { backend, registerBackend, setBackend } from "../../src/backends/index.js";
+import { jsBackend } from "../../src/backends/js/index.js";
 
 /** Asserts fn throws a DescentError (an Error subclass) whose message matches every pattern. */
 function throwsDescent(fn: () => unknown, ...patterns: RegExp[]): void {
@@ -268,5 +270,28 @@ describe("sizes too large to allocate", () => {
   test("an op's output beyond MAX_ELEMENTS names the op", () => {
     throwsDescent(() => zeros([100000, 1]).matmul(zeros([1, 100000])), /^matmul\b/, sh(100000, 100000));
     throwsDescent(() => zeros([70000, 1]).add(zeros([1, 70000])), /^add\b/, sh(70000, 70000));
+  });
+  // An allocation that fails within the element limit (out of memory), from a backend that says so.
+  test("a failed allocation names the creation function or the op", () => {
+    const a = zeros([2, 3]);
+    const b = zeros([2, 3]);
+    registerBackend({
+      ...jsBackend,
+      name: "no-memory",
+      alloc: () => {
+        throw new RangeError("Array buffer allocation failed");
+      },
+    });
+    const before = backend().name;
+    setBackend("no-memory");
+    try {
+      throwsDescent(
+        () => zeros([2, 3]),
+        /^zeros: cannot allocate the output, shape \[2,3\] float32: Array buffer allocation failed$/,
+      );
+      throwsDescent(() => a.add(b), /^add: cannot allocate the output, shape \[2,3\] float32/);
+    } finally {
+      setBackend(before);
+    }
   });
 });
