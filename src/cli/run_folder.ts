@@ -3,9 +3,9 @@
 // atomically (rename replaces a symlink instead of following it) and the metrics log, which grows
 // line by line, is opened with O_NOFOLLOW and checked to be a regular file.
 
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, statSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { writeTextAtomic } from "../io/atomic.js";
+import { writeAll, writeTextAtomic } from "../io/atomic.js";
 import { CliError } from "./config.js";
 
 function lstatOrNull(path: string): ReturnType<typeof lstatSync> | null {
@@ -74,9 +74,7 @@ export class RunLog {
   }
   append(record: unknown): void {
     if (this.fd === null) throw new CliError(`${this.path}: the log is closed`);
-    const bytes = Buffer.from(JSON.stringify(record) + "\n", "utf8");
-    let done = 0;
-    while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done);
+    writeAll(this.fd, Buffer.from(JSON.stringify(record) + "\n", "utf8"));
   }
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
