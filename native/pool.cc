@@ -18,6 +18,10 @@
 #include <mutex>
 #include <thread>
 
+#ifdef __linux__
+#include <sched.h>
+#endif
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 static inline void cpu_relax() { _mm_pause(); }
@@ -95,12 +99,27 @@ void worker(int id) {
   }
 }
 
+/**
+ * The default thread count: the CPUs this process may run on (its affinity mask, which a container
+ * or `taskset` narrows; hardware_concurrency counts the whole machine), at most kMaxThreads.
+ */
+int available_cpus() {
+  int n = 0;
+#ifdef __linux__
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) n = CPU_COUNT(&set);
+#endif
+  if (n < 1) n = int(std::thread::hardware_concurrency());
+  return n < 1 ? 1 : n > kMaxThreads ? kMaxThreads : n;
+}
+
 }  // namespace
 
 int pool_threads() {
   int n = configured.load(std::memory_order_relaxed);
   if (n > 0) return n;
-  return std::thread::hardware_concurrency() >= 2 ? 2 : 1;  // the issue asks for two cores
+  static const int available = available_cpus();
+  return available;
 }
 
 void set_pool_threads(int n) { configured.store(n < 1 ? 1 : n > kMaxThreads ? kMaxThreads : n); }

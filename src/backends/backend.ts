@@ -81,4 +81,6 @@ export interface Backend extends StorageDoor {
   readonly kernels: Kernels;
   /** The fused kernels this backend offers; the others run their fallback (fallback/). */
   readonly accelerations: Partial<Accelerations>;
+  /** The intra-op thread pool, for a backend that has one (setNumThreads / getNumThreads); absent: one thread. */
+  readonly threads?: { get(): number; set(n: number): void };
 }

@@ -80,6 +80,22 @@ export function availableBackends(): string[] {
   return [...registry.keys()];
 }
 
+/**
+ * Sets the intra-op thread count of every backend that has a pool (the native one; js runs on the
+ * calling thread), as torch.set_num_threads. n must be a positive integer.
+ */
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1 || n > 1024)
+    throw new DescentError(`setNumThreads: expected a whole number from 1 to 1024, got ${String(n)}`);
+  if (!current) use(init());
+  for (const b of registry.values()) b.threads?.set(n);
+}
+
+/** The intra-op thread count of the current backend (1 for js), as torch.get_num_threads. */
+export function getNumThreads(): number {
+  return backend().threads?.get() ?? 1;
+}
+
 export { fallbacks } from "./fallback/index.js";
 export type { Storage, StorageDoor } from "./storage.js";
 export type { Backend, View, Kernels, KernelName, UnaryOp, BinaryOp, ReduceOp, Window2d } from "./backend.js";

@@ -28,7 +28,7 @@ export interface Addon extends WindowAddon, FusedAddon, ElementwiseAddon, RnnAdd
   isa(): string;
   /** Uses a lesser instruction set than the CPU's best (for tests); throws for one it lacks. */
   setIsa(name: "avx512" | "avx2" | "portable"): void;
-  /** Threads a large product may use (default 2 where the machine has 2 or more). */
+  /** Threads a large product may use (default: the CPUs in the process's affinity mask). */
   threads(): number;
   setThreads(n: number): void;
 }
@@ -97,6 +97,7 @@ export function nativeBackend(addon: Addon, minWork = NATIVE_MIN_WORK): Backend 
     name: "native",
     kernels: { ...js, ...elementwiseKernels(addon, js), matmul, ...windowKernels(addon, js) },
     accelerations: { ...nativeFused(addon), ...nativeRnnKernels(addon) },
+    threads: { get: () => addon.threads(), set: (n) => addon.setThreads(n) },
     ...hostStorage, // the addon works on the host typed arrays themselves
   };
 }
