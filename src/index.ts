@@ -37,6 +37,6 @@ export type {
   CheckpointInfo,
   CheckpointableScheduler,
 } from "./io/index.js";
-export { fit, evaluate, predict } from "./train/index.js";
-export type { FitOptions, History, EvaluateResult, EpochLog, LogMode } from "./train/index.js";
+export { fit, fitAsync, evaluate, predict } from "./train/index.js";
+export type { FitOptions, FitAsyncOptions, History, EvaluateResult, EpochLog, LogMode } from "./train/index.js";
 export * as train from "./train/index.js";

@@ -33,6 +33,68 @@ export type { Monitor } from "./fit_state.js";
  * and check early stopping. The model is left in training mode.
  */
 export function fit(model: Module, opts: FitOptions): History {
+  const run = fitLoop(model, opts);
+  for (let r = run.next(); ; r = run.next()) {
+    if (r.done) return r.value;
+    if (r.value !== BATCH_DONE) {
+      run.return(undefined as never);
+      throw new DescentError("fit: onEpochEnd returned a Promise; use fitAsync for async callbacks");
+    }
+  }
+}
+
+/** Options of fitAsync: fit's, plus an AbortSignal. */
+export interface FitAsyncOptions extends FitOptions {
+  /** Aborting rejects the promise with signal.reason after the current batch; the model keeps the steps taken. */
+  signal?: AbortSignal;
+}
+
+/** fitAsync hands the event loop back after this much training time, so timers and I/O stay live. */
+const SLICE_MS = 8;
+
+/**
+ * fit that does not block the event loop (Keras-in-JS users' `await model.fit(...)`): the same
+ * loop, results and checkpoints, but it yields to the event loop between batches once every
+ * SLICE_MS of work, awaits an onEpochEnd that returns a Promise, and stops when opts.signal aborts.
+ */
+export async function fitAsync(model: Module, opts: FitAsyncOptions): Promise<History> {
+  const signal = opts.signal;
+  const stopIfAborted = () => {
+    if (signal?.aborted) throw signal.reason ?? new DescentError("fitAsync: aborted");
+  };
+  stopIfAborted();
+  const run = fitLoop(model, opts);
+  let since = performance.now();
+  let sent: unknown = undefined;
+  try {
+    for (;;) {
+      const r = run.next(sent);
+      if (r.done) return r.value;
+      sent = undefined;
+      if (r.value !== BATCH_DONE) {
+        sent = await r.value.wait;
+        since = performance.now();
+      } else if (performance.now() - since >= SLICE_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        since = performance.now();
+      }
+      stopIfAborted();
+    }
+  } finally {
+    run.return(undefined as never);
+  }
+}
+
+/** What the loop yields: a batch was done (a point to yield the event loop), or a callback's Promise to await. */
+const BATCH_DONE = Symbol("batch done");
+type Pause = typeof BATCH_DONE | { wait: Promise<unknown> };
+
+function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
+  return typeof (v as { then?: unknown } | null)?.then === "function";
+}
+
+/** The training loop of fit and fitAsync, as a generator that pauses after every batch. */
+function* fitLoop(model: Module, opts: FitOptions): Generator<Pause, History, unknown> {
   if (!(model instanceof Module)) throw new DescentError(`fit: expected an nn.Module, got ${String(model)}`);
   const { train, val, optimizer, scheduler } = opts;
   const { metrics, wantAcc, schedulerStep, clip, stopper, keeper, plateau, every } = resolveFitOptions(model, opts);
@@ -139,6 +201,7 @@ export function fit(model: Module, opts: FitOptions): History {
       // the epoch's last batch the epoch-end checkpoint follows instead.
       if (every !== null && (stepBase + history.steps) % every === 0 && index !== batchLength(train))
         saveLast(epoch - 1, { epoch, batch: index, lr, acc: acc.getState() });
+      yield BATCH_DONE;
     }
     if (index === 0) throw new DescentError(`fit: the training loader gave no batches in epoch ${epoch}`);
     // Field order in logs: epoch, loss, accuracy, valLoss, valAccuracy, lr, samples, seconds.
@@ -210,7 +273,9 @@ export function fit(model: Module, opts: FitOptions): History {
         );
       }
     }
-    if (opts.onEpochEnd?.(log, history) === false) stop = true;
+    let said: unknown = opts.onEpochEnd?.(log, history);
+    if (isPromiseLike(said)) said = yield { wait: Promise.resolve(said) };
+    if (said === false) stop = true;
     if (stop) {
       history.stopped = epoch < last;
       break;

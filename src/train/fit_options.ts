@@ -63,8 +63,8 @@ export interface FitOptions {
   logEvery?: number;
   /** Epoch numbering starts after this (for resuming from a checkpoint of epoch initialEpoch). */
   initialEpoch?: number;
-  /** Called after each epoch; returning false stops training. */
-  onEpochEnd?: (log: EpochLog, history: History) => void | boolean;
+  /** Called after each epoch; returning false stops training. fitAsync also awaits a returned Promise. */
+  onEpochEnd?: (log: EpochLog, history: History) => void | boolean | Promise<void | boolean>;
   /** Gradient health: its recordGradients (before clipping) and recordUpdate run around every step. */
   gradientMonitor?: GradientMonitor;
   /** Write a self-contained HTML report (curves, and the monitor's gradient charts and diagnoses) here at the end. */

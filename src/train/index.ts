@@ -1,6 +1,7 @@
 // The training loop: fit, evaluate, predict, metrics and the progress/JSON-lines loggers.
 
-export { fit } from "./fit.js";
+export { fit, fitAsync } from "./fit.js";
+export type { FitAsyncOptions } from "./fit.js";
 export { evaluate, predict } from "./evaluate.js";
 export type { Batches, LossFn, EvaluateOptions, EvaluateResult } from "./evaluate.js";
 export type { FitOptions, History, EarlyStoppingOptions, CheckpointOptions } from "./fit_options.js";
