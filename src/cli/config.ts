@@ -335,6 +335,7 @@ function buildLayer(f: Fields, shape: readonly number[]): nn.Module {
       break;
     case "upsample":
       need([2, 3], "sequences [channels, length] or images [channels, height, width]");
+      if (f.has("size") === f.has("scaleFactor")) f.fail("size", 'exactly one of "size" and "scaleFactor"');
       m = new nn.Upsample({
         size: numbers(f, "size", shape.length - 1, true),
         scaleFactor: numbers(f, "scaleFactor", shape.length - 1, false),

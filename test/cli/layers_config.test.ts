@@ -62,7 +62,11 @@ test("bad fields are config errors naming the field or the layer", () => {
       /layers\[0\]\.groups: expected a divisor of the layer.s 4 input channels, got number 3/,
     ],
     [[{ type: "upsample", size: [4, 4] }], [2, 7], /layers\[0\]\.size: expected an integer >= 1 or 1 of them/],
-    [[{ type: "upsample", size: 4, scaleFactor: 2 }], [2, 7], /exactly one of size and scaleFactor/],
+    [
+      [{ type: "upsample", size: 4, scaleFactor: 2 }],
+      [2, 7],
+      /layers\[0\]\.size: expected exactly one of "size" and "scaleFactor"/,
+    ],
     [
       [{ type: "upsample", scaleFactor: 2, mode: "linear" }],
       [2, 5, 5],
