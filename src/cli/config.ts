@@ -166,6 +166,17 @@ export const LAYER_TYPES: Record<string, string> = {
   batchnorm2d: '"momentum", "eps"',
   layernorm: '"eps"',
   flatten: "",
+  convtranspose1d: '"out", "kernel" (required), "stride", "padding", "outputPadding", "dilation", "groups", "bias"',
+  convtranspose2d: '"out", "kernel" (required), "stride", "padding", "outputPadding", "dilation", "groups", "bias"',
+  groupnorm: '"groups" (required), "eps", "affine"',
+  instancenorm2d: '"eps", "momentum", "affine" (default false), "trackRunningStats" (default false)',
+  dropout1d: '"p" (default 0.5)',
+  dropout2d: '"p" (default 0.5)',
+  upsample:
+    '"size" or "scaleFactor" (number or one per spatial dim), "mode" ("nearest", "linear", "bilinear"), "alignCorners"',
+  unflatten: '"sizes" (required; one may be -1), "dim" (default 1)',
+  pixelshuffle: '"factor" (required)',
+  pixelunshuffle: '"factor" (required)',
 };
 
 /** Builds one layer for inputs of per-sample shape `shape` (no batch dim). */
@@ -289,11 +300,110 @@ function buildLayer(f: Fields, shape: readonly number[]): nn.Module {
     case "flatten":
       m = new nn.Flatten();
       break;
+    case "convtranspose1d":
+    case "convtranspose2d":
+      m = buildConvTranspose(f, type, shape, need, checkIn);
+      break;
+    case "groupnorm": {
+      need([1, 2, 3], "features [channels, ...]");
+      checkIn("channels", channels);
+      const groups = f.reqNum("groups", { int: true, min: 1 });
+      if (channels % groups !== 0) f.fail("groups", `a divisor of the layer's ${channels} input channels`);
+      m = new nn.GroupNorm(groups, channels, {
+        eps: f.num("eps", { above: 0 }),
+        affine: f.bool("affine"),
+      });
+      break;
+    }
+    case "instancenorm2d":
+      need(3, "images [channels, height, width]");
+      checkIn("features", channels);
+      m = new nn.InstanceNorm2d(channels, {
+        eps: f.num("eps", { above: 0 }),
+        momentum: f.num("momentum", { min: 0, max: 1 }),
+        affine: f.bool("affine"),
+        trackRunningStats: f.bool("trackRunningStats"),
+      });
+      break;
+    case "dropout1d":
+      need(2, "sequences [channels, length]");
+      m = new nn.Dropout1d(f.num("p", { min: 0, max: 1 }) ?? 0.5);
+      break;
+    case "dropout2d":
+      need(3, "images [channels, height, width]");
+      m = new nn.Dropout2d(f.num("p", { min: 0, max: 1 }) ?? 0.5);
+      break;
+    case "upsample":
+      need([2, 3], "sequences [channels, length] or images [channels, height, width]");
+      if (f.has("size") === f.has("scaleFactor")) f.fail("size", 'exactly one of "size" and "scaleFactor"');
+      m = new nn.Upsample({
+        size: numbers(f, "size", shape.length - 1, true),
+        scaleFactor: numbers(f, "scaleFactor", shape.length - 1, false),
+        mode: f.oneOf("mode", ["nearest", "linear", "bilinear"] as const),
+        alignCorners: f.bool("alignCorners"),
+      });
+      break;
+    case "unflatten": {
+      const sizes = f.raw("sizes");
+      if (
+        !Array.isArray(sizes) ||
+        sizes.length === 0 ||
+        !sizes.every((v) => Number.isInteger(v) && (v as number) >= -1)
+      )
+        f.fail("sizes", "a non-empty array of integers (one may be -1), e.g. [1, 28, 28] (required)");
+      m = new nn.Unflatten(f.num("dim", { int: true }) ?? 1, sizes as number[]);
+      break;
+    }
+    case "pixelshuffle":
+    case "pixelunshuffle": {
+      need(3, "images [channels, height, width]");
+      const r = f.reqNum("factor", { int: true, min: 1 });
+      m = type === "pixelshuffle" ? new nn.PixelShuffle(r) : new nn.PixelUnshuffle(r);
+      break;
+    }
     default:
       throw new CliError(`${f.path}.type: unknown layer type ${type}`);
   }
   f.done();
   return m;
+}
+
+/** A number or one per spatial dim (integers ≥ 1 when int, else numbers > 0) for upsample's size and scaleFactor. */
+function numbers(f: Fields, key: string, nd: number, int: boolean): number | number[] | undefined {
+  const v = f.raw(key);
+  if (v === undefined) return undefined;
+  const ok = (x: unknown) =>
+    typeof x === "number" && (int ? Number.isInteger(x) && x >= 1 : Number.isFinite(x) && x > 0);
+  if (ok(v)) return v as number;
+  if (Array.isArray(v) && v.length === nd && v.every(ok)) return v as number[];
+  f.fail(key, `${int ? "an integer >= 1" : "a number > 0"} or ${nd} of them (one per spatial dim)`);
+}
+
+/** ConvTranspose1d/2d from a layer's fields (the shared part of buildLayer's conv cases). */
+function buildConvTranspose(
+  f: Fields,
+  type: string,
+  shape: readonly number[],
+  need: (rank: number, what: string) => void,
+  checkIn: (key: string, inferred: number) => void,
+): nn.Module {
+  const two = type === "convtranspose2d";
+  need(two ? 3 : 2, two ? "images [channels, height, width]" : "sequences [channels, length]");
+  checkIn("in", shape[0]!);
+  const out = f.reqNum("out", { int: true, min: 1 });
+  const kernel = f.pair("kernel");
+  if (kernel === undefined) f.fail("kernel", "an integer >= 1 or a pair (required)");
+  const opts = {
+    stride: f.pair("stride"),
+    padding: f.pair("padding", 0),
+    outputPadding: f.pair("outputPadding", 0),
+    dilation: f.pair("dilation"),
+    groups: f.num("groups", { int: true, min: 1 }),
+    bias: f.bool("bias") ?? true,
+  };
+  if (two) return new nn.ConvTranspose2d(shape[0]!, out, kernel, opts);
+  for (const [k, v] of Object.entries({ kernel, ...opts })) if (Array.isArray(v)) f.fail(k, `an integer for ${type}`);
+  return new nn.ConvTranspose1d(shape[0]!, out, kernel as number, opts as never);
 }
 
 /**

@@ -35,3 +35,8 @@ export {
   KLDivLoss,
   CTCLoss,
 } from "./layers/loss.js";
+export { ConvTranspose1d, ConvTranspose2d } from "./layers/conv_transpose.js";
+export type { ConvTransposeLayerOptions } from "./layers/conv_transpose.js";
+export { GroupNorm, InstanceNorm2d } from "./layers/norm.js";
+export type { GroupNormOptions, InstanceNormOptions } from "./layers/norm.js";
+export { Unflatten, PixelShuffle, PixelUnshuffle, Upsample, Dropout1d, Dropout2d } from "./layers/reshape.js";

@@ -51,3 +51,9 @@ export type {
 } from "./loss.js";
 export { ctcLoss } from "./ctc.js";
 export type { CtcOptions, Lengths } from "./ctc.js";
+export { interpolate } from "./interpolate.js";
+export type { InterpolateOptions, InterpolateMode } from "./interpolate.js";
+export { convTranspose1d, convTranspose2d } from "./conv_transpose.js";
+export type { ConvTransposeOptions, ConvTranspose1dOptions } from "./conv_transpose.js";
+export { groupNorm, instanceNorm } from "./norm.js";
+export { dropout1d, dropout2d, pixelShuffle, pixelUnshuffle } from "./channel.js";
