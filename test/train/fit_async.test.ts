@@ -20,7 +20,7 @@ function setup(n = 256, width = 64) {
   const model = new Sequential(new Linear(20, width), new ReLU(), new Dropout(0.1), new Linear(width, 4));
   const train = new DataLoader(new TensorDataset(x, y), { batchSize: 8, shuffle: true });
   const optimizer = new Adam(model.parameters(), { lr: 1e-2 });
-  return { model, train, optimizer, loss: new CrossEntropyLoss(), log: "none" as const };
+  return { model, train, optimizer, loss: new CrossEntropyLoss(), log: "silent" as const };
 }
 
 test("fitAsync trains exactly as fit does: same losses, same weights", async () => {
