@@ -99,6 +99,19 @@ function withoutReplacement(w: ArrayLike<number>, n: number, g: Generator): Int3
     const e = -Math.log(1 - g.uniform()); // 1 - u is in (0, 1]: e is finite
     keys[c] = w[c]! > 0 ? e / w[c]! : Infinity;
   }
-  const order = Array.from({ length: w.length }, (_, c) => c).sort((a, b) => keys[a]! - keys[b]! || a - b);
-  return Int32Array.from(order.slice(0, n));
+  if (n > 64) {
+    const order = Array.from({ length: w.length }, (_, c) => c).sort((a, b) => keys[a]! - keys[b]! || a - b);
+    return Int32Array.from(order.slice(0, n));
+  }
+  // Few samples (the usual case, e.g. next-token sampling): keep the n smallest keys in order, one pass.
+  const best: number[] = [];
+  for (let c = 0; c < w.length; c++) {
+    const key = keys[c]!;
+    if (best.length === n && !(key < keys[best[n - 1]!]!)) continue;
+    let p = best.length;
+    while (p > 0 && keys[best[p - 1]!]! > key) p--; // equal keys keep the lower category first
+    best.splice(p, 0, c);
+    if (best.length > n) best.pop();
+  }
+  return Int32Array.from(best);
 }

@@ -59,6 +59,14 @@ describe("statistics", () => {
   test("without replacement, numSamples = categories: every row is a permutation", () => {
     const draws = multinomial(rand([5, 6]).add(0.1), 6, { generator: new Generator(3) });
     for (const row of draws.toArray() as number[][]) assert.deepEqual([...row].sort(), [0, 1, 2, 3, 4, 5]);
+    // more than 64 samples take the sorting path instead of the running selection
+    const all = [...Array(100).keys()];
+    const many = multinomial(rand([2, 100]).add(0.1), 100, { generator: new Generator(4) });
+    for (const row of many.toArray() as number[][])
+      assert.deepEqual(
+        [...row].sort((a, b) => a - b),
+        all,
+      );
   });
 });
 

@@ -30,12 +30,79 @@ function forEachRow(x: View, out: View, dim: number, f: (xAt: number, outAt: num
   }
 }
 
-/** Ascending order with NaN after everything (PyTorch's NaN is the largest value); 0 for ties. */
-function ascending(a: number, b: number): number {
-  if (a < b) return -1;
-  if (a > b) return 1;
-  if (a === b) return 0;
-  return a !== a ? (b !== b ? 0 : 1) : -1; // one or both NaN
+/**
+ * One row's stable sorting permutation by an LSD radix sort on order-preserving unsigned keys (4
+ * byte passes on 32-bit keys, 8 on float64's two words), linear in the row: a comparator sort cost
+ * ~40 ns a comparison here, 10-20x this. Keys: IEEE bits with the sign flipped (negatives all bits
+ * flipped), int32 with the sign bit flipped; every NaN the largest key, -0 the key of 0; descending
+ * inverts every key, so NaN comes first. LSD passes keep equal keys in input order (stable).
+ */
+class RowSorter {
+  private readonly lo: Uint32Array;
+  private readonly hi: Uint32Array;
+  private a: Int32Array;
+  private b: Int32Array;
+  private readonly count = new Int32Array(257);
+  private readonly f64 = new Float64Array(1);
+  private readonly f32 = new Float32Array(this.f64.buffer, 0, 1);
+  private readonly words = new Uint32Array(this.f64.buffer); // little-endian: [low, high] of f64, [bits] of f32
+
+  constructor(
+    private readonly n: number,
+    private readonly kind: "float32" | "float64" | "int32",
+  ) {
+    this.lo = new Uint32Array(n);
+    this.hi = new Uint32Array(kind === "float64" ? n : 0);
+    this.a = new Int32Array(n);
+    this.b = new Int32Array(n);
+  }
+
+  /** Reads element i of the row from get(i), then writes the permutation through put(k, i). */
+  sort(get: (i: number) => number, descending: boolean, put: (k: number, i: number) => void): void {
+    const { n, lo, hi, kind, words } = this;
+    const flip = descending ? 0xffffffff : 0;
+    for (let i = 0; i < n; i++) {
+      const v = get(i);
+      if (kind === "int32") lo[i] = (v ^ 0x80000000 ^ flip) >>> 0;
+      else if (v !== v) {
+        lo[i] = ~flip >>> 0;
+        if (kind === "float64") hi[i] = ~flip >>> 0;
+      } else if (kind === "float32") {
+        this.f32[0] = v === 0 ? 0 : v;
+        const w = words[0]!;
+        lo[i] = ((w & 0x80000000 ? ~w : w | 0x80000000) ^ flip) >>> 0;
+      } else {
+        this.f64[0] = v === 0 ? 0 : v;
+        const l = words[0]!;
+        const h = words[1]!;
+        const neg = (h & 0x80000000) !== 0;
+        lo[i] = ((neg ? ~l : l) ^ flip) >>> 0;
+        hi[i] = ((neg ? ~h : h | 0x80000000) ^ flip) >>> 0;
+      }
+      this.a[i] = i;
+    }
+    for (let shift = 0; shift < 32; shift += 8) this.pass(lo, shift);
+    if (kind === "float64") for (let shift = 0; shift < 32; shift += 8) this.pass(hi, shift);
+    const perm = this.a;
+    for (let k = 0; k < n; k++) put(k, perm[k]!);
+  }
+
+  /** One stable counting pass on byte `shift` of keys, from this.a into this.b (then swapped). */
+  private pass(keys: Uint32Array, shift: number): void {
+    const { n, count } = this;
+    const from = this.a;
+    const to = this.b;
+    count.fill(0);
+    for (let k = 0; k < n; k++) count[((keys[from[k]!]! >>> shift) & 255) + 1]!++;
+    for (let d = 1; d <= 256; d++) if (count[d] === n) return; // one digit everywhere: order unchanged
+    for (let d = 1; d <= 256; d++) count[d]! += count[d - 1]!;
+    for (let k = 0; k < n; k++) {
+      const i = from[k]!;
+      to[count[(keys[i]! >>> shift) & 255]!++] = i;
+    }
+    this.a = to;
+    this.b = from;
+  }
 }
 
 export const orderKernels: Pick<Kernels, "sort" | "scan"> = {
@@ -45,18 +112,18 @@ export const orderKernels: Pick<Kernels, "sort" | "scan"> = {
     const os = out.strides[dim]!;
     const src = x.data as TypedArray;
     const dst = out.data as Int32Array;
-    const vals = new Float64Array(n);
-    const order = new Array<number>(n);
-    const sign = descending ? -1 : 1;
-    // Ties keep their input order (the index breaks them), so the sort is stable whatever the engine's is.
-    const cmp = (i: number, j: number) => sign * ascending(vals[i]!, vals[j]!) || i - j;
-    forEachRow(x, out, dim, (xAt, outAt) => {
-      for (let i = 0; i < n; i++) {
-        vals[i] = src[xAt + i * xs]!;
-        order[i] = i;
-      }
-      order.sort(cmp);
-      for (let i = 0; i < n; i++) dst[outAt + i * os] = order[i]!;
+    const kind = src instanceof Float64Array ? "float64" : src instanceof Float32Array ? "float32" : "int32";
+    const row = new RowSorter(n, kind);
+    let xAt = 0;
+    let outAt = 0;
+    const get = (i: number) => src[xAt + i * xs]!;
+    const put = (k: number, i: number) => {
+      dst[outAt + k * os] = i;
+    };
+    forEachRow(x, out, dim, (xa, oa) => {
+      xAt = xa;
+      outAt = oa;
+      row.sort(get, descending, put);
     });
   },
   scan(op, x, dim, out) {
