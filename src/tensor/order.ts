@@ -53,8 +53,10 @@ export function topk(x: Tensor, k: number, opts: TopkOptions = {}): [Tensor, Ten
       `topk: k ${k} is out of range for dim ${opts.dim ?? -1} of size ${size} (shape ${shapeStr(x.shape)})`,
     );
   }
+  // A 0-d input gives itself and index 0 for k = 0 too, as PyTorch's topk does.
+  const take = x.ndim === 0 ? 1 : k;
   const [values, indices] = on1d(x, (v) => {
-    const idx = apply(Argsort, [v], { dim, descending: opts.largest ?? true }).narrow(dim, 0, k);
+    const idx = apply(Argsort, [v], { dim, descending: opts.largest ?? true }).narrow(dim, 0, take);
     return [v.gather(dim, idx), idx];
   });
   return [values!, indices!];

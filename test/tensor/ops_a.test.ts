@@ -185,6 +185,7 @@ describe("semantics", () => {
     const x = tensor(2.5);
     assert.deepEqual(x.sort()[1].shape, []);
     assert.deepEqual(x.topk(1)[0].shape, []);
+    assert.equal(x.topk(0)[0].item(), 2.5); // PyTorch's topk(0) of a 0-d tensor is that tensor
     assert.equal(x.cumprod(0).item(), 2.5);
   });
   test("chunk and split are views; flip, roll, repeat, tril copy", () => {
