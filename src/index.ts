@@ -1,7 +1,7 @@
 // The public API of descent-nn (API.md). Re-exports only.
 
 export { Tensor, where, cat, stack } from "./tensor/tensor.js";
-export type { Scalar, Dims, GradHook, HookHandle } from "./tensor/tensor.js";
+export type { Scalar, Dims, GradHook, HookHandle, SortOptions, TopkOptions } from "./tensor/tensor.js";
 export {
   tensor,
   zeros,
@@ -17,6 +17,8 @@ export {
   onesLike,
 } from "./tensor/creation.js";
 export type { TensorOptions, RandomOptions, NestedArray, ShapeArg } from "./tensor/creation.js";
+export { multinomial } from "./tensor/sampling.js";
+export type { MultinomialOptions } from "./tensor/sampling.js";
 export { noGrad, enableGrad, isGradEnabled, detectAnomaly } from "./autograd/graph.js";
 export { manualSeed, Generator, defaultGenerator } from "./core/random.js";
 export type { GeneratorState } from "./core/random.js";

@@ -1,4 +1,4 @@
-// The Backend contract: what a new backend must write. Storage behind a door (storage.ts) plus fourteen primitive
+// The Backend contract: what a new backend must write. Storage behind a door (storage.ts) plus sixteen primitive
 // kernels, each receiving views (buffer + shape + strides + offset) so transposes, slices and
 // broadcasts reach it without a copy. Everything fused (optimizer steps, softmax, RNN cells) is an
 // optional acceleration (accelerations.ts) with an op-by-op fallback built from these kernels; the
@@ -63,7 +63,16 @@ export interface Kernels {
   maxPool2d(x: View, p: Window2d, out: View, indices: View): void;
   /** The adjoint: out[n, c, indices[n, c, o]] += g[n, c, o] (g any strides; out contiguous [N, C, H, W], zeroed by the caller; index H·W skipped). */
   maxPool2dBackward(g: View, indices: View, out: View): void;
+  /**
+   * The int32 positions along `dim` that sort each row of x (out shaped as x): ascending or
+   * descending, NaN the largest value (last ascending, first descending), ties in input order (stable).
+   */
+  sort(x: View, dim: number, descending: boolean, out: View): void;
+  /** Inclusive running sum or product along `dim`: out[.., i, ..] = x[.., 0, ..] op … op x[.., i, ..]; out shaped as x. */
+  scan(op: ScanOp, x: View, dim: number, out: View): void;
 }
+
+export type ScanOp = "sum" | "prod";
 
 /** A 2-D sliding window: kernel size, stride, zero padding and dilation, each [rows, cols]. */
 export interface Window2d {

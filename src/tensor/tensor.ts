@@ -24,8 +24,11 @@ import * as V from "./views.js";
 import * as X from "./indexing.js";
 import * as W from "./window.js";
 import * as I from "./inplace.js";
+import * as O from "./order.js";
+import * as G from "./arrange.js";
 
 export type { GradHook, HookHandle } from "./base.js";
+export type { SortOptions, TopkOptions } from "./order.js";
 export { apply } from "./apply.js";
 export { where } from "./elementwise.js";
 export { cat, stack } from "./views.js";
@@ -289,6 +292,38 @@ export class Tensor extends TensorBase {
   }
   contiguous(): Tensor {
     return V.contiguous(this);
+  }
+
+  // ---- order and rearrangement (order.ts, arrange.ts; copies) ----
+  sort(opts: O.SortOptions = {}): [Tensor, Tensor] {
+    return O.sort(this, opts);
+  }
+  argsort(opts: O.SortOptions = {}): Tensor {
+    return O.argsort(this, opts);
+  }
+  topk(k: number, opts: O.TopkOptions = {}): [Tensor, Tensor] {
+    return O.topk(this, k, opts);
+  }
+  cumsum(dim: number): Tensor {
+    return O.cumsum(this, dim);
+  }
+  cumprod(dim: number): Tensor {
+    return O.cumprod(this, dim);
+  }
+  flip(dims: Dims): Tensor {
+    return G.flip(this, dims);
+  }
+  roll(shifts: number | readonly number[], dims?: number | readonly number[]): Tensor {
+    return G.roll(this, shifts, dims);
+  }
+  repeat(...sizes: (number | readonly number[])[]): Tensor {
+    return G.repeat(this, sizes.flat());
+  }
+  tril(diagonal = 0): Tensor {
+    return G.tril(this, diagonal);
+  }
+  triu(diagonal = 0): Tensor {
+    return G.triu(this, diagonal);
   }
 
   // ---- indexing (indexing.ts) ----

@@ -115,7 +115,10 @@ function reduceLoop(op: ReduceOp): Loop {
   return l;
 }
 
-export const kernels: Omit<Kernels, "matmul" | "im2col" | "col2im" | "maxPool2d" | "maxPool2dBackward"> = {
+export const kernels: Omit<
+  Kernels,
+  "matmul" | "im2col" | "col2im" | "maxPool2d" | "maxPool2dBackward" | "sort" | "scan"
+> = {
   copy(x, out) {
     run(copyLoop, x.shape, [out, x]);
   },

@@ -57,3 +57,4 @@ export { convTranspose1d, convTranspose2d } from "./conv_transpose.js";
 export type { ConvTransposeOptions, ConvTranspose1dOptions } from "./conv_transpose.js";
 export { groupNorm, instanceNorm } from "./norm.js";
 export { dropout1d, dropout2d, pixelShuffle, pixelUnshuffle } from "./channel.js";
+export { oneHot } from "./one_hot.js";
