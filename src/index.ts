@@ -38,3 +38,5 @@ export type {
 export { fit, evaluate, predict } from "./train/index.js";
 export type { FitOptions, History, EvaluateResult, EpochLog, LogMode } from "./train/index.js";
 export * as train from "./train/index.js";
+export { einsum } from "./tensor/einsum.js";
+export { baddbmm, type BaddbmmOptions } from "./tensor/baddbmm.js";
