@@ -26,6 +26,8 @@ describe("pad gradcheck (float64)", () => {
   const cases: [string, number[], number[], PadArgs["mode"]][] = [
     ["constant with cropping", [2, 3, 4], [1, -1, -1, 2], "constant"],
     ["reflect 2 dims", [1, 3, 4], [2, 3, 1, 2], "reflect"],
+    ["reflect with cropping", [2, 5], [-1, 3], "reflect"],
+    ["replicate with cropping", [1, 3, 4], [2, -3, -1, 1], "replicate"],
     ["replicate past the size", [1, 2, 3], [4, 2], "replicate"],
     ["circular 2 dims", [1, 1, 3, 4], [4, 2, 3, 1], "circular"],
     ["reflect 3 dims unbatched", [1, 3, 3, 4], [1, 2, 1, 1, 2, 1], "reflect"],

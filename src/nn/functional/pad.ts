@@ -1,14 +1,17 @@
 // nn.functional.pad with torch.nn.functional.pad's arguments and rules (PyTorch 1.13): `pad` lists
 // (before, after) pairs from the last dim backwards. Constant mode pads any number of dims, and
 // negative amounts crop. reflect and replicate pad the last 1, 2 or 3 dims of a tensor with one or
-// two more (unbatched or batched); circular only the batched form. Those three gather: each padded
-// dim is one indexSelect with a precomputed source index, so the gradient is its scatter-add
-// (padding positions add into the source elements they copied).
+// two more (unbatched or batched); circular only the batched form. Those three join, per padded
+// dim, the edge slabs they copy to the input with one cat (replicate: an expanded edge, circular:
+// the far slice, reflect: the near slice reversed by a small indexSelect), so the cost is a strided
+// copy and the gradient flows back through cat, expand and indexSelect: the padding's gradients add
+// into the source elements they copied. A reflect or replicate that also crops takes one
+// indexSelect over the whole dim with PyTorch's source index instead.
 
 import { DescentError, shapeStr } from "../../core/errors.js";
 import { tensor } from "../../tensor/creation.js";
 import { constantPad } from "../../tensor/pad.js";
-import type { Tensor } from "../../tensor/tensor.js";
+import { cat, type Tensor } from "../../tensor/tensor.js";
 
 export type PadMode = "constant" | "reflect" | "replicate" | "circular";
 
@@ -20,12 +23,25 @@ export interface PadOptions {
 
 const MODES: readonly string[] = ["constant", "reflect", "replicate", "circular"];
 
-/** Source position in 0..n-1 of output position o of a dim padded by `before` (each mode's rule). */
-const SOURCE: Record<Exclude<PadMode, "constant">, (i: number, n: number) => number> = {
-  reflect: (i, n) => (i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i),
-  replicate: (i, n) => Math.min(Math.max(i, 0), n - 1),
-  circular: (i, n) => ((i % n) + n) % n,
+/** Source in 0..n-1 of position i of a dim that also crops (PyTorch's index rule for these modes). */
+const SOURCE = {
+  reflect: (i: number, n: number) => (i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i),
+  replicate: (i: number, n: number) => Math.min(Math.max(i, 0), n - 1),
 };
+
+/** The `p` elements mode pads along dim d of y before (`lead`) or after it; [] when p is 0. */
+function edge(y: Tensor, d: number, mode: Exclude<PadMode, "constant">, p: number, lead: boolean): Tensor[] {
+  if (p === 0) return [];
+  const n = y.shape[d]!;
+  if (mode === "replicate") {
+    const shape = y.shape.map((s, i) => (i === d ? p : s));
+    return [y.narrow(d, lead ? 0 : n - 1, 1).expand(shape)];
+  }
+  if (mode === "circular") return [y.narrow(d, lead ? n - p : 0, p)];
+  // reflect: y[p..1] before, y[n-2..n-1-p] after (the edge element itself is not repeated).
+  const index = Int32Array.from({ length: p }, (_, j) => p - 1 - j);
+  return [y.narrow(d, lead ? 1 : n - 1 - p, p).indexSelect(d, tensor(index, { dtype: "int32" }))];
+}
 
 export function pad(x: Tensor, pad: readonly number[], opts: PadOptions = {}): Tensor {
   const mode = opts.mode ?? "constant";
@@ -78,7 +94,11 @@ export function pad(x: Tensor, pad: readonly number[], opts: PadOptions = {}): T
         `pad: circular padding must be at most the size left after cropping (${n}), or it wraps around more than once: ${pads}`,
       );
     if (b === 0 && a === 0) continue;
-    const source = SOURCE[mode];
+    if (b >= 0 && a >= 0) {
+      y = cat([...edge(y, d, mode, b, true), y, ...edge(y, d, mode, a, false)], d);
+      continue;
+    }
+    const source = SOURCE[mode as "reflect" | "replicate"]; // circular cropped above
     const index = Int32Array.from({ length: outShape[d]! }, (_, o) => source(o - b, n));
     y = y.indexSelect(d, tensor(index, { dtype: "int32" }));
   }
