@@ -8,7 +8,7 @@ import { DescentError, shapeStr } from "../core/errors.js";
 import { Diagonal } from "../ops/strided.js";
 import { apply } from "./apply.js";
 import { parseEinsum, type Label } from "./einsum_parse.js";
-import type { Tensor } from "./tensor.js";
+import { Tensor } from "./tensor.js";
 
 /** A tensor with a label per dim. */
 interface Labeled {
@@ -22,6 +22,8 @@ interface Labeled {
  */
 export function einsum(equation: string, ...operands: (Tensor | readonly Tensor[])[]): Tensor {
   const ops = operands.flat(); // einsum(eq, [a, b]) as torch allows
+  const bad = ops.findIndex((t) => !(t instanceof Tensor));
+  if (bad >= 0) throw new DescentError(`einsum: operand ${bad} of "${String(equation)}" is not a Tensor`);
   const p = parseEinsum(
     equation,
     ops.map((t) => t.shape),

@@ -29,8 +29,8 @@ describe("pad gradcheck (float64)", () => {
     ["reflect with cropping", [2, 5], [-1, 3], "reflect"],
     ["replicate with cropping", [1, 3, 4], [2, -3, -1, 1], "replicate"],
     ["replicate past the size", [1, 2, 3], [4, 2], "replicate"],
-    ["circular 2 dims", [1, 1, 3, 4], [4, 2, 3, 1], "circular"],
-    ["reflect 3 dims unbatched", [1, 3, 3, 4], [1, 2, 1, 1, 2, 1], "reflect"],
+    ["circular 2 dims", [1, 1, 2, 3], [3, 1, 2, 0], "circular"],
+    ["reflect 3 dims unbatched", [1, 2, 2, 3], [1, 1, 1, 0, 1, 0], "reflect"],
   ];
   for (const [name, shape, p, mode] of cases)
     test(name, () => gradcheck((x) => pad(x!, p, { mode, value: mode === "constant" ? 0.5 : 0 }), [dtensor(shape)]));

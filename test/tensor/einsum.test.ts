@@ -98,6 +98,11 @@ describe("einsum: errors", () => {
       () => einsum("...i,...i", x, tensor([1, 2, 3, 4, 5, 6, 7, 8, 9], { shape: [3, 3] })),
       /einsum.*\.\.\. dim 0.*size 3.*but 2/,
     ],
+    [
+      "operand not a tensor",
+      () => einsum("i,i", y, [1, 2, 3] as unknown as Tensor),
+      /einsum: operand 1 of "i,i" is not a Tensor/,
+    ],
     ["dtypes differ", () => einsum("i,i", y, y.double()), /einsum.*different dtypes.*float32.*float64/],
   ];
   for (const [name, f, re] of cases)
