@@ -42,3 +42,5 @@ export type {
 export { fit, fitAsync, evaluate, predict } from "./train/index.js";
 export type { FitOptions, FitAsyncOptions, History, EvaluateResult, EpochLog, LogMode } from "./train/index.js";
 export * as train from "./train/index.js";
+export { einsum } from "./tensor/einsum.js";
+export { baddbmm, type BaddbmmOptions } from "./tensor/baddbmm.js";

@@ -58,3 +58,4 @@ export type { ConvTransposeOptions, ConvTranspose1dOptions } from "./conv_transp
 export { groupNorm, instanceNorm } from "./norm.js";
 export { dropout1d, dropout2d, pixelShuffle, pixelUnshuffle } from "./channel.js";
 export { oneHot } from "./one_hot.js";
+export { pad, type PadMode, type PadOptions } from "./pad.js";
