@@ -35,3 +35,17 @@ export {
   KLDivLoss,
   CTCLoss,
 } from "./layers/loss.js";
+export { MultiheadAttention, NonDynamicallyQuantizableLinear } from "./layers/attention.js";
+export type { MultiheadAttentionOptions, MhaForwardOptions } from "./layers/attention.js";
+export {
+  TransformerEncoderLayer,
+  TransformerDecoderLayer,
+  TransformerEncoder,
+  TransformerDecoder,
+} from "./layers/transformer.js";
+export type {
+  TransformerLayerOptions,
+  TransformerActivation,
+  EncoderForwardOptions,
+  DecoderForwardOptions,
+} from "./layers/transformer.js";
