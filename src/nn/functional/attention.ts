@@ -1,10 +1,15 @@
 // Scaled dot-product attention, PyTorch 2's F.scaled_dot_product_attention: softmax(q·kᵀ·scale +
 // mask)·v. The composed form below (matmul, scale, mask, softmax, dropout, matmul) is the
-// definition; autograd differentiates through it. Masks follow SDPA's convention: an int32 mask is
-// PyTorch's bool mask (1 = may attend, 0 = masked out), a float mask is added to the scores.
+// definition; autograd differentiates through it. Without dropout the fused op runs instead
+// (tensor/attention.ts: one acceleration forward and backward, flash style natively, never holding
+// the [L, S] scores); dropout, a mask that needs a gradient and unequal batch dims stay composed.
+// Masks follow SDPA's convention: an int32 mask is PyTorch's bool mask (1 = may attend, 0 = masked
+// out), a float mask is added to the scores.
 
 import { DescentError, shapeStr } from "../../core/errors.js";
 import { fromArray, where, type Tensor } from "../../tensor/tensor.js";
+import { zeros } from "../../tensor/creation.js";
+import { fusedAttention } from "../../tensor/attention.js";
 import { dropout } from "./activation.js";
 
 export interface SdpaOptions {
@@ -60,7 +65,19 @@ export function checkSdpa(op: string, q: Tensor, k: Tensor, v: Tensor, opts: Sdp
 
 /** softmax(q·kᵀ·scale + mask)·v with dropout on the weights; returns the output [..., L, Ev]. */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: SdpaOptions = {}): Tensor {
-  return sdpaComposed(q, k, v, opts)[0];
+  const [L, S, E] = checkSdpa("scaledDotProductAttention", q, k, v, opts);
+  const m = opts.attnMask;
+  const batch = (t: Tensor) => t.shape.slice(0, -2).join(",");
+  const fused =
+    (opts.dropoutP ?? 0) === 0 &&
+    (!m || (!m.requiresGrad && m.ndim <= q.ndim)) &&
+    batch(q) === batch(k) &&
+    batch(q) === batch(v) &&
+    L * S * E > 0;
+  if (!fused) return sdpaComposed(q, k, v, opts)[0];
+  // An int32 mask becomes the additive one it stands for (0 → −∞).
+  const additive = m && m.dtype === "int32" ? where(m.eq(0), -Infinity, zeros([], { dtype: q.dtype })) : (m ?? null);
+  return fusedAttention(q, k, v, additive, opts.scale ?? 1 / Math.sqrt(E), opts.isCausal ?? false);
 }
 
 /**
