@@ -7,20 +7,26 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 
 import { DescentError, randn, tensor, type Tensor } from "../../src/index.js";
-import { scaledDotProductAttention as sdpa } from "../../src/nn/functional/attention.js";
+import { scaledDotProductAttention as sdpa, sdpaComposed } from "../../src/nn/functional/attention.js";
 import { MultiheadAttention } from "../../src/nn/layers/attention.js";
 import { assertAllclose } from "../helpers/allclose.js";
 import { dtensor, gradcheck } from "../helpers/gradcheck.js";
 import { toTensor } from "../helpers/checkOp.js";
 import { fixture, nonContiguous, replayModule, TOL } from "./attention_fixture.js";
 
+// sdpa takes the fused op here (no dropout); sdpaComposed is the composed definition.
+const FORMS = { fused: sdpa, composed: (q: Tensor, k: Tensor, v: Tensor, o: object) => sdpaComposed(q, k, v, o)[0] };
 for (const c of fixture.sdpa) {
-  for (const noncontig of [false, true]) {
-    test(`sdpa vs PyTorch: ${c.name}${noncontig ? " (non-contiguous)" : ""}`, () => {
+  for (const [form, noncontig] of [
+    ["fused", false],
+    ["fused", true],
+    ["composed", false],
+  ] as const) {
+    test(`sdpa vs PyTorch (${form}): ${c.name}${noncontig ? " (non-contiguous)" : ""}`, () => {
       const leaves = c.inputs.map((x) => toTensor(x, true));
       const [q, k, v] = noncontig ? leaves.map(nonContiguous) : leaves;
       const tol = TOL[c.inputs[0]!.dtype as "float32" | "float64"];
-      const out = sdpa(q!, k!, v!, { ...c.opts, attnMask: c.mask ? toTensor(c.mask) : null });
+      const out = FORMS[form](q!, k!, v!, { ...c.opts, attnMask: c.mask ? toTensor(c.mask) : null });
       assert.deepEqual(out.shape, c.output.shape);
       assertAllclose(out, c.output.values, { ...tol, message: "output" });
       if (!c.grads) return;
@@ -34,6 +40,26 @@ for (const c of fixture.modules.filter((m) => m.cls === "MultiheadAttention")) {
   test(`MultiheadAttention vs PyTorch: ${c.name}`, () => replayModule(c));
   test(`MultiheadAttention vs PyTorch: ${c.name} (non-contiguous)`, () => replayModule(c, true));
 }
+
+test("sdpa: the fused op equals the composed form past the kernel's 64-row blocks (masks, causal, views)", () => {
+  const [B, H, L, S, E] = [2, 3, 70, 131, 8];
+  const mk = () => randn([B, H, E, L]).transpose(-2, -1).requiresGrad_(true); // a non-contiguous q
+  const keys = () => randn([B, H, S, E], { requiresGrad: true });
+  const bool = randn([B, 1, 1, S]).gt(-1).to("int32"); // key padding: ~16% of keys off
+  for (const opts of [{ attnMask: randn([L, S]) }, { attnMask: bool }, { isCausal: true }, { scale: 0.5 }]) {
+    const [q, k, v] = [mk(), keys(), keys()];
+    const r = randn([B, H, L, E]);
+    const grads = (o: Tensor) => {
+      for (const t of [q, k, v]) t.grad = null;
+      o.mul(r).sum().backward();
+      return [o, q.grad!, k.grad!, v.grad!];
+    };
+    const want = grads(sdpaComposed(q, k, v, opts)[0]).map((t) => t.toFlatArray());
+    grads(sdpa(q, k, v, opts)).forEach((t, i) =>
+      assertAllclose(t, want[i]!, { rtol: 1e-4, atol: 1e-5, message: `${Object.keys(opts)[0]} ${i}` }),
+    );
+  }
+});
 
 test("sdpa gradcheck float64: bool mask broadcast over heads", () => {
   const mask = tensor(new Int32Array([1, 0, 1, 1, 1, 1, 0, 1, 1, 0, 0, 1]), { shape: [3, 4], dtype: "int32" });
