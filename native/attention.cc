@@ -108,7 +108,7 @@ inline idx round_up(idx x, idx m) { return (x + m - 1) / m * m; }
 
 /** A-panels of the micro-kernel: rows × depth of src (strides rs, cs), MR rows per panel, zero-padded. */
 template <typename T>
-void pack_a(const T* src, idx rs, idx cs, idx rows, idx depth, int MR, T* dst) {
+ATT_INLINE void pack_a(const T* src, idx rs, idx cs, idx rows, idx depth, int MR, T* dst) {
   for (idx p = 0; p * MR < rows; p++)
     for (idx d = 0; d < depth; d++)
       for (int r = 0; r < MR; r++) {
@@ -119,7 +119,7 @@ void pack_a(const T* src, idx rs, idx cs, idx rows, idx depth, int MR, T* dst) {
 
 /** B-panels: depth × cols of src (strides rs over depth, cs over columns), NR columns per panel. */
 template <typename T>
-void pack_b(const T* src, idx rs, idx cs, idx depth, idx cols, int NR, T* dst) {
+ATT_INLINE void pack_b(const T* src, idx rs, idx cs, idx depth, idx cols, int NR, T* dst) {
   for (idx p = 0; p * NR < cols; p++)
     for (idx d = 0; d < depth; d++)
       for (int c = 0; c < NR; c++) {
@@ -130,7 +130,7 @@ void pack_b(const T* src, idx rs, idx cs, idx depth, idx cols, int NR, T* dst) {
 
 /** C (+)= A·B over packed panels; C holds rows and cols rounded up to the tile, row stride ldc. */
 template <typename T>
-void tiles(const Kernel<T>& kn, idx rows, idx cols, idx depth, const T* ap, const T* bp, T* c, idx ldc, bool acc) {
+ATT_INLINE void tiles(const Kernel<T>& kn, idx rows, idx cols, idx depth, const T* ap, const T* bp, T* c, idx ldc, bool acc) {
   for (idx pr = 0; pr * kn.mr < rows; pr++)
     for (idx pc = 0; pc * kn.nr < cols; pc++)
       kn.fn(depth, ap + pr * depth * kn.mr, bp + pc * depth * kn.nr, c + pr * kn.mr * ldc + pc * kn.nr, ldc, acc);
@@ -167,14 +167,56 @@ struct Work {
   }
 };
 
-/** The mask value at (i, j) of batch·head b, 0 without a mask. */
+/**
+ * Row i's scores x = s·scale + mask for keys j0 + [0, n), in place (split into plain loops that the
+ * compiler vectorises; the composed form's order: scale, then add).
+ */
 template <typename T>
-ATT_INLINE T mask_at(const T* mk, const idx* ms, idx i, idx j) {
-  return mk ? mk[i * ms[2] + j * ms[3]] : T(0);
+ATT_INLINE void scale_mask(T* x, idx n, T scale, const T* mk, const idx* ms, idx i, idx j0) {
+  for (idx j = 0; j < n; j++) x[j] *= scale;
+  if (!mk) return;
+  const T* row = mk + i * ms[2] + j0 * ms[3];
+  const idx st = ms[3];
+  if (st == 1)
+    for (idx j = 0; j < n; j++) x[j] += row[j];
+  else
+    for (idx j = 0; j < n; j++) x[j] += row[j * st];
+}
+
+/** max of x[0, n) (−∞ when empty), in 8 lanes so that it vectorises. */
+template <typename T>
+ATT_INLINE T row_max(const T* x, idx n) {
+  const T ninf = -std::numeric_limits<T>::infinity();
+  T m[8] = {ninf, ninf, ninf, ninf, ninf, ninf, ninf, ninf};
+  idx j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int u = 0; u < 8; u++) m[u] = x[j + u] > m[u] ? x[j + u] : m[u];
+  for (; j < n; j++) m[0] = x[j] > m[0] ? x[j] : m[0];
+  T r = m[0];
+  for (int u = 1; u < 8; u++) r = m[u] > r ? m[u] : r;
+  return r;
+}
+
+/** x ← e^(x − shift) over [0, n); returns Σ (8 lanes). */
+template <typename T>
+ATT_INLINE T exp_sum(T* x, idx n, T shift) {
+  T s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  idx j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int u = 0; u < 8; u++) {
+      const T p = exp_att(x[j + u] - shift);
+      x[j + u] = p;
+      s[u] += p;
+    }
+  for (; j < n; j++) {
+    x[j] = exp_att(x[j] - shift);
+    s[0] += x[j];
+  }
+  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
 template <typename T>
-void forward_range(const Args<T>& a, idx b0, idx b1, Isa isa) {
+ATT_INLINE void forward_body(const Args<T>& a, idx b0, idx b1, Isa isa) {
   Work<T> w(a, isa);
   const idx L = a.L, S = a.S, E = a.E, Ev = a.Ev, W = Ev + 1, QB = w.QB, KB = w.KB, EvP = w.EvP;
   const int MR = w.kn.mr, NR = w.kn.nr;
@@ -203,24 +245,14 @@ void forward_range(const Args<T>& a, idx b0, idx b1, Isa isa) {
           const idx i = i0 + r;
           T* sr = s + r * KB;
           const idx jn = a.causal ? std::max<idx>(0, std::min(cols, i - j0 + 1)) : cols;
-          T mx = ninf;
-          for (idx j = 0; j < jn; j++) {
-            const T x = sr[j] * a.scale + mask_at(mk, a.ms, i, j0 + j);
-            sr[j] = x;
-            mx = x > mx ? x : mx;
-          }
-          const T mnew = std::max(m[r], mx);
+          scale_mask(sr, jn, a.scale, mk, a.ms, i, j0);
+          const T mnew = std::max(m[r], row_max(sr, jn));
           if (mnew == ninf) {  // every key so far masked out: nothing to add
             std::fill(sr, sr + cols, T(0));
             continue;
           }
           const T corr = exp_att(m[r] - mnew);
-          T sum = 0;
-          for (idx j = 0; j < jn; j++) {
-            const T p = exp_att(sr[j] - mnew);
-            sr[j] = p;
-            sum += p;
-          }
+          const T sum = exp_sum(sr, jn, mnew);
           std::fill(sr + jn, sr + cols, T(0));
           l[r] = l[r] * corr + sum;
           m[r] = mnew;
@@ -243,7 +275,7 @@ void forward_range(const Args<T>& a, idx b0, idx b1, Isa isa) {
 }
 
 template <typename T>
-void backward_range(const Args<T>& a, idx b0, idx b1, Isa isa) {
+ATT_INLINE void backward_body(const Args<T>& a, idx b0, idx b1, Isa isa) {
   Work<T> w(a, isa);
   const idx L = a.L, S = a.S, E = a.E, Ev = a.Ev, W = Ev + 1, QB = w.QB, KB = w.KB, KBm = w.KBm, EP = w.EP,
             EvP = w.EvP;
@@ -287,13 +319,15 @@ void backward_range(const Args<T>& a, idx b0, idx b1, Isa isa) {
           const T lse = ws[i * W + Ev], Di = D[i];
           T* sr = s + r * KB;
           T* dr = dp + r * KB;
-          for (idx j = 0; j < cols; j++) {
-            const bool hidden = a.causal && j0 + j > i;
-            const T x = sr[j] * a.scale + mask_at(mk, a.ms, i, j0 + j);
-            const T p = hidden ? T(0) : exp_att(x - lse);
+          const idx jn = a.causal ? std::max<idx>(0, std::min(cols, i - j0 + 1)) : cols;
+          scale_mask(sr, jn, a.scale, mk, a.ms, i, j0);
+          for (idx j = 0; j < jn; j++) {
+            const T p = exp_att(sr[j] - lse);
             sr[j] = p;
             dr[j] = p * (dr[j] - Di) * a.scale;
           }
+          std::fill(sr + jn, sr + cols, T(0));  // keys a causal row does not see
+          std::fill(dr + jn, dr + cols, T(0));
         }
         pack_a(s, 1, KB, cols, rows, MR, ptp);  // dV += Pᵀ·dO
         pack_b(g + i0 * W, W, 1, rows, Ev, NR, dob);
@@ -311,6 +345,32 @@ void backward_range(const Args<T>& a, idx b0, idx b1, Isa isa) {
     }
     for (idx i = 0; i < L; i++) std::memcpy(a.dq + (b * L + i) * E, dqacc + i * EP, E * sizeof(T));
   }
+}
+
+// The bodies compiled once per instruction set (target attributes, as the GEMM's kernels), so the
+// softmax loops use the wide registers too; picked by the ISA the addon uses.
+#define ATT_VARIANTS(NAME, ATTR)                                                                                 \
+  ATTR void fwd_##NAME(const Args<float>& a, idx b0, idx b1, Isa isa) { forward_body(a, b0, b1, isa); }      \
+  ATTR void fwd_##NAME(const Args<double>& a, idx b0, idx b1, Isa isa) { forward_body(a, b0, b1, isa); }     \
+  ATTR void bwd_##NAME(const Args<float>& a, idx b0, idx b1, Isa isa) { backward_body(a, b0, b1, isa); }     \
+  ATTR void bwd_##NAME(const Args<double>& a, idx b0, idx b1, Isa isa) { backward_body(a, b0, b1, isa); }
+ATT_VARIANTS(portable, )
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+ATT_VARIANTS(avx2, __attribute__((target("avx2,fma"))))
+ATT_VARIANTS(avx512, __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma"))))
+#define ATT_PICK(DIR, isa, ...) \
+  ((isa) == Isa::avx512 ? DIR##_avx512(__VA_ARGS__) : (isa) == Isa::avx2 ? DIR##_avx2(__VA_ARGS__) : DIR##_portable(__VA_ARGS__))
+#else
+#define ATT_PICK(DIR, isa, ...) DIR##_portable(__VA_ARGS__)
+#endif
+
+template <typename T>
+void forward_range(const Args<T>& a, idx b0, idx b1, Isa isa) {
+  ATT_PICK(fwd, isa, a, b0, b1, isa);
+}
+template <typename T>
+void backward_range(const Args<T>& a, idx b0, idx b1, Isa isa) {
+  ATT_PICK(bwd, isa, a, b0, b1, isa);
 }
 
 /** Splits the batch·heads over the pool when the work repays it. */
