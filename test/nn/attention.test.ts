@@ -84,10 +84,14 @@ test("MultiheadAttention gradcheck float64 (inputs and parameters, with key padd
   const m = new MultiheadAttention(4, 2, { dtype: "float64" });
   const kpm = tensor(new Int32Array([0, 0, 1, 0, 1, 0]), { shape: [2, 3], dtype: "int32" });
   const params = [m.in_proj_weight!, m.in_proj_bias!, m.out_proj.weight];
-  gradcheck(
-    (q, k, v) => m.forward(q!, k!, v!, { keyPaddingMask: kpm })[0],
-    [dtensor([2, 2, 4], { seed: 8 }), dtensor([3, 2, 4], { seed: 9 }), dtensor([3, 2, 4], { seed: 10 })],
-  );
+  const inputs = () => [
+    dtensor([2, 2, 4], { seed: 8 }),
+    dtensor([3, 2, 4], { seed: 9 }),
+    dtensor([3, 2, 4], { seed: 10 }),
+  ];
+  // needWeights: the composed form (output and weights); without: the fused op.
+  gradcheck((q, k, v) => m.forward(q!, k!, v!, { keyPaddingMask: kpm })[1]!, inputs());
+  gradcheck((q, k, v) => m.forward(q!, k!, v!, { keyPaddingMask: kpm, needWeights: false })[0], inputs());
   // Parameters: the module reads them as leaves, so check through a closure that writes them in.
   gradcheck(
     (w, b, ow) => {
@@ -98,7 +102,7 @@ test("MultiheadAttention gradcheck float64 (inputs and parameters, with key padd
         dtensor([2, 2, 4], { seed: 11, requiresGrad: false }),
         dtensor([3, 2, 4], { seed: 12, requiresGrad: false }),
         dtensor([3, 2, 4], { seed: 13, requiresGrad: false }),
-      )[1]!;
+      )[0];
     },
     params.map((p) => p.detach().clone().requiresGrad_(true)),
   );
