@@ -164,14 +164,14 @@ test("MultiheadAttention: int32 masks mean 'masked' (PyTorch's bool True), SDPA'
 
 test("MultiheadAttention: PyTorch's initialisation (xavier_uniform_ projections, zero biases, Linear out_proj)", () => {
   const m = new MultiheadAttention(64, 4);
-  const w = m.in_proj_weight!.toFlatArray();
+  const w = Array.from(m.in_proj_weight!.toFlatArray());
   const bound = Math.sqrt(6 / (64 + 3 * 64)); // xavier_uniform_ of [3E, E]: fan_in E, fan_out 3E
   const absMax = w.reduce((a, x) => Math.max(a, Math.abs(x)), 0);
   assert.ok(absMax <= bound && absMax > 0.95 * bound, `in_proj_weight |max| ${absMax} vs bound ${bound}`);
   const variance = w.reduce((a, x) => a + x * x, 0) / w.length;
   assert.ok(Math.abs(variance / ((bound * bound) / 3) - 1) < 0.1, `in_proj_weight variance ${variance}`);
-  for (const b of [m.in_proj_bias!, m.out_proj.bias!]) assert.ok(b.toFlatArray().every((x) => x === 0));
-  const ow = m.out_proj.weight.toFlatArray(); // kaiming_uniform_(a=√5): U(−1/√E, 1/√E)
+  for (const b of [m.in_proj_bias!, m.out_proj.bias!]) assert.ok(Array.from(b.toFlatArray()).every((x) => x === 0));
+  const ow = Array.from(m.out_proj.weight.toFlatArray()); // kaiming_uniform_(a=√5): U(−1/√E, 1/√E)
   assert.ok(ow.every((x) => Math.abs(x) <= 1 / 8) && ow.some((x) => Math.abs(x) > 0.12));
   const kv = new MultiheadAttention(8, 2, { kdim: 6, vdim: 3, bias: false });
   assert.deepEqual(Object.keys(kv.stateDict()), ["q_proj_weight", "k_proj_weight", "v_proj_weight", "out_proj.weight"]);
