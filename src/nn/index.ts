@@ -40,3 +40,17 @@ export type { ConvTransposeLayerOptions } from "./layers/conv_transpose.js";
 export { GroupNorm, InstanceNorm2d } from "./layers/norm.js";
 export type { GroupNormOptions, InstanceNormOptions } from "./layers/norm.js";
 export { Unflatten, PixelShuffle, PixelUnshuffle, Upsample, Dropout1d, Dropout2d } from "./layers/reshape.js";
+export { MultiheadAttention, NonDynamicallyQuantizableLinear } from "./layers/attention.js";
+export type { MultiheadAttentionOptions, MhaForwardOptions } from "./layers/attention.js";
+export {
+  TransformerEncoderLayer,
+  TransformerDecoderLayer,
+  TransformerEncoder,
+  TransformerDecoder,
+} from "./layers/transformer.js";
+export type {
+  TransformerLayerOptions,
+  TransformerActivation,
+  EncoderForwardOptions,
+  DecoderForwardOptions,
+} from "./layers/transformer.js";

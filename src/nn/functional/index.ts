@@ -59,3 +59,4 @@ export { groupNorm, instanceNorm } from "./norm.js";
 export { dropout1d, dropout2d, pixelShuffle, pixelUnshuffle } from "./channel.js";
 export { oneHot } from "./one_hot.js";
 export { pad, type PadMode, type PadOptions } from "./pad.js";
+export { scaledDotProductAttention } from "./attention.js";
