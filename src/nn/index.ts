@@ -35,3 +35,6 @@ export {
   KLDivLoss,
   CTCLoss,
 } from "./layers/loss.js";
+export { GPT, KVCache, Block, CausalSelfAttention, MLP } from "./models/gpt.js";
+export type { GPTConfig } from "./models/gpt.js";
+export type { GenerateOptions } from "./models/generate.js";
