@@ -1,7 +1,7 @@
 // A character-level GPT trained from scratch on Debian's `fortunes` (about 2.6 MB of quotations).
 //
 //   npm run gpt                     (= node --import tsx examples/char_gpt.ts)
-//   npm run gpt -- --steps 200 --out runs/char_gpt --minutes 15
+//   npm run gpt -- --minutes 15 --out runs/char_gpt   (--steps N fixes the number of steps instead)
 //
 // The corpus is split by file (the held-out files are listed at the start), the vocabulary is
 // every character of the training files plus an unknown one. The model (4 layers, 4 heads,
@@ -11,7 +11,7 @@
 // model.safetensors and vocab.json (`descent generate <out>` reads them) and prints a sample.
 
 import { data, manualSeed, nn, type Tensor } from "descent-nn";
-import { trainLanguageModel } from "../src/train/lm.js";
+import { lmLoss, trainLanguageModel } from "../src/train/lm.js";
 import { saveGPT } from "../src/cli/gpt_files.js";
 
 function flag(name: string, fallback: number): number {
@@ -20,7 +20,7 @@ function flag(name: string, fallback: number): number {
 }
 const outIdx = process.argv.indexOf("--out");
 const OUT = outIdx > 0 ? process.argv[outIdx + 1]! : "runs/char_gpt";
-const STEPS = flag("steps", 1500);
+const STEPS_FLAG = flag("steps", 0); // 0: as many as fit in --minutes (timed on a few trial steps)
 const MINUTES = flag("minutes", 15);
 const BATCH = flag("batch", 32);
 const CONTEXT = flag("context", 64);
@@ -46,16 +46,29 @@ manualSeed(SEED);
 const config = { vocabSize: vocab.size, contextLength: CONTEXT, dModel: 128, nHeads: 4, nLayers: 4, dropout: 0 };
 const model = new nn.GPT(config);
 const nParams = model.parameters().reduce((s, p) => s + p.size, 0);
-console.log(`GPT ${JSON.stringify(config)}: ${nParams} parameters; ${STEPS} steps of ${BATCH}x${CONTEXT}`);
-
 const trainWindows = new data.TextWindows(trainIds, SEED);
 const valWindows = new data.TextWindows(valIds, 12345);
-const valBatches: Tensor[] = Array.from({ length: 8 }, () => valWindows.sample(64, CONTEXT));
+const valBatches: Tensor[] = Array.from({ length: 4 }, () => valWindows.sample(64, CONTEXT));
+
+/** Steps that fit the time budget: four forward/backward passes (no update) are timed. */
+function stepsThatFit(): number {
+  const pass = () => lmLoss(model, trainWindows.sample(BATCH, CONTEXT)).backward();
+  pass(); // the first passes are slow (compilation, the storage pool filling up): not timed
+  pass();
+  const t0 = performance.now();
+  for (let i = 0; i < 4; i++) pass();
+  model.zeroGrad();
+  const perStep = (performance.now() - t0) / 4000 + 0.02; // + the AdamW step and clipping
+  // 10% is kept for evaluation every 100 steps and for the machine being busier later.
+  return Math.max(20, Math.floor((0.9 * MINUTES * 60) / perStep));
+}
+const STEPS = STEPS_FLAG > 0 ? STEPS_FLAG : stepsThatFit();
+console.log(`GPT ${JSON.stringify(config)}: ${nParams} parameters; ${STEPS} steps of ${BATCH}x${CONTEXT}`);
 
 const logs = trainLanguageModel(model, {
   steps: STEPS,
   lr: LR,
-  warmupSteps: Math.max(1, Math.round(STEPS / 20)),
+  warmupSteps: Math.max(2, Math.round(STEPS / 20)),
   clip: 1,
   nextBatch: () => trainWindows.sample(BATCH, CONTEXT),
   valBatches,

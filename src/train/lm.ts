@@ -19,7 +19,7 @@ export interface LMTrainOptions {
   steps: number;
   /** The peak learning rate. */
   lr: number;
-  /** Steps of warm-up (> 0, < steps). Default max(1, steps/10). */
+  /** Steps of warm-up (>= 2, < steps; OneCycleLR needs two points). Default max(2, steps/10). */
   warmupSteps?: number;
   /** Default 0.1 (on weights with ≥ 2 dims; biases, LayerNorm and nothing else decay). */
   weightDecay?: number;
@@ -81,8 +81,8 @@ const DIV_FACTOR = 25;
 
 /** Warm-up to maxLr, cosine down to maxLr/10 by the last step (step once per batch). */
 export function lmSchedule(opt: AdamW, steps: number, lr: number, warmupSteps: number): OneCycleLR {
-  if (!(warmupSteps >= 1 && warmupSteps < steps))
-    throw new DescentError(`lmSchedule: warmupSteps must be within [1, ${steps}), got ${warmupSteps}`);
+  if (!(Number.isInteger(warmupSteps) && warmupSteps >= 2 && warmupSteps < steps))
+    throw new DescentError(`lmSchedule: warmupSteps must be an integer within [2, ${steps}), got ${warmupSteps}`);
   return new OneCycleLR(opt, lr, {
     totalSteps: steps,
     pctStart: warmupSteps / steps,
@@ -95,10 +95,10 @@ export function lmSchedule(opt: AdamW, steps: number, lr: number, warmupSteps: n
 
 /** Trains for o.steps steps (or until maxSeconds); returns every step's log. */
 export function trainLanguageModel(model: GPT, o: LMTrainOptions): LMStepLog[] {
-  if (!Number.isInteger(o.steps) || o.steps < 2)
-    throw new DescentError(`trainLanguageModel: steps must be an integer >= 2, got ${o.steps}`);
+  if (!Number.isInteger(o.steps) || o.steps < 3)
+    throw new DescentError(`trainLanguageModel: steps must be an integer >= 3, got ${o.steps}`);
   const opt = lmOptimizer(model, o);
-  const sched = lmSchedule(opt, o.steps, o.lr, o.warmupSteps ?? Math.max(1, Math.floor(o.steps / 10)));
+  const sched = lmSchedule(opt, o.steps, o.lr, o.warmupSteps ?? Math.max(2, Math.floor(o.steps / 10)));
   const clip = o.clip ?? 1;
   const evalEvery = o.evalEvery ?? 0;
   const started = performance.now();
