@@ -22,9 +22,9 @@ const outIdx = process.argv.indexOf("--out");
 const OUT = outIdx > 0 ? process.argv[outIdx + 1]! : "runs/char_gpt";
 const STEPS_FLAG = flag("steps", 0); // 0: as many as fit in --minutes (timed on a few trial steps)
 const MINUTES = flag("minutes", 15);
-const BATCH = flag("batch", 32);
+const BATCH = flag("batch", 24);
 const CONTEXT = flag("context", 64);
-const LR = flag("lr", 3e-3);
+const LR = flag("lr", 4e-3);
 const SEED = flag("seed", 1);
 
 let split: data.TextSplit;

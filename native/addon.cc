@@ -160,6 +160,7 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
 }  // namespace
 
 void register_fused(napi_env env, napi_value exports, const Isa* isa);  // fused.cc
+void register_attention(napi_env env, napi_value exports, const Isa* isa);  // attention.cc
 }  // namespace descent
 
 NAPI_MODULE_INIT() {
@@ -176,6 +177,7 @@ NAPI_MODULE_INIT() {
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return nullptr;
   if (register_window(env, exports) != napi_ok) return nullptr;
   register_fused(env, exports, &g_isa);
+  register_attention(env, exports, &g_isa);
   if (!register_elementwise(env, exports, &g_isa)) return nullptr;
   if (!register_rnn(env, exports, &g_isa)) return nullptr;
   return exports;

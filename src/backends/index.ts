@@ -83,5 +83,13 @@ export function availableBackends(): string[] {
 export { fallbacks } from "./fallback/index.js";
 export type { Storage, StorageDoor } from "./storage.js";
 export type { Backend, View, Kernels, KernelName, UnaryOp, BinaryOp, ReduceOp, Window2d } from "./backend.js";
-export type { Accelerations, AccelName, AdamConsts, SgdConsts, RmspropConsts, AdagradConsts } from "./accelerations.js";
+export type {
+  Accelerations,
+  AccelName,
+  AdamConsts,
+  SgdConsts,
+  RmspropConsts,
+  AdagradConsts,
+  AttentionConsts,
+} from "./accelerations.js";
 export { UNARY_OPS, BINARY_OPS, REDUCE_OPS } from "./op_list.js";

@@ -4,6 +4,7 @@
 
 import { readFileLimited } from "../core/files.js";
 import { DescentError, nn, noGrad, optim, zeros, type Tensor } from "../index.js";
+import { transformerFromFields } from "./config_transformer.js";
 
 /** A mistake by the user (missing file, bad config, shapes that do not fit): printed without a stack. */
 export class CliError extends Error {
@@ -166,6 +167,9 @@ export const LAYER_TYPES: Record<string, string> = {
   batchnorm2d: '"momentum", "eps"',
   layernorm: '"eps"',
   flatten: "",
+  transformerencoderlayer: '"nhead" (required), "dimFeedforward", "dropout", "activation", "layerNormEps", "normFirst"',
+  transformerencoder:
+    '"nhead", "numLayers" (required), "dimFeedforward", "dropout", "activation", "layerNormEps", "normFirst"',
 };
 
 /** Builds one layer for inputs of per-sample shape `shape` (no batch dim). */
@@ -288,6 +292,11 @@ function buildLayer(f: Fields, shape: readonly number[]): nn.Module {
       break;
     case "flatten":
       m = new nn.Flatten();
+      break;
+    case "transformerencoderlayer":
+    case "transformerencoder":
+      need(2, "sequences [seq, dModel]");
+      m = transformerFromFields(f, type === "transformerencoder", last);
       break;
     default:
       throw new CliError(`${f.path}.type: unknown layer type ${type}`);

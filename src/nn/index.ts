@@ -38,3 +38,17 @@ export {
 export { GPT, KVCache, Block, CausalSelfAttention, MLP } from "./models/gpt.js";
 export type { GPTConfig } from "./models/gpt.js";
 export type { GenerateOptions } from "./models/generate.js";
+export { MultiheadAttention, NonDynamicallyQuantizableLinear } from "./layers/attention.js";
+export type { MultiheadAttentionOptions, MhaForwardOptions } from "./layers/attention.js";
+export {
+  TransformerEncoderLayer,
+  TransformerDecoderLayer,
+  TransformerEncoder,
+  TransformerDecoder,
+} from "./layers/transformer.js";
+export type {
+  TransformerLayerOptions,
+  TransformerActivation,
+  EncoderForwardOptions,
+  DecoderForwardOptions,
+} from "./layers/transformer.js";

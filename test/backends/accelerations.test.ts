@@ -117,7 +117,62 @@ const SOFTMAX_SHAPES = [
   [2, 257],
 ] as const;
 
+/** A contiguous view of any shape at offset 3 in a NaN-padded buffer (attention's operands). */
+function viewN(dtype: DT, shape: number[], scale = 1): View {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = allocArray(dtype, n + 7).fill(NaN);
+  for (let i = 0; i < n; i++) data[3 + i] = (gen.uniform() * 2 - 1) * scale;
+  const strides = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
+  return { data, shape, strides, offset: 3 };
+}
+
+/**
+ * Attention [B, H, L, S, E, Ev, mask, causal]: one element, odd sizes, key and query blocks past 64;
+ * the mask [1, H, L, S] broadcast over B (stride 0) with some −∞ (never a whole row).
+ */
+const ATTENTION: [number, number, number, number, number, number, boolean, boolean][] = [
+  [1, 1, 1, 1, 1, 1, false, false],
+  [2, 3, 5, 7, 4, 3, true, false],
+  [1, 2, 9, 9, 5, 6, false, true],
+  [2, 1, 70, 131, 16, 8, true, true],
+];
+function attentionCall(
+  dt: DT,
+  [B, H, L, S, E, Ev, masked, causal]: (typeof ATTENTION)[number],
+  backward: boolean,
+): Call {
+  let mask: View | null = null;
+  if (masked) {
+    const m = viewN(dt, [1, H, L, S], 2);
+    for (let i = 0; i < H * L * S; i++) if (i % S !== 0 && gen.uniform() < 0.2) m.data[3 + i] = -Infinity;
+    mask = { ...m, shape: [B, H, L, S], strides: [0, L * S, S, 1] };
+  }
+  const c = { scale: 1 / Math.sqrt(E), causal };
+  const views = [viewN(dt, [B, H, L, E]), viewN(dt, [B, H, S, E]), viewN(dt, [B, H, S, Ev]), mask];
+  views.push(viewN(dt, [B, H, L, Ev + 1]));
+  if (backward)
+    views.push(
+      viewN(dt, [B, H, L, Ev + 1]),
+      viewN(dt, [B, H, L, E]),
+      viewN(dt, [B, H, S, E]),
+      viewN(dt, [B, H, S, Ev]),
+    );
+  return {
+    label: `${backward ? "attentionBackward" : "attention"} [${[B, H, L, S, E, Ev]}] mask=${masked} causal=${causal}`,
+    views,
+    // The backward starts from the forward's ws, so it runs the forward first (on the same table).
+    run: (a, [q, k, v, m, ws, gws, dq, dk, dv]) => {
+      a.attention(q!, k!, v!, m ?? null, c, ws!);
+      if (backward) a.attentionBackward(q!, k!, v!, m ?? null, c, ws!, gws!, dq!, dk!, dv!);
+    },
+    // online softmax and blocked sums round differently from the fallback's full rows
+    tol: { rel: dt === "float32" ? 2e-5 : 1e-12 },
+  };
+}
+
 const CASES: { [K in AccelName]: Case } = {
+  attention: (dt) => ATTENTION.map((c) => attentionCall(dt, c, false)),
+  attentionBackward: (dt) => ATTENTION.map((c) => attentionCall(dt, c, true)),
   adamStep: (dt) =>
     [
       [1, 0, false, false],

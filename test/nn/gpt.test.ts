@@ -48,6 +48,19 @@ test("GPT: the uncached reference is a crop to the last contextLength tokens, as
   }
 });
 
+test("GPT: a cached forward of several positions (mask aligned bottom-right) matches the full forward", () => {
+  manualSeed(11);
+  const m = new nn.GPT(CFG);
+  const idx = randint(0, CFG.vocabSize, [2, 8], { dtype: "int32" });
+  const full = m.forward(idx);
+  const cache = m.newCache();
+  const a = m.forward(idx.slice(1, 0, 5), cache);
+  const b = m.forward(idx.slice(1, 5, 8), cache);
+  assert.equal(cache.length, 8);
+  assert.ok(maxDiff(full.slice(1, 0, 5), a) < 1e-5);
+  assert.ok(maxDiff(full.slice(1, 5, 8), b) < 1e-5);
+});
+
 test("GPT: causal (changing token j leaves the logits of positions < j unchanged)", () => {
   manualSeed(5);
   const m = new nn.GPT(CFG);

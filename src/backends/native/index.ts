@@ -13,10 +13,11 @@ import { hostStorage } from "../storage.js";
 import { windowKernels, type WindowAddon } from "./window.js";
 import { nativeFused, type FusedAddon } from "./fused.js";
 import { nativeRnnKernels, type RnnAddon } from "./rnn.js";
+import { nativeAttention, type AttentionAddon } from "./attention.js";
 import { elementwiseKernels, type ElementwiseAddon } from "./elementwise.js";
 
 /** What the addon exports (native/addon.cc, and the kernels of window.cc, fused.cc, elementwise.cc and rnn.cc). */
-export interface Addon extends WindowAddon, FusedAddon, ElementwiseAddon, RnnAddon {
+export interface Addon extends WindowAddon, FusedAddon, ElementwiseAddon, RnnAddon, AttentionAddon {
   /** meta = [nb, M, K, N, aOff, sAm, sAk, bOff, sBk, sBn, cOff, (size, sA, sB) per batch dim]. */
   matmul(
     a: Float32Array | Float64Array,
@@ -96,7 +97,7 @@ export function nativeBackend(addon: Addon, minWork = NATIVE_MIN_WORK): Backend 
   return {
     name: "native",
     kernels: { ...js, ...elementwiseKernels(addon, js), matmul, ...windowKernels(addon, js) },
-    accelerations: { ...nativeFused(addon), ...nativeRnnKernels(addon) },
+    accelerations: { ...nativeFused(addon), ...nativeRnnKernels(addon), ...nativeAttention(addon) },
     ...hostStorage, // the addon works on the host typed arrays themselves
   };
 }

@@ -51,3 +51,4 @@ export type {
 } from "./loss.js";
 export { ctcLoss } from "./ctc.js";
 export type { CtcOptions, Lengths } from "./ctc.js";
+export { scaledDotProductAttention } from "./attention.js";

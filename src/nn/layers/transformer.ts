@@ -1,0 +1,236 @@
+// The Transformer layers of PyTorch: TransformerEncoderLayer, TransformerDecoderLayer and the
+// stacks TransformerEncoder / TransformerDecoder, with PyTorch's submodule names (self_attn,
+// multihead_attn, linear1, linear2, norm1..3) so state dicts move both ways unchanged. Post-norm
+// by default, pre-norm with normFirst; masks use MultiheadAttention's convention (int32 1 = masked).
+
+import type { Tensor } from "../../tensor/tensor.js";
+import type { DType } from "../../core/dtype.js";
+import { DescentError } from "../../core/errors.js";
+import { Module } from "../module.js";
+import { Linear } from "./linear.js";
+import { Dropout } from "./dropout.js";
+import { LayerNorm } from "./layernorm.js";
+import { ModuleList } from "./container.js";
+import { MultiheadAttention } from "./attention.js";
+
+export type TransformerActivation = "relu" | "gelu" | ((x: Tensor) => Tensor);
+
+export interface TransformerLayerOptions {
+  dimFeedforward?: number;
+  dropout?: number;
+  activation?: TransformerActivation;
+  layerNormEps?: number;
+  batchFirst?: boolean;
+  normFirst?: boolean;
+  dtype?: DType;
+}
+
+export interface EncoderForwardOptions {
+  srcMask?: Tensor | null;
+  srcKeyPaddingMask?: Tensor | null;
+  /** A causal self-attention mask when srcMask is not given. */
+  isCausal?: boolean;
+}
+
+export interface DecoderForwardOptions {
+  tgtMask?: Tensor | null;
+  memoryMask?: Tensor | null;
+  tgtKeyPaddingMask?: Tensor | null;
+  memoryKeyPaddingMask?: Tensor | null;
+  /** A causal self-attention mask when tgtMask is not given. */
+  tgtIsCausal?: boolean;
+}
+
+function activationFn(op: string, a: TransformerActivation): (x: Tensor) => Tensor {
+  if (typeof a === "function") return a;
+  if (a === "relu") return (x) => x.relu();
+  if (a === "gelu") return (x) => x.gelu();
+  throw new DescentError(`${op}: activation should be "relu" or "gelu", not ${String(a)}`);
+}
+
+/** The parts both layers share: options, the feed-forward block and copying. */
+abstract class TransformerLayerBase extends Module {
+  declare readonly dModel: number;
+  declare readonly nhead: number;
+  declare readonly opts: TransformerLayerOptions;
+  declare protected act: (x: Tensor) => Tensor;
+  // declare: assigned in the constructor in PyTorch's order (a class field would be defined first).
+  declare self_attn: MultiheadAttention;
+  declare linear1: Linear;
+  declare dropout: Dropout;
+  declare linear2: Linear;
+  declare normFirst: boolean;
+
+  constructor(op: string, dModel: number, nhead: number, opts: TransformerLayerOptions, cross: boolean) {
+    super();
+    // Kept non-enumerable: they are options, not parameters or children.
+    const hidden = { dModel, nhead, opts: { ...opts }, act: activationFn(op, opts.activation ?? "relu") };
+    for (const [k, v] of Object.entries(hidden)) Object.defineProperty(this, k, { value: v, enumerable: false });
+    const p = opts.dropout ?? 0.1;
+    const ff = opts.dimFeedforward ?? 2048;
+    const dtype = opts.dtype;
+    const mha = (): MultiheadAttention =>
+      new MultiheadAttention(dModel, nhead, { dropout: p, batchFirst: opts.batchFirst, dtype });
+    this.self_attn = mha();
+    // The decoder's cross-attention, made here so that it comes second in stateDict() as in PyTorch.
+    if (cross) (this as unknown as { multihead_attn: MultiheadAttention }).multihead_attn = mha();
+    this.linear1 = new Linear(dModel, ff, { dtype });
+    this.dropout = new Dropout(p);
+    this.linear2 = new Linear(ff, dModel, { dtype });
+    this.normFirst = opts.normFirst ?? false;
+  }
+
+  protected norm(): LayerNorm {
+    return new LayerNorm(this.dModel, { eps: this.opts.layerNormEps ?? 1e-5, dtype: this.opts.dtype });
+  }
+
+  protected ffBlock(x: Tensor, out: Dropout): Tensor {
+    return out.forward(this.linear2.forward(this.dropout.forward(this.act(this.linear1.forward(x)))));
+  }
+
+  /** A copy with the same options, weights and mode (PyTorch's copy.deepcopy of the layer). */
+  copyLayer(): this {
+    const Ctor = this.constructor as new (d: number, h: number, o: TransformerLayerOptions) => this;
+    const c = new Ctor(this.dModel, this.nhead, this.opts);
+    c.loadStateDict(this.stateDict());
+    c.train(this.training);
+    return c;
+  }
+}
+
+export class TransformerEncoderLayer extends TransformerLayerBase {
+  norm1: LayerNorm;
+  norm2: LayerNorm;
+  dropout1: Dropout;
+  dropout2: Dropout;
+
+  constructor(dModel: number, nhead: number, opts: TransformerLayerOptions = {}) {
+    super("TransformerEncoderLayer", dModel, nhead, opts, false);
+    this.norm1 = this.norm();
+    this.norm2 = this.norm();
+    this.dropout1 = new Dropout(opts.dropout ?? 0.1);
+    this.dropout2 = new Dropout(opts.dropout ?? 0.1);
+  }
+
+  /** src [S, N, E] ([N, S, E] with batchFirst, or unbatched [S, E]). */
+  forward(src: Tensor, opts: EncoderForwardOptions = {}): Tensor {
+    const sa = (x: Tensor): Tensor =>
+      this.dropout1.forward(
+        this.self_attn.forward(x, x, x, {
+          attnMask: opts.srcMask,
+          keyPaddingMask: opts.srcKeyPaddingMask,
+          isCausal: opts.isCausal,
+          needWeights: false,
+        })[0],
+      );
+    let x = src;
+    if (this.normFirst) {
+      x = x.add(sa(this.norm1.forward(x)));
+      return x.add(this.ffBlock(this.norm2.forward(x), this.dropout2));
+    }
+    x = this.norm1.forward(x.add(sa(x)));
+    return this.norm2.forward(x.add(this.ffBlock(x, this.dropout2)));
+  }
+}
+
+export class TransformerDecoderLayer extends TransformerLayerBase {
+  declare multihead_attn: MultiheadAttention;
+  norm1: LayerNorm;
+  norm2: LayerNorm;
+  norm3: LayerNorm;
+  dropout1: Dropout;
+  dropout2: Dropout;
+  dropout3: Dropout;
+
+  constructor(dModel: number, nhead: number, opts: TransformerLayerOptions = {}) {
+    super("TransformerDecoderLayer", dModel, nhead, opts, true);
+    const p = opts.dropout ?? 0.1;
+    this.norm1 = this.norm();
+    this.norm2 = this.norm();
+    this.norm3 = this.norm();
+    this.dropout1 = new Dropout(p);
+    this.dropout2 = new Dropout(p);
+    this.dropout3 = new Dropout(p);
+  }
+
+  /** tgt [T, N, E], memory [S, N, E] ([N, ·, E] with batchFirst, or unbatched). */
+  forward(tgt: Tensor, memory: Tensor, opts: DecoderForwardOptions = {}): Tensor {
+    const sa = (x: Tensor): Tensor =>
+      this.dropout1.forward(
+        this.self_attn.forward(x, x, x, {
+          attnMask: opts.tgtMask,
+          keyPaddingMask: opts.tgtKeyPaddingMask,
+          isCausal: opts.tgtIsCausal,
+          needWeights: false,
+        })[0],
+      );
+    const mha = (x: Tensor): Tensor =>
+      this.dropout2.forward(
+        this.multihead_attn.forward(x, memory, memory, {
+          attnMask: opts.memoryMask,
+          keyPaddingMask: opts.memoryKeyPaddingMask,
+          needWeights: false,
+        })[0],
+      );
+    let x = tgt;
+    if (this.normFirst) {
+      x = x.add(sa(this.norm1.forward(x)));
+      x = x.add(mha(this.norm2.forward(x)));
+      return x.add(this.ffBlock(this.norm3.forward(x), this.dropout3));
+    }
+    x = this.norm1.forward(x.add(sa(x)));
+    x = this.norm2.forward(x.add(mha(x)));
+    return this.norm3.forward(x.add(this.ffBlock(x, this.dropout3)));
+  }
+}
+
+function checkNumLayers(op: string, n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new DescentError(`${op}: numLayers must be a positive integer, got ${n}`);
+}
+
+/** numLayers copies of an encoder layer (identical initial weights, as PyTorch's deep copies), then an optional norm. */
+export class TransformerEncoder extends Module {
+  layers: ModuleList<TransformerEncoderLayer>;
+  norm: Module | null;
+  numLayers: number;
+
+  constructor(layer: TransformerEncoderLayer, numLayers: number, opts: { norm?: Module | null } = {}) {
+    super();
+    if (!(layer instanceof TransformerEncoderLayer))
+      throw new DescentError(`TransformerEncoder: layer must be a TransformerEncoderLayer`);
+    checkNumLayers("TransformerEncoder", numLayers);
+    this.layers = new ModuleList(Array.from({ length: numLayers }, () => layer.copyLayer()));
+    this.numLayers = numLayers;
+    this.norm = opts.norm ?? null;
+  }
+
+  forward(src: Tensor, opts: EncoderForwardOptions & { mask?: Tensor | null } = {}): Tensor {
+    const o = { ...opts, srcMask: opts.srcMask ?? opts.mask };
+    let x = src;
+    for (let i = 0; i < this.layers.length; i++) x = this.layers.at(i).forward(x, o);
+    return this.norm ? (this.norm.forward as (t: Tensor) => Tensor)(x) : x;
+  }
+}
+
+/** numLayers copies of a decoder layer, then an optional norm. */
+export class TransformerDecoder extends Module {
+  layers: ModuleList<TransformerDecoderLayer>;
+  norm: Module | null;
+  numLayers: number;
+
+  constructor(layer: TransformerDecoderLayer, numLayers: number, opts: { norm?: Module | null } = {}) {
+    super();
+    if (!(layer instanceof TransformerDecoderLayer))
+      throw new DescentError(`TransformerDecoder: layer must be a TransformerDecoderLayer`);
+    checkNumLayers("TransformerDecoder", numLayers);
+    this.layers = new ModuleList(Array.from({ length: numLayers }, () => layer.copyLayer()));
+    this.numLayers = numLayers;
+    this.norm = opts.norm ?? null;
+  }
+
+  forward(tgt: Tensor, memory: Tensor, opts: DecoderForwardOptions = {}): Tensor {
+    let x = tgt;
+    for (let i = 0; i < this.layers.length; i++) x = this.layers.at(i).forward(x, memory, opts);
+    return this.norm ? (this.norm.forward as (t: Tensor) => Tensor)(x) : x;
+  }
+}
