@@ -11,7 +11,8 @@
 // model.safetensors and vocab.json (`descent generate <out>` reads them) and prints a sample.
 
 import { data, manualSeed, nn, type Tensor } from "descent-nn";
-import { lmLoss, trainLanguageModel } from "../src/train/lm.js";
+import { blockGradNorms, lmLoss, trainLanguageModel } from "../src/train/lm.js";
+import { GradientMonitor } from "../src/train/health.js";
 import { saveGPT } from "../src/cli/gpt_files.js";
 
 function flag(name: string, fallback: number): number {
@@ -65,7 +66,10 @@ function stepsThatFit(): number {
 const STEPS = STEPS_FLAG > 0 ? STEPS_FLAG : stepsThatFit();
 console.log(`GPT ${JSON.stringify(config)}: ${nParams} parameters; ${STEPS} steps of ${BATCH}x${CONTEXT}`);
 
+// Gradient health every 100 steps: the gradient norm of each block (and the model's diagnoses at the end).
+const monitor = new GradientMonitor(model, { every: 100 });
 const logs = trainLanguageModel(model, {
+  monitor,
   steps: STEPS,
   lr: LR,
   warmupSteps: Math.max(2, Math.round(STEPS / 20)),
@@ -80,6 +84,11 @@ const logs = trainLanguageModel(model, {
       console.log(
         `step ${String(l.step).padStart(5)}  ${l.seconds.toFixed(0).padStart(4)} s  lr ${l.lr.toExponential(2)}  train ${l.loss.toFixed(3)}${val}`,
       );
+      const rec = monitor.records[monitor.records.length - 1];
+      if (l.valLoss !== undefined && rec) {
+        const norms = Object.entries(blockGradNorms(rec)).map(([k, v]) => `${k} ${v.toPrecision(2)}`);
+        console.log(`  gradient norms at step ${rec.step}: ${norms.join(", ")}`);
+      }
     }
   },
 });
@@ -87,6 +96,7 @@ const final = logs[logs.length - 1]!;
 console.log(
   `final validation loss ${final.valLoss!.toFixed(3)} nats/char after ${final.step + 1} steps, ${final.seconds.toFixed(0)} s (unigram baseline ${unigram.toFixed(3)})`,
 );
+console.log(monitor.summary());
 saveGPT(OUT, model, vocab);
 console.log(`saved ${OUT}/model.safetensors and ${OUT}/vocab.json`);
 const out = model.generate(Array.from(vocab.encode("\n")), {
