@@ -42,7 +42,7 @@ export function sampleLogits(logits: Tensor, opts: { temperature?: number; topK?
     }
     let cut = -Infinity;
     if (opts.topK !== undefined && opts.topK < v) cut = [...row].sort((x, y) => y - x)[opts.topK - 1]!;
-    const max = Math.max(...row);
+    const max = row.reduce((m, x) => (x > m ? x : m), -Infinity);
     const w = row.map((x) => (x >= cut ? Math.exp((x - max) / temperature) : 0));
     const total = w.reduce((s, x) => s + x, 0);
     let u = gen.uniform() * total;
