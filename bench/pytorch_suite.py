@@ -2,7 +2,7 @@
 
 The same workloads as bench/suite/descent.ts, with torch.nn and torch.optim.Adam, timed by the rule
 of bench/suite/measure.ts (kept in step with it: warm-up, samples of >= sample_ms each, median).
-Usage: python3 bench/pytorch_suite.py <w1..w5|w6> --threads N [--budget JSON]. The suite runs it
+Usage: python3 bench/pytorch_suite.py <w1..w5|w6|w7|w8> --threads N [--budget JSON]. The suite runs it
 with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from the environment (so OpenBLAS picks its
 kernels for this CPU, AVX-512 included) and OMP_NUM_THREADS / OPENBLAS_NUM_THREADS = N.
 Prints "@@info" and "@@cell" lines as JSON; "w6" builds the MLP, takes one step and exits (the
@@ -11,6 +11,7 @@ suite times the whole process).
 
 import ctypes
 import json
+import os
 import sys
 import time
 
@@ -174,8 +175,13 @@ def main():
                     model(x)
 
             cell(f"w5.b{batch}", forward, budget)
+    elif workload in ("w7", "w8"):
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "suite"))
+        import gpt_pt  # bench/suite/gpt_pt.py: the GPT workloads of issue 13
+
+        cell(workload, gpt_pt.train_step() if workload == "w7" else gpt_pt.generate(), budget)
     else:
-        raise SystemExit(f"pytorch_suite.py: unknown workload {workload!r} (w1..w6)")
+        raise SystemExit(f"pytorch_suite.py: unknown workload {workload!r} (w1..w8)")
 
     # After the work, so the BLAS library is loaded and its thread count is the one in use.
     emit("info", {"system": "pytorch", "version": torch.__version__, "threads": torch.get_num_threads(), **blas_info()})

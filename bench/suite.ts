@@ -1,4 +1,4 @@
-// The benchmark suite of issue 6: workloads W1–W6 run identically on Descent native (1 and 2
+// The benchmark suite of issue 6: workloads W1–W6 (and issue 13's GPT rows W7, W8) run identically on Descent native (1 and 2
 // threads), Descent js, TensorFlow.js (pure-JS cpu and wasm backends) and PyTorch (1 and 2
 // threads, when /usr/bin/python3 has torch), measured in one run, printed as one table of medians
 // with ratios. `npm run bench:suite -- [--quick] [--save | --out FILE] [--only w1,w3]
@@ -31,7 +31,7 @@ const budget: Budget = quick ? { ...DEFAULT_BUDGET, targetMs: 600, capMs: 4000, 
 const SPAWNS = Number(option("--spawns") ?? (quick ? 3 : 7));
 /** A worker still running after this long is killed and its cells reported as such. */
 const WORKER_TIMEOUT_S = quick ? 90 : 240;
-const WORKLOADS = (option("--only") ?? "w1,w2,w3,w4,w5,w6").split(",");
+const WORKLOADS = (option("--only") ?? "w1,w2,w3,w4,w5,w6,w7,w8").split(",");
 const wantedSystems = option("--systems")?.split(",");
 const log = (s: string) => process.stderr.write(s + "\n");
 

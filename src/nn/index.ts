@@ -40,6 +40,9 @@ export type { ConvTransposeLayerOptions } from "./layers/conv_transpose.js";
 export { GroupNorm, InstanceNorm2d } from "./layers/norm.js";
 export type { GroupNormOptions, InstanceNormOptions } from "./layers/norm.js";
 export { Unflatten, PixelShuffle, PixelUnshuffle, Upsample, Dropout1d, Dropout2d } from "./layers/reshape.js";
+export { GPT, KVCache, Block, CausalSelfAttention, MLP } from "./models/gpt.js";
+export type { GPTConfig } from "./models/gpt.js";
+export type { GenerateOptions } from "./models/generate.js";
 export { MultiheadAttention, NonDynamicallyQuantizableLinear } from "./layers/attention.js";
 export type { MultiheadAttentionOptions, MhaForwardOptions } from "./layers/attention.js";
 export {

@@ -14,3 +14,5 @@ export { GradientMonitor, Diagnosis, withModuleContext, DEFAULT_THRESHOLDS } fro
 export type { GradientMonitorOptions, HealthThresholds, HealthRecord, DiagnosisKind } from "./health.js";
 export { writeReport, renderReport } from "./report.js";
 export type { ReportOptions, ReportHistory } from "./report.js";
+export { trainLanguageModel, lmLoss, lmEvaluate, lmOptimizer, lmSchedule, blockGradNorms } from "./lm.js";
+export type { LMTrainOptions, LMStepLog } from "./lm.js";

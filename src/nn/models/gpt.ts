@@ -1,0 +1,207 @@
+// GPT: a decoder-only transformer language model in the shape of nanoGPT (Karpathy): token and
+// position embeddings, nLayers pre-LayerNorm blocks of causal self-attention and a GELU MLP (4·d),
+// a final LayerNorm and a linear head to the vocabulary. Initialisation as nanoGPT: every Linear
+// and Embedding weight ~ N(0, 0.02), biases zero, and the two residual projections of each block
+// ~ N(0, 0.02/√(2·nLayers)) so the residual stream's variance does not grow with depth. The head
+// is not tied to the token embedding (one parameter per name keeps files and optimizers simple).
+// forward() can take a KVCache: each attention layer then appends this call's keys and values to
+// the cache and attends over everything cached, so generation costs one position per new token.
+
+import { DescentError, shapeStr } from "../../core/errors.js";
+import { arange } from "../../tensor/creation.js";
+import { cat, type Tensor } from "../../tensor/tensor.js";
+import { Module } from "../module.js";
+import { Linear } from "../layers/linear.js";
+import { Embedding } from "../layers/embedding.js";
+import { LayerNorm } from "../layers/layernorm.js";
+import { Dropout } from "../layers/dropout.js";
+import { ModuleList } from "../layers/container.js";
+import * as F from "../functional/activation.js";
+import { normal_, zeros_ } from "../init.js";
+import { attend } from "./attend.js";
+import { generate, type GenerateOptions } from "./generate.js";
+
+export interface GPTConfig {
+  vocabSize: number;
+  /** The longest sequence the model sees (the number of position embeddings). */
+  contextLength: number;
+  dModel: number;
+  nHeads: number;
+  nLayers: number;
+  /** Dropout after the embeddings, on the attention weights, and on each residual branch. Default 0. */
+  dropout?: number;
+}
+
+/** Per layer, the keys and values [B, nHeads, t, headDim] of the t positions seen so far. */
+export class KVCache {
+  readonly k: (Tensor | null)[];
+  readonly v: (Tensor | null)[];
+  constructor(nLayers: number) {
+    this.k = new Array<Tensor | null>(nLayers).fill(null);
+    this.v = new Array<Tensor | null>(nLayers).fill(null);
+  }
+  /** How many positions are cached (0 when empty). */
+  get length(): number {
+    return this.k[0]?.shape[2] ?? 0;
+  }
+}
+
+function checkConfig(c: GPTConfig): Required<GPTConfig> {
+  if (c === null || typeof c !== "object") throw new DescentError(`GPT: expected a config object, got ${String(c)}`);
+  for (const key of ["vocabSize", "contextLength", "dModel", "nHeads", "nLayers"] as const) {
+    const v = c[key];
+    if (!Number.isInteger(v) || v < 1)
+      throw new DescentError(`GPT: config.${key} must be a positive integer, got ${v}`);
+  }
+  if (c.dModel % c.nHeads !== 0)
+    throw new DescentError(`GPT: config.dModel (${c.dModel}) must be divisible by config.nHeads (${c.nHeads})`);
+  const dropout = c.dropout ?? 0;
+  F.checkDropoutP("GPT", dropout);
+  return { ...c, dropout };
+}
+
+/** Multi-head causal self-attention: one Linear makes q, k and v; another projects the heads back. */
+export class CausalSelfAttention extends Module {
+  qkv: Linear;
+  proj: Linear;
+  residDrop: Dropout;
+  constructor(
+    readonly dModel: number,
+    readonly nHeads: number,
+    readonly dropout: number,
+  ) {
+    super();
+    this.qkv = new Linear(dModel, 3 * dModel);
+    this.proj = new Linear(dModel, dModel);
+    this.residDrop = new Dropout(dropout);
+  }
+
+  /** x [B, T, d] → [B, T, d]; with a cache, layer's keys/values are appended and attended over. */
+  forward(x: Tensor, cache?: KVCache, layer = 0): Tensor {
+    const [b, t, d] = x.shape as [number, number, number];
+    const h = this.nHeads;
+    const heads = (u: Tensor) => u.reshape(b, t, h, d / h).transpose(1, 2); // [B, H, T, hd]
+    const [q, k0, v0] = this.qkv.forward(x).split(d, 2).map(heads) as [Tensor, Tensor, Tensor];
+    let k = k0;
+    let v = v0;
+    if (cache) {
+      const pk = cache.k[layer];
+      const pv = cache.v[layer];
+      if (pk && pv) {
+        k = cat([pk, k0], 2);
+        v = cat([pv, v0], 2);
+      }
+      cache.k[layer] = k;
+      cache.v[layer] = v;
+    }
+    const y = attend(q, k, v, this.training ? this.dropout : 0);
+    return this.residDrop.forward(this.proj.forward(y.transpose(1, 2).reshape(b, t, d)));
+  }
+}
+
+/** The position-wise feed-forward part: d → 4·d → GELU → d. */
+export class MLP extends Module {
+  fc: Linear;
+  proj: Linear;
+  drop: Dropout;
+  constructor(dModel: number, dropout: number) {
+    super();
+    this.fc = new Linear(dModel, 4 * dModel);
+    this.proj = new Linear(4 * dModel, dModel);
+    this.drop = new Dropout(dropout);
+  }
+  forward(x: Tensor): Tensor {
+    return this.drop.forward(this.proj.forward(F.gelu(this.fc.forward(x))));
+  }
+}
+
+/** x + attn(ln1(x)), then + mlp(ln2(·)): the pre-LayerNorm residual block of GPT-2. */
+export class Block extends Module {
+  ln1: LayerNorm;
+  attn: CausalSelfAttention;
+  ln2: LayerNorm;
+  mlp: MLP;
+  constructor(dModel: number, nHeads: number, dropout: number) {
+    super();
+    this.ln1 = new LayerNorm(dModel);
+    this.attn = new CausalSelfAttention(dModel, nHeads, dropout);
+    this.ln2 = new LayerNorm(dModel);
+    this.mlp = new MLP(dModel, dropout);
+  }
+  forward(x: Tensor, cache?: KVCache, layer = 0): Tensor {
+    const a = x.add(this.attn.forward(this.ln1.forward(x), cache, layer));
+    return a.add(this.mlp.forward(this.ln2.forward(a)));
+  }
+}
+
+export class GPT extends Module {
+  declare readonly config: Readonly<Required<GPTConfig>>;
+  tokEmb: Embedding;
+  posEmb: Embedding;
+  drop: Dropout;
+  blocks: ModuleList;
+  lnF: LayerNorm;
+  head: Linear;
+
+  constructor(config: GPTConfig) {
+    super();
+    const c = checkConfig(config);
+    Object.defineProperty(this, "config", { value: Object.freeze(c), enumerable: false });
+    this.tokEmb = new Embedding(c.vocabSize, c.dModel);
+    this.posEmb = new Embedding(c.contextLength, c.dModel);
+    this.drop = new Dropout(c.dropout);
+    this.blocks = new ModuleList(Array.from({ length: c.nLayers }, () => new Block(c.dModel, c.nHeads, c.dropout)));
+    this.lnF = new LayerNorm(c.dModel);
+    this.head = new Linear(c.dModel, c.vocabSize, { bias: false });
+    this.resetParameters();
+  }
+
+  /** nanoGPT's _init_weights plus its scaled init of the residual projections. */
+  resetParameters(): void {
+    for (const [name, m] of this.namedModules()) {
+      if (m instanceof Linear) {
+        const residual = name.endsWith("attn.proj") || name.endsWith("mlp.proj");
+        normal_(m.weight, 0, residual ? 0.02 / Math.sqrt(2 * this.config.nLayers) : 0.02);
+        if (m.bias) zeros_(m.bias);
+      } else if (m instanceof Embedding) normal_(m.weight, 0, 0.02);
+    }
+  }
+
+  /**
+   * idx [B, T] int32 token ids → logits [B, T, vocabSize]. With a cache, idx holds the positions
+   * after the cached ones (their position embeddings start at cache.length) and the cache grows by T.
+   */
+  forward(idx: Tensor, cache?: KVCache): Tensor {
+    const c = this.config;
+    if (idx.ndim !== 2 || idx.dtype !== "int32")
+      throw new DescentError(`GPT.forward: expected int32 token ids [B, T], got ${idx.dtype} ${shapeStr(idx.shape)}`);
+    const past = cache?.length ?? 0;
+    const t = idx.shape[1]!;
+    if (past + t > c.contextLength)
+      throw new DescentError(
+        `GPT.forward: ${past} cached + ${t} new positions exceed config.contextLength ${c.contextLength}`,
+      );
+    if (cache && cache.k.length !== c.nLayers)
+      throw new DescentError(`GPT.forward: the cache has ${cache.k.length} layers, the model ${c.nLayers}`);
+    const pos = arange(past, past + t, 1, { dtype: "int32" });
+    let x = this.drop.forward(this.tokEmb.forward(idx).add(this.posEmb.forward(pos)));
+    const blocks = this.blocks.children() as Block[];
+    blocks.forEach((blk, i) => (x = blk.forward(x, cache, i)));
+    return this.head.forward(this.lnF.forward(x));
+  }
+
+  /** Samples maxNewTokens tokens after the prompt (see generate.ts); returns int32 [B, T + maxNewTokens]. */
+  generate(prompt: Tensor | readonly number[], opts: GenerateOptions): Tensor {
+    return generate(this, prompt, opts);
+  }
+
+  /** A fresh, empty cache for this model. */
+  newCache(): KVCache {
+    return new KVCache(this.config.nLayers);
+  }
+
+  override extraRepr(): string {
+    const c = this.config;
+    return `vocab_size=${c.vocabSize}, context_length=${c.contextLength}, d_model=${c.dModel}, n_heads=${c.nHeads}, n_layers=${c.nLayers}`;
+  }
+}

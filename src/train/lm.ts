@@ -1,0 +1,146 @@
+// The training loop of a causal language model (the GPT): random [B, T+1] windows, next-token
+// cross-entropy, AdamW (weight decay on the matrices only, as nanoGPT), warm-up then cosine decay
+// of the learning rate (OneCycleLR with the cosine strategy: lr rises from maxLr/divFactor to maxLr
+// over the warm-up and falls to maxLr/10, nanoGPT's min_lr), gradient clipping, and a validation
+// loss on a fixed set of windows every evalEvery steps. Used by examples/char_gpt.ts, `descent
+// train` with a text config, and the PyTorch trajectory test (which feeds its own batches).
+
+import { DescentError } from "../core/errors.js";
+import { noGrad } from "../autograd/graph.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { AdamW } from "../optim/adam.js";
+import { OneCycleLR } from "../optim/lr_scheduler.js";
+import { clipGradNorm_ } from "../nn/utils.js";
+import { crossEntropy } from "../nn/functional/loss.js";
+import type { GPT } from "../nn/models/gpt.js";
+import type { GradientMonitor } from "./health.js";
+
+export interface LMTrainOptions {
+  steps: number;
+  /** The peak learning rate. */
+  lr: number;
+  /** Steps of warm-up (>= 2, < steps; OneCycleLR needs two points). Default max(2, steps/10). */
+  warmupSteps?: number;
+  /** Default 0.1 (on weights with ≥ 2 dims; biases, LayerNorm and nothing else decay). */
+  weightDecay?: number;
+  betas?: [number, number];
+  /** Clip the total gradient norm to this; default 1, 0 turns clipping off. */
+  clip?: number;
+  /** The next training batch [B, T+1] (int32). */
+  nextBatch: (step: number) => Tensor;
+  /** Fixed validation batches, each [B, T+1]; evaluated every evalEvery steps and at the end. */
+  valBatches?: Tensor[];
+  evalEvery?: number;
+  /** Stop (after evaluating) once this many seconds have passed; the schedule is not stretched. */
+  maxSeconds?: number;
+  monitor?: GradientMonitor;
+  onStep?: (log: LMStepLog) => void;
+}
+
+export interface LMStepLog {
+  step: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  seconds: number;
+  valLoss?: number;
+}
+
+/** Mean next-token cross-entropy (nats/token) of the model on windows [B, T+1]. */
+export function lmLoss(model: GPT, batch: Tensor): Tensor {
+  const t = batch.shape[1]! - 1;
+  const logits = model.forward(batch.slice(1, 0, t));
+  const v = logits.shape[2]!;
+  return crossEntropy(logits.reshape(-1, v), batch.slice(1, 1, t + 1).reshape(-1));
+}
+
+/** The mean loss over the batches, in eval mode and without a graph. */
+export function lmEvaluate(model: GPT, batches: readonly Tensor[]): number {
+  const was = model.training;
+  model.eval();
+  try {
+    return noGrad(() => batches.reduce((s, b) => s + lmLoss(model, b).item(), 0) / Math.max(batches.length, 1));
+  } finally {
+    model.train(was);
+  }
+}
+
+/** AdamW with nanoGPT's two groups: decay for ≥2-D weights, none for biases and LayerNorm. */
+export function lmOptimizer(model: GPT, o: Pick<LMTrainOptions, "lr" | "weightDecay" | "betas">): AdamW {
+  const params = model.parameters();
+  return new AdamW(
+    [
+      { params: params.filter((p) => p.ndim >= 2), weightDecay: o.weightDecay ?? 0.1 },
+      { params: params.filter((p) => p.ndim < 2), weightDecay: 0 },
+    ],
+    { lr: o.lr, betas: o.betas ?? [0.9, 0.95] },
+  );
+}
+
+const DIV_FACTOR = 25;
+
+/** Warm-up to maxLr, cosine down to maxLr/10 by the last step (step once per batch). */
+export function lmSchedule(opt: AdamW, steps: number, lr: number, warmupSteps: number): OneCycleLR {
+  if (!(Number.isInteger(warmupSteps) && warmupSteps >= 2 && warmupSteps < steps))
+    throw new DescentError(`lmSchedule: warmupSteps must be an integer within [2, ${steps}), got ${warmupSteps}`);
+  return new OneCycleLR(opt, lr, {
+    totalSteps: steps,
+    pctStart: warmupSteps / steps,
+    annealStrategy: "cos",
+    cycleMomentum: false,
+    divFactor: DIV_FACTOR,
+    finalDivFactor: 10 / DIV_FACTOR,
+  });
+}
+
+/** Trains for o.steps steps (or until maxSeconds); returns every step's log. */
+export function trainLanguageModel(model: GPT, o: LMTrainOptions): LMStepLog[] {
+  if (!Number.isInteger(o.steps) || o.steps < 3)
+    throw new DescentError(`trainLanguageModel: steps must be an integer >= 3, got ${o.steps}`);
+  const opt = lmOptimizer(model, o);
+  const sched = lmSchedule(opt, o.steps, o.lr, o.warmupSteps ?? Math.max(2, Math.floor(o.steps / 10)));
+  const clip = o.clip ?? 1;
+  const evalEvery = o.evalEvery ?? 0;
+  const started = performance.now();
+  const logs: LMStepLog[] = [];
+  model.train();
+  for (let step = 0; step < o.steps; step++) {
+    const lr = opt.paramGroups[0]!.lr;
+    const loss = lmLoss(model, o.nextBatch(step));
+    opt.zeroGrad();
+    loss.backward();
+    o.monitor?.recordGradients(step);
+    const gradNorm = clip > 0 ? clipGradNorm_(model.parameters(), clip) : NaN;
+    opt.step();
+    o.monitor?.recordUpdate(step);
+    sched.step();
+    const seconds = (performance.now() - started) / 1000;
+    const log: LMStepLog = { step, loss: loss.item(), lr, gradNorm, seconds };
+    const last = step === o.steps - 1 || (o.maxSeconds !== undefined && seconds >= o.maxSeconds);
+    if (o.valBatches && (last || (evalEvery > 0 && (step + 1) % evalEvery === 0)))
+      log.valLoss = lmEvaluate(model, o.valBatches);
+    logs.push(log);
+    o.onStep?.(log);
+    if (last) break;
+  }
+  return logs;
+}
+
+/**
+ * A health record's gradient norms grouped per transformer block ("blocks.i"), the embeddings
+ * and the head (final LayerNorm and LM head): each the 2-norm of its parameters' norms.
+ */
+export function blockGradNorms(rec: { gradNorms: Record<string, number> }): Record<string, number> {
+  const sq: Record<string, number> = {};
+  for (const [name, v] of Object.entries(rec.gradNorms)) {
+    const m = /^blocks\.(\d+)\./.exec(name);
+    const key = m ? `blocks.${m[1]}` : /Emb\./.test(name) ? "embeddings" : "head";
+    sq[key] = (sq[key] ?? 0) + v * v;
+  }
+  const order = (k: string) => (k === "embeddings" ? -1 : k === "head" ? Infinity : Number(k.slice(7)));
+  return Object.fromEntries(
+    Object.keys(sq)
+      .sort((a, b) => order(a) - order(b))
+      .map((k) => [k, Math.sqrt(sq[k]!)]),
+  );
+}
