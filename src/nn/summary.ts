@@ -36,7 +36,7 @@ function describeOutput(out: unknown): string {
   return typeof out;
 }
 
-type Example = Tensor | readonly Tensor[] | readonly number[];
+export type Example = Tensor | readonly Tensor[] | readonly number[];
 
 function exampleTensors(example: Example): Tensor[] {
   if (example instanceof Tensor) return [example];

@@ -202,7 +202,7 @@ export interface OneCycleOptions {
   threePhase?: boolean;
 }
 
-interface Phase {
+export interface Phase {
   endStep: number;
   startLr: "initialLr" | "maxLr" | "minLr";
   endLr: "initialLr" | "maxLr" | "minLr";

@@ -44,6 +44,7 @@ export abstract class TensorBase implements View {
   declare private hooks: GradHook[];
   declare private _retainsGrad: boolean;
 
+  /** @internal Tensors are made by tensor(), zeros(), randn() and the other creation functions, and by ops. */
   constructor(raw: RawTensor) {
     // eslint-disable-next-line no-restricted-syntax -- the one place a tensor takes its storage handle
     this.data = raw.data;

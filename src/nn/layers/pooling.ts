@@ -7,7 +7,7 @@ import { Module } from "../module.js";
 import * as F from "../functional/conv.js";
 import { pyBool } from "../repr.js";
 
-type Pair = number | readonly [number, number];
+export type Pair = number | readonly [number, number];
 
 /** A number or a pair as PyTorch prints an int or a tuple. */
 function pyPair(v: Pair | readonly (number | null)[]): string {
