@@ -13,8 +13,14 @@ import { formatTensor } from "./format.js";
 import { checkInPlace } from "./inplace.js";
 import type { Tensor } from "./tensor.js";
 
+/**
+ * A gradient hook (registerHook): called with the gradient flowing into a tensor; may return a
+ * replacement (torch.Tensor.register_hook).
+ */
 export type GradHook = (grad: Tensor) => Tensor | void;
+/** What registering a hook returns; remove() unregisters it (PyTorch's RemovableHandle). */
 export interface HookHandle {
+  /** Unregisters the hook. */
   remove(): void;
 }
 
