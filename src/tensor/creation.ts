@@ -9,7 +9,7 @@ import { fromArray, fromRaw, type Tensor } from "./tensor.js";
 
 /** Options of the creation functions (PyTorch's dtype= and requires_grad=). */
 export interface TensorOptions {
-  /** Element type (float32, float64, int32, bool…); default float32. */
+  /** Element type (float32, float64 or int32); default float32. */
   dtype?: DType;
   /** Make a leaf that records gradients (default false). */
   requiresGrad?: boolean;

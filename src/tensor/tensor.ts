@@ -40,7 +40,7 @@ export type Scalar = number;
 export type Dims = number | readonly number[];
 
 /**
- * An n-dimensional array with autograd (torch.Tensor): a dtype (float32, float64, int32, bool…), a
+ * An n-dimensional array with autograd (torch.Tensor): a dtype (float32, float64 or int32), a
  * shape such as [N, C, H, W], strides over shared storage (views share it), and `requiresGrad`,
  * `grad` and `gradFn` for reverse-mode differentiation. Ops broadcast as NumPy/PyTorch do and return
  * new tensors; methods ending in `_` work in place. Make tensors with {@link tensor}, {@link zeros},
@@ -107,27 +107,27 @@ export class Tensor extends TensorBase {
   minimum(o: Tensor | Scalar): Tensor {
     return binary(B.Minimum, this, o);
   }
-  /** this == o as a bool tensor, broadcasting (torch.eq). */
+  /** this == o as 1/0 values (PyTorch gives bool), broadcasting (torch.eq). */
   eq(o: Tensor | Scalar): Tensor {
     return binary(B.Eq, this, o);
   }
-  /** this != o as a bool tensor, broadcasting (torch.ne). */
+  /** this != o as 1/0 values (PyTorch gives bool), broadcasting (torch.ne). */
   ne(o: Tensor | Scalar): Tensor {
     return binary(B.Ne, this, o);
   }
-  /** this < o as a bool tensor, broadcasting (torch.lt). */
+  /** this < o as 1/0 values (PyTorch gives bool), broadcasting (torch.lt). */
   lt(o: Tensor | Scalar): Tensor {
     return binary(B.Lt, this, o);
   }
-  /** this <= o as a bool tensor, broadcasting (torch.le). */
+  /** this <= o as 1/0 values (PyTorch gives bool), broadcasting (torch.le). */
   le(o: Tensor | Scalar): Tensor {
     return binary(B.Le, this, o);
   }
-  /** this > o as a bool tensor, broadcasting (torch.gt). */
+  /** this > o as 1/0 values (PyTorch gives bool), broadcasting (torch.gt). */
   gt(o: Tensor | Scalar): Tensor {
     return binary(B.Gt, this, o);
   }
-  /** this >= o as a bool tensor, broadcasting (torch.ge). */
+  /** this >= o as 1/0 values (PyTorch gives bool), broadcasting (torch.ge). */
   ge(o: Tensor | Scalar): Tensor {
     return binary(B.Ge, this, o);
   }
@@ -199,15 +199,15 @@ export class Tensor extends TensorBase {
   round(): Tensor {
     return apply(U.Round, [this]);
   }
-  /** Bool tensor, true where NaN (torch.isnan). */
+  /** 1 where NaN, else 0 (torch.isnan, which gives bool). */
   isNan(): Tensor {
     return apply(U.IsNan, [this]);
   }
-  /** Bool tensor, true where ±Infinity (torch.isinf). */
+  /** 1 where ±Infinity, else 0 (torch.isinf, which gives bool). */
   isInf(): Tensor {
     return apply(U.IsInf, [this]);
   }
-  /** Bool tensor, true where neither NaN nor ±Infinity (torch.isfinite). */
+  /** 1 where neither NaN nor ±Infinity, else 0 (torch.isfinite, which gives bool). */
   isFinite(): Tensor {
     return this.sub(this).eq(0); // x - x is 0 exactly for finite x, NaN for ±Inf and NaN
   }
@@ -215,7 +215,7 @@ export class Tensor extends TensorBase {
   clamp(min?: number, max?: number): Tensor {
     return C.clamp(this, min, max);
   }
-  /** A copy with value where the bool mask (broadcast to this shape) is true (torch.masked_fill). */
+  /** A copy with value where mask (nonzero; broadcast to this shape) is set (torch.masked_fill). */
   maskedFill(mask: Tensor, value: Scalar): Tensor {
     return maskedFill(this, mask, value);
   }
