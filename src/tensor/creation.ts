@@ -58,7 +58,15 @@ function shapeOf(op: string, shape: ShapeArg): number[] {
 
 /**
  * A tensor from a number, nested arrays of numbers, or a typed array (copied; `shape` gives its
- * shape, default 1-D). dtype: given, else that of the typed array, else float32.
+ * shape, default 1-D). dtype: given, else that of the typed array, else float32. torch.tensor.
+ *
+ * @example
+ * ```ts
+ * const a = tensor([[1, 2], [3, 4]]);                  // float32 [2, 2]
+ * const b = tensor([1, 2, 3], { dtype: "int32" });      // int32 [3]
+ * const w = tensor([0.5, -0.5], { requiresGrad: true }); // a leaf that records gradients
+ * const c = tensor(new Float64Array(6), { shape: [2, 3] }); // float64 [2, 3]
+ * ```
  */
 export function tensor(
   values: NestedArray | TypedArray,
