@@ -9,7 +9,7 @@
 // Unless `--no-site`, it also renders the site to docs/api (as `npm run docs` does) and checks that
 // nn.Conv2d's page exists and carries its doc comment (the page a reader of the reference opens).
 // TypeDoc's other warnings (a type referenced but not exported, a broken {@link}) also fail the check.
-import { Application, ReflectionKind, DeclarationReflection, ReflectionType } from "typedoc";
+import { Application, Comment, ReflectionKind, DeclarationReflection, ReflectionType } from "typedoc";
 
 import { existsSync, readFileSync } from "node:fs";
 
@@ -52,7 +52,14 @@ const kinds =
 const inherited = (r) => Boolean(r.inheritedFrom) || Boolean(r.parent?.inheritedFrom);
 // An override without its own comment (a layer's forward) is documented by the member it overrides,
 // which its page links to ("Overrides Module.forward"); the class comment gives the layer's shapes.
+// TypeDoc copies a base class's comment onto a subclass that has none (every layer would read as
+// "The base class of every layer"): a class whose summary is its base's counts as undocumented.
+const text = (c) => (c ? Comment.combineDisplayParts(c.summary) : "");
 const documented = (r) => {
+  if (r.kindOf(K.Class)) {
+    const base = r.extendedTypes?.[0]?.reflection;
+    if (base?.comment && text(r.comment) === text(base.comment)) return false;
+  }
   if (r.hasComment()) return true;
   const base = r.overwrites?.reflection ?? r.implementationOf?.reflection;
   if (base && base !== r && documented(base)) return true;

@@ -70,7 +70,9 @@ export interface FitOptions {
   metrics?: MetricName[];
   /** Clip the total gradient norm to this before every step (nn.utils.clipGradNorm_). */
   clipGradNorm?: number | { maxNorm: number; normType?: number };
+  /** Stop when the monitored value stops improving. */
   earlyStopping?: EarlyStoppingOptions;
+  /** Save best.safetensors / last.safetensors checkpoints in a folder. */
   checkpoint?: CheckpointOptions;
   /** Default "auto": a progress bar on a terminal (not in CI), JSON lines otherwise. */
   log?: LogMode;
