@@ -110,7 +110,7 @@ const RAW_STORAGE = [
 ];
 
 export default [
-  { ignores: ["dist/", "node_modules/", "test/fixtures/", "build/", "coverage/", ".whl/", ".gl/"] },
+  { ignores: ["dist/", "node_modules/", "test/fixtures/", "build/", "coverage/", ".whl/", ".gl/", "docs/api/"] },
 
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -20,6 +20,9 @@ export type { TensorOptions, RandomOptions, NestedArray, ShapeArg } from "./tens
 export { multinomial } from "./tensor/sampling.js";
 export type { MultinomialOptions } from "./tensor/sampling.js";
 export { noGrad, enableGrad, isGradEnabled, detectAnomaly } from "./autograd/graph.js";
+export type { Node as GradNode } from "./autograd/graph.js";
+export type { VarOptions } from "./tensor/reduce.js";
+export type { Window2d } from "./backends/backend.js";
 export { manualSeed, Generator, defaultGenerator } from "./core/random.js";
 export type { GeneratorState } from "./core/random.js";
 export { DescentError } from "./core/errors.js";
@@ -27,7 +30,7 @@ export type { DType, TypedArray } from "./core/dtype.js";
 export { setBackend, availableBackends, setNumThreads, getNumThreads } from "./backends/index.js";
 export * as nn from "./nn/index.js";
 export { summary, countParameters } from "./nn/summary.js";
-export type { CountParametersOptions } from "./nn/summary.js";
+export type { CountParametersOptions, Example as SummaryExample } from "./nn/summary.js";
 export * as optim from "./optim/index.js";
 export * as data from "./data/index.js";
 export { save, load, loadFile, saveCheckpoint, loadCheckpoint } from "./io/index.js";
@@ -38,6 +41,7 @@ export type {
   CheckpointTargets,
   CheckpointInfo,
   CheckpointableScheduler,
+  CheckpointableLoader,
 } from "./io/index.js";
 export { fit, fitAsync, evaluate, predict } from "./train/index.js";
 export type { FitOptions, FitAsyncOptions, History, EvaluateResult, EpochLog, LogMode } from "./train/index.js";

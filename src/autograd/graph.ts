@@ -10,8 +10,11 @@ import type { Tensor } from "../tensor/tensor.js";
 export interface Node {
   /** The op's name, as PyTorch's grad_fn names it (without the Backward suffix). */
   readonly name: string;
+  /** The op's definition (its forward and backward). */
   readonly op: OpDef<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** The op's tensor inputs. */
   readonly inputs: readonly Tensor[];
+  /** The op's non-tensor arguments. */
   readonly params: unknown;
   /** The tensors the op's backward reads, with their buffers' versions when the forward ran. */
   readonly saved: readonly { readonly tensor: Tensor; readonly version: number }[];
@@ -41,6 +44,7 @@ export function sameStorage(a: View, b: View): boolean {
 let gradEnabled = true;
 let anomalyEnabled = false;
 
+/** Whether ops record the graph now: false inside noGrad (torch.is_grad_enabled). */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }

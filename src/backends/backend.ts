@@ -76,9 +76,13 @@ export type ScanOp = "sum" | "prod";
 
 /** A 2-D sliding window: kernel size, stride, zero padding and dilation, each [rows, cols]. */
 export interface Window2d {
+  /** Kernel size [kh, kw]. */
   readonly kernel: readonly [number, number];
+  /** Stride [sh, sw]. */
   readonly stride: readonly [number, number];
+  /** Zero padding [ph, pw] on each side. */
   readonly padding: readonly [number, number];
+  /** Dilation [dh, dw]. */
   readonly dilation: readonly [number, number];
 }
 

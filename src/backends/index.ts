@@ -61,6 +61,10 @@ export function fallbacksOf(b: Backend = backend()): Accelerations {
   return a;
 }
 
+/**
+ * Selects the compute backend by name: "native" (the C++ addon) or "js" (the pure-TypeScript
+ * reference). DESCENT_BACKEND=js|native picks it at start-up; unset, native when the addon loaded.
+ */
 export function setBackend(name: string): void {
   if (!current) use(init());
   const b = registry.get(name);
@@ -75,6 +79,7 @@ export function registerBackend(b: Backend): void {
   registry.set(b.name, b);
 }
 
+/** The names of the backends that can be selected ("js", and "native" when the addon loaded). */
 export function availableBackends(): string[] {
   if (!current) use(init());
   return [...registry.keys()];

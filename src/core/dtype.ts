@@ -2,7 +2,9 @@
 
 import { DescentError } from "./errors.js";
 
+/** A tensor's element type (PyTorch's torch.float32, torch.float64, torch.int32). */
 export type DType = "float32" | "float64" | "int32";
+/** The typed array that holds each dtype's values (Float32Array, Float64Array, Int32Array). */
 export type TypedArray = Float32Array | Float64Array | Int32Array;
 
 export const DTYPES: readonly DType[] = ["float32", "float64", "int32"];

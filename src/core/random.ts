@@ -4,12 +4,18 @@
 
 import { DescentError } from "./errors.js";
 
+/** A Generator's complete state (getState / setState), as JSON-safe numbers. */
 export interface GeneratorState {
+  /** The xoshiro128** state words. */
   readonly s: readonly [number, number, number, number];
   /** A second normal deviate left over from the last Box–Muller pair, or null. */
   readonly spare: number | null;
 }
 
+/**
+ * A seedable pseudo-random generator (xoshiro128**) that random creation functions, dropout,
+ * shuffling and init draw from (torch.Generator); `defaultGenerator` is the one manualSeed seeds.
+ */
 export class Generator {
   private s = new Uint32Array(4);
   private spare: number | null = null;
@@ -33,6 +39,7 @@ export class Generator {
     return this;
   }
 
+  /** The next raw 32-bit output. */
   nextUint32(): number {
     const s = this.s;
     const result = Math.imul(rotl(Math.imul(s[1]!, 5), 7), 9) >>> 0;
@@ -72,6 +79,7 @@ export class Generator {
     return Math.floor(this.uniform() * n);
   }
 
+  /** The complete state, to restore later with setState (torch.Generator.get_state). */
   getState(): GeneratorState {
     return { s: [this.s[0]!, this.s[1]!, this.s[2]!, this.s[3]!], spare: this.spare };
   }

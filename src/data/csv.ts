@@ -7,6 +7,7 @@ import { DescentError } from "../core/errors.js";
 import { readFileLimited } from "../core/files.js";
 import { fromArray, type Tensor } from "../tensor/tensor.js";
 
+/** Options of readCsv. */
 export interface CsvOptions {
   /** The first row names the columns (default true). */
   header?: boolean;
@@ -25,6 +26,7 @@ export interface CsvOptions {
  */
 export const DEFAULT_CSV_MAX_BYTES = 256 * 2 ** 20;
 
+/** What readCsv returns: float32 features and, with labelColumn, the labels. */
 export interface CsvData {
   /** float32 [rows, feature columns]. */
   features: Tensor;

@@ -7,12 +7,15 @@ import { Tensor } from "../tensor/tensor.js";
 
 /** A map-style dataset: `length` examples, each a list of tensors. */
 export interface Dataset {
+  /** The number of examples. */
   readonly length: number;
+  /** The i-th example as a list of tensors (features, target, …). */
   get(i: number): Tensor[];
 }
 
 /** Examples are the rows (along dim 0) of the given tensors: `get(i)` is `[t0[i], t1[i], …]`. */
 export class TensorDataset implements Dataset {
+  /** The wrapped tensors, sharing their first dimension. */
   readonly tensors: readonly Tensor[];
 
   constructor(...tensors: Tensor[]) {
@@ -32,6 +35,7 @@ export class TensorDataset implements Dataset {
     this.tensors = tensors;
   }
 
+  /** The number of examples (the tensors' first dimension). */
   get length(): number {
     return this.tensors[0]!.shape[0]!;
   }

@@ -11,6 +11,7 @@ import { DescentError } from "../core/errors.js";
 import { checkLimit, readFileLimited, tooLarge } from "../core/files.js";
 import { fromHost, type Tensor } from "../tensor/tensor.js";
 
+/** Options of readIdx. */
 export interface IdxOptions {
   /**
    * The most bytes read: the file, its decompressed contents, and the tensor made from them

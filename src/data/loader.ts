@@ -38,6 +38,20 @@ export interface DataLoaderState {
   generator: GeneratorState | null;
 }
 
+/**
+ * Batches a dataset (torch.utils.data.DataLoader): iterating yields one Tensor[] per batch, each
+ * tensor the dataset's examples stacked along a new dim 0 ([batchSize, ...]); shuffled anew every
+ * iteration when `shuffle` is set. stateDict() / loadStateDict() save and restore the position
+ * inside an iteration (for mid-epoch checkpoints).
+ *
+ * @example
+ * ```ts
+ * const loader = new data.DataLoader(new data.TensorDataset(images, labels), { batchSize: 64, shuffle: true });
+ * for (const [x, y] of loader) {
+ *   // x: [64, ...images.shape.slice(1)], y: [64]
+ * }
+ * ```
+ */
 export class DataLoader implements Iterable<Tensor[]> {
   readonly dataset: Dataset;
   readonly batchSize: number;

@@ -18,7 +18,9 @@ import { loadFile, save, type LoadOptions } from "./safetensors.js";
 
 /** What a scheduler must offer to be checkpointed (every optim.lrScheduler class does). */
 export interface CheckpointableScheduler {
+  /** The scheduler's state, saved as the checkpoint's JSON. */
   stateDict(): Record<string, unknown>;
+  /** Restores a state that stateDict() returned. */
   loadStateDict(sd: Record<string, unknown>): void;
   /** Throws what loadStateDict would throw, changing nothing (every optim.lrScheduler class has it). */
   checkStateDict?(sd: Record<string, unknown>): void;
@@ -26,27 +28,42 @@ export interface CheckpointableScheduler {
 
 /** What a data loader must offer for a mid-epoch checkpoint (a DataLoader does). */
 export interface CheckpointableLoader {
+  /** The loader's position in its current iteration. */
   stateDict(): unknown;
+  /** Restores a position that stateDict() returned. */
   loadStateDict(st: never): void;
   /** Throws what loadStateDict would throw, changing nothing. */
   checkStateDict(st: never): void;
 }
 
+/**
+ * What saveCheckpoint writes: the model's and optimizer's state dicts, a scheduler's and loader's
+ * state, counters and extra JSON (PyTorch's usual `torch.save({"model": ..., "optimizer": ...})` dict).
+ */
 export interface CheckpointContents {
+  /** The model whose stateDict() is saved. */
   model: Module;
+  /** The optimizer whose state (moments, step counts, groups) is saved. */
   optimizer?: Optimizer;
+  /** A learning-rate scheduler whose state is saved. */
   scheduler?: CheckpointableScheduler;
   /** A loader in the middle of an epoch: its order and position are saved, so the epoch can be finished after a restart. */
   loader?: CheckpointableLoader;
+  /** The epoch reached (default 0). */
   epoch?: number;
+  /** The optimizer step reached (default 0). */
   step?: number;
   /** Anything JSON can hold (numbers may be NaN or infinite). */
   extra?: Record<string, unknown>;
 }
 
+/** Where loadCheckpoint restores a checkpoint into (the same objects, freshly built, as were saved). */
 export interface CheckpointTargets {
+  /** Receives the saved model state (loadStateDict). */
   model: Module;
+  /** Receives the saved optimizer state. */
   optimizer?: Optimizer;
+  /** Receives the saved scheduler state. */
   scheduler?: CheckpointableScheduler;
   /** Restored when the checkpoint holds a loader state (its next iteration continues the saved one); untouched otherwise. */
   loader?: CheckpointableLoader;
@@ -57,9 +74,13 @@ export interface CheckpointTargets {
   check?: (info: CheckpointInfo) => void;
 }
 
+/** What loadCheckpoint returns besides the restored objects: the counters and the extra JSON. */
 export interface CheckpointInfo {
+  /** The saved epoch. */
   epoch: number;
+  /** The saved step. */
   step: number;
+  /** The saved extra JSON ({} when none). */
   extra: Record<string, unknown>;
 }
 

@@ -83,7 +83,14 @@ export { writeFileAtomic } from "./atomic.js";
 
 /**
  * Saves tensors as a safetensors file (F32 / F64 / I32, in sorted-name order), with optional
- * string metadata. The write is atomic.
+ * string metadata. The write is atomic. PyTorch reads the file with safetensors.torch.load_file
+ * (the counterpart of torch.save(model.state_dict(), f)).
+ *
+ * @example
+ * ```ts
+ * save(model.stateDict(), "model.safetensors");
+ * model.loadStateDict(load("model.safetensors"));
+ * ```
  */
 export function save(tensors: Record<string, Tensor>, path: string, metadata?: Record<string, string>): void {
   const { header, order } = buildHeader(tensors, metadata);

@@ -69,7 +69,9 @@ function bf16ToFloat(b: number): number {
 
 /** What a safetensors file holds. */
 export interface SafetensorsFile {
+  /** The tensors by name. */
   tensors: Record<string, Tensor>;
+  /** The header's `__metadata__` strings ({} when none). */
   metadata: Record<string, string>;
 }
 
@@ -404,7 +406,16 @@ export function parseSafetensors(where: string, buf: Uint8Array, opts?: LoadOpti
   return { tensors, metadata };
 }
 
-/** Loads the tensors of a safetensors file by name (opts: the limits of loadFile). */
+/**
+ * Loads the tensors of a safetensors file by name (opts: the limits of loadFile); reads files that
+ * PyTorch's safetensors.torch.save_file wrote (the counterpart of torch.load).
+ *
+ * @example
+ * ```ts
+ * const sd = load("model.safetensors"); // { "0.weight": Tensor, "0.bias": Tensor, … }
+ * model.loadStateDict(sd);
+ * ```
+ */
 export function load(path: string, opts?: LoadOptions): Record<string, Tensor> {
   return loadFile(path, opts).tensors;
 }

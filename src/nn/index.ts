@@ -18,6 +18,7 @@ export * as functional from "./functional/index.js";
 export { Conv1d, Conv2d } from "./layers/conv.js";
 export type { ConvLayerOptions } from "./layers/conv.js";
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from "./layers/pooling.js";
+export type { Pair } from "./layers/pooling.js";
 export { BatchNorm1d, BatchNorm2d } from "./layers/batchnorm.js";
 export type { BatchNormOptions } from "./layers/batchnorm.js";
 export {

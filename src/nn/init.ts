@@ -26,8 +26,10 @@ export type Nonlinearity =
   | "leakyRelu"
   | "selu";
 
+/** Which fan Kaiming initialisation preserves the variance for. */
 export type FanMode = "fanIn" | "fanOut";
 
+/** Options of kaimingUniform_ and kaimingNormal_ (PyTorch's a, mode, nonlinearity). */
 export interface KaimingOptions {
   /** The negative slope of the rectifier after this layer (only used with leaky_relu); default 0. */
   a?: number;
@@ -121,10 +123,12 @@ export function constant_(t: Tensor, val: number): Tensor {
   return noGrad(() => t.fill_(val));
 }
 
+/** Fills t with 0 in place, without recording a gradient (nn.init.zeros_). */
 export function zeros_(t: Tensor): Tensor {
   return constant_(t, 0);
 }
 
+/** Fills t with 1 in place, without recording a gradient (nn.init.ones_). */
 export function ones_(t: Tensor): Tensor {
   return constant_(t, 1);
 }

@@ -16,13 +16,43 @@ export class Parameter extends Tensor {
   }
 }
 
+/**
+ * A hook run after forward (registerForwardHook): it sees the module, its inputs and output, and may
+ * return a replacement output (PyTorch's forward hook).
+ */
 export type ForwardHook = (module: Module, inputs: unknown[], output: unknown) => unknown;
+/**
+ * A hook run when gradients reach a module (registerFullBackwardHook): it sees the gradients with
+ * respect to the inputs and outputs and may return replacements for the input gradients (PyTorch's
+ * full backward hook).
+ */
 export type BackwardHook = (
   module: Module,
   gradInputs: (Tensor | null)[],
   gradOutputs: (Tensor | null)[],
 ) => (Tensor | null)[] | void;
 
+/**
+ * The base class of every layer and model (torch.nn.Module). A subclass assigns its Parameters,
+ * buffers and child Modules as fields (they are found by walking the fields, so no registration is
+ * needed) and implements `forward`; calling `m.forward(x)` runs it (there is no `__call__`, so
+ * `m.forward(x)` is PyTorch's `m(x)`). `parameters()`, `stateDict()`/`loadStateDict()`, `train()`/
+ * `eval()` and `zeroGrad()` behave as PyTorch's.
+ *
+ * @example
+ * ```ts
+ * import { nn, Tensor } from "descent-nn";
+ * class MLP extends nn.Module {
+ *   fc1 = new nn.Linear(784, 128);
+ *   fc2 = new nn.Linear(128, 10);
+ *   forward(x: Tensor): Tensor {
+ *     return this.fc2.forward(this.fc1.forward(x).relu());
+ *   }
+ * }
+ * const model = new MLP();
+ * const logits = model.forward(x); // x: [N, 784] → [N, 10]
+ * ```
+ */
 export abstract class Module {
   /** True in training mode (dropout active, batch norm uses batch statistics). */
   training = true;
@@ -45,6 +75,7 @@ export abstract class Module {
     Object.defineProperty(this, "training", { value: true, writable: true, enumerable: false });
   }
 
+  /** The computation: inputs to output (PyTorch's forward). Each subclass documents its own shapes. */
   abstract forward(...inputs: never[]): unknown;
 
   /** Registers t as a buffer (saved in stateDict unless persistent is false), assigned to this[name]. */
@@ -64,6 +95,7 @@ export abstract class Module {
     return this.entries().flatMap(([k, v]) => (v instanceof Module ? [[k, v] as [string, Module]] : []));
   }
 
+  /** The direct child modules, in registration order (PyTorch's children()). */
   children(): Module[] {
     // The same walk as namedChildren without its pairs: Sequential.forward calls this every step.
     const out: Module[] = [];
@@ -84,6 +116,7 @@ export abstract class Module {
     return out;
   }
 
+  /** This module and every descendant, depth first, each once (PyTorch's modules()). */
   modules(): Module[] {
     return this.namedModules().map(([, m]) => m);
   }
@@ -93,23 +126,34 @@ export abstract class Module {
     return this.collect((v, k, m) => v instanceof Parameter && !m._buffers.has(k));
   }
 
+  /**
+   * Every parameter of this module and its descendants, each once (PyTorch's parameters()); what an
+   * optimizer takes.
+   */
   parameters(): Parameter[] {
     return this.namedParameters().map(([, p]) => p);
   }
 
+  /** [dotted name, buffer] pairs (running statistics and the like) of this module and its descendants. */
   namedBuffers(): [string, Tensor][] {
     return this.collect((v, k, m) => v instanceof Tensor && m._buffers.has(k));
   }
 
+  /** Every buffer of this module and its descendants (PyTorch's buffers()). */
   buffers(): Tensor[] {
     return this.namedBuffers().map(([, b]) => b);
   }
 
+  /**
+   * Sets training mode on this module and every descendant (dropout active, batch norm updates its
+   * running statistics); `train(false)` is eval(). Returns this.
+   */
   train(mode = true): this {
     for (const m of this.modules()) m.training = mode;
     return this;
   }
 
+  /** Sets evaluation mode (dropout off, batch norm uses running statistics), as PyTorch's eval(). Returns this. */
   eval(): this {
     return this.train(false);
   }

@@ -10,6 +10,7 @@ import { zeros } from "../tensor/creation.js";
 import { Tensor } from "../tensor/tensor.js";
 import { Module, Parameter } from "./module.js";
 
+/** Options of countParameters. */
 export interface CountParametersOptions {
   /** Count only parameters with requiresGrad (PyTorch: `if p.requires_grad`). Default false. */
   trainableOnly?: boolean;
@@ -36,7 +37,11 @@ function describeOutput(out: unknown): string {
   return typeof out;
 }
 
-type Example = Tensor | readonly Tensor[] | readonly number[];
+/**
+ * summary's example input: a Tensor, an array of Tensors (passed as separate arguments), or a shape
+ * such as [1, 3, 32, 32] for a zero input.
+ */
+export type Example = Tensor | readonly Tensor[] | readonly number[];
 
 function exampleTensors(example: Example): Tensor[] {
   if (example instanceof Tensor) return [example];

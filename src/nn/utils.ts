@@ -5,6 +5,7 @@ import { DescentError } from "../core/errors.js";
 import { noGrad } from "../autograd/graph.js";
 import { cat, type Tensor } from "../tensor/tensor.js";
 
+/** One tensor or an iterable of tensors (model.parameters()). */
 export type Params = Tensor | Iterable<Tensor>;
 
 function asList(params: Params): Tensor[] {

@@ -12,12 +12,19 @@ import {
   type ParamsArg,
 } from "./optimizer.js";
 
+/** Options of Adagrad (torch.optim.Adagrad's keyword arguments, camelCased). */
 export interface AdagradOptions {
+  /** Learning rate (default 1e-2). */
   lr: number;
+  /** Learning-rate decay per step (default 0). */
   lrDecay: number;
+  /** L2 penalty (default 0). */
   weightDecay: number;
+  /** Starting value of the sum of squared gradients (default 0). */
   initialAccumulatorValue: number;
+  /** Added to the denominator for stability (default 1e-10). */
   eps: number;
+  /** Ascend the objective instead of descending (default false). */
   maximize: boolean;
 }
 

@@ -13,12 +13,19 @@ import {
   type ParamsArg,
 } from "./optimizer.js";
 
+/** Options of Adam and AdamW (torch.optim.Adam's keyword arguments, camelCased); each may also be set per group. */
 export interface AdamOptions {
+  /** Learning rate (default 1e-3). */
   lr: number;
+  /** Decay rates of the first and second moment estimates (default [0.9, 0.999]). */
   betas: [number, number];
+  /** Added to the denominator for stability (default 1e-8). */
   eps: number;
+  /** L2 penalty (Adam, default 0) or decoupled decay (AdamW, default 1e-2). */
   weightDecay: number;
+  /** Use the maximum of past second moments (AMSGrad; default false). */
   amsgrad: boolean;
+  /** Ascend the objective instead of descending (default false). */
   maximize: boolean;
 }
 
@@ -83,7 +90,20 @@ function adamStep(
   adamUpdate_(p, grad, m, v, vmaxT, consts);
 }
 
-/** `new Adam(params, {lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0, amsgrad, maximize})`. */
+/**
+ * Adam (torch.optim.Adam): `new Adam(params, {lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8,
+ * weightDecay = 0, amsgrad = false, maximize = false})`; params are parameters or parameter groups.
+ *
+ * @example
+ * ```ts
+ * const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
+ * for (const [x, y] of loader) {
+ *   opt.zeroGrad();
+ *   lossFn.forward(model.forward(x), y).backward();
+ *   opt.step();
+ * }
+ * ```
+ */
 export class Adam extends Optimizer<AdamOptions> {
   constructor(params: ParamsArg<AdamOptions>, opts: Partial<AdamOptions> = {}) {
     super("Adam", params, defaults(opts, 0));

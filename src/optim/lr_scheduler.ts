@@ -19,6 +19,7 @@ function checkOptimizer(name: string, optimizer: unknown): Optimizer {
 
 /** The base of every epoch-driven schedule (PyTorch's _LRScheduler). */
 export abstract class LRScheduler {
+  /** The optimizer whose groups' lr this schedule sets. */
   readonly optimizer: Optimizer;
   /** Each group's initialLr when the schedule began. */
   baseLrs: number[] = [];
@@ -56,10 +57,12 @@ export abstract class LRScheduler {
     return [...this.lastLr];
   }
 
+  /** The schedule's state (PyTorch's state_dict()), for checkpoints. */
   stateDict(): SchedulerStateDict {
     return fieldsOf(this);
   }
 
+  /** Restores a state from stateDict() (PyTorch's load_state_dict()); throws a DescentError on a mismatch. */
   loadStateDict(sd: SchedulerStateDict): void {
     loadFields(this.schedulerName, this, sd);
   }
@@ -84,7 +87,9 @@ function positiveInt(name: string, what: string, v: number): number {
 
 /** Multiplies lr by gamma every stepSize epochs. `new StepLR(opt, stepSize, {gamma = 0.1})`. */
 export class StepLR extends LRScheduler {
+  /** Epochs between decays. */
   stepSize: number;
+  /** Multiplier applied at each decay (default 0.1). */
   gamma: number;
   constructor(optimizer: Optimizer, stepSize: number, opts: { gamma?: number } = {}) {
     super("StepLR", optimizer);
@@ -100,7 +105,9 @@ export class StepLR extends LRScheduler {
 
 /** Multiplies lr by gamma at each milestone epoch (a repeated milestone, once per repeat). */
 export class MultiStepLR extends LRScheduler {
+  /** Epochs at which lr is multiplied by gamma, ascending. */
   milestones: number[];
+  /** Multiplier applied at each milestone (default 0.1). */
   gamma: number;
   constructor(optimizer: Optimizer, milestones: readonly number[], opts: { gamma?: number } = {}) {
     super("MultiStepLR", optimizer);
@@ -120,6 +127,7 @@ export class MultiStepLR extends LRScheduler {
 
 /** Multiplies lr by gamma every epoch. */
 export class ExponentialLR extends LRScheduler {
+  /** Multiplier applied every epoch. */
   gamma: number;
   constructor(optimizer: Optimizer, gamma: number) {
     super("ExponentialLR", optimizer);
@@ -139,7 +147,9 @@ export class ExponentialLR extends LRScheduler {
  * schedule keeps following the cosine), in PyTorch's recursive form.
  */
 export class CosineAnnealingLR extends LRScheduler {
+  /** Epochs of one half cosine period. */
   tMax: number;
+  /** The lowest lr (default 0). */
   etaMin: number;
   constructor(optimizer: Optimizer, tMax: number, opts: { etaMin?: number } = {}) {
     super("CosineAnnealingLR", optimizer);
@@ -164,8 +174,11 @@ export class CosineAnnealingLR extends LRScheduler {
 
 /** Scales lr linearly from startFactor to endFactor over totalIters epochs, then keeps it. */
 export class LinearLR extends LRScheduler {
+  /** Factor of the initial lr at epoch 0 (default 1/3). */
   startFactor: number;
+  /** Factor reached after totalIters epochs (default 1). */
   endFactor: number;
+  /** Epochs of the ramp (default 5). */
   totalIters: number;
   constructor(optimizer: Optimizer, opts: { startFactor?: number; endFactor?: number; totalIters?: number } = {}) {
     super("LinearLR", optimizer);
@@ -188,25 +201,43 @@ export class LinearLR extends LRScheduler {
   }
 }
 
+/** Options of OneCycleLR (torch.optim.lr_scheduler.OneCycleLR's keyword arguments, camelCased). */
 export interface OneCycleOptions {
+  /** Steps in the cycle; or give epochs and stepsPerEpoch. */
   totalSteps?: number;
+  /** Epochs in the cycle (with stepsPerEpoch). */
   epochs?: number;
+  /** Steps per epoch (with epochs). */
   stepsPerEpoch?: number;
+  /** Fraction of the cycle spent raising lr (default 0.3). */
   pctStart?: number;
+  /** Annealing shape (default "cos"). */
   annealStrategy?: "cos" | "linear";
+  /** Cycle momentum (or Adam's beta1) inversely to lr (default true). */
   cycleMomentum?: boolean;
+  /** Lowest momentum, per group or for all (default 0.85). */
   baseMomentum?: number | readonly number[];
+  /** Highest momentum, per group or for all (default 0.95). */
   maxMomentum?: number | readonly number[];
+  /** initial lr = maxLr / divFactor (default 25). */
   divFactor?: number;
+  /** final lr = initial lr / finalDivFactor (default 1e4). */
   finalDivFactor?: number;
+  /** Use a third phase that anneals to the final lr (fast.ai style; default false). */
   threePhase?: boolean;
 }
 
-interface Phase {
+/** One phase of OneCycleLR's schedule: the step it ends at and the group keys it anneals between. */
+export interface Phase {
+  /** The step the phase ends at. */
   endStep: number;
+  /** The group key holding the lr at the phase's start. */
   startLr: "initialLr" | "maxLr" | "minLr";
+  /** The group key holding the lr at the phase's end. */
   endLr: "initialLr" | "maxLr" | "minLr";
+  /** The group key holding the momentum at the phase's start. */
   startMomentum: "maxMomentum" | "baseMomentum";
+  /** The group key holding the momentum at the phase's end. */
   endMomentum: "maxMomentum" | "baseMomentum";
 }
 
@@ -217,10 +248,15 @@ interface Phase {
  * `new OneCycleLR(opt, maxLr, {totalSteps} | {epochs, stepsPerEpoch}, …)`; step once per batch.
  */
 export class OneCycleLR extends LRScheduler {
+  /** Steps in the cycle. */
   totalSteps: number;
+  /** Annealing shape. */
   annealStrategy: "cos" | "linear";
+  /** Whether momentum cycles. */
   cycleMomentum: boolean;
+  /** True for optimizers with betas (Adam): the cycled momentum is beta1. */
   useBeta1: boolean;
+  /** The phases of the cycle (two, or three with threePhase). */
   schedulePhases: Phase[];
 
   constructor(optimizer: Optimizer, maxLr: number | readonly number[], opts: OneCycleOptions = {}) {
@@ -354,14 +390,23 @@ function perGroup(name: string, what: string, v: number | readonly number[], n: 
   return [...(v as number[])];
 }
 
+/** Options of ReduceLROnPlateau (PyTorch's keyword arguments, camelCased). */
 export interface ReduceLROnPlateauOptions {
+  /** Whether the metric should go down ("min", default) or up. */
   mode?: "min" | "max";
+  /** Multiplier of lr on a plateau (default 0.1). */
   factor?: number;
+  /** Epochs without improvement tolerated (default 10). */
   patience?: number;
+  /** Smallest change counted as improvement (default 1e-4). */
   threshold?: number;
+  /** threshold relative to the best value ("rel", default) or absolute. */
   thresholdMode?: "rel" | "abs";
+  /** Epochs to wait after a reduction (default 0). */
   cooldown?: number;
+  /** Lowest lr, per group or for all (default 0). */
   minLr?: number | readonly number[];
+  /** Smallest lr change applied (default 1e-8). */
   eps?: number;
 }
 
@@ -371,18 +416,31 @@ export interface ReduceLROnPlateauOptions {
  * below minLr, and a decrease smaller than eps is skipped.
  */
 export class ReduceLROnPlateau {
+  /** The optimizer whose lr is reduced. */
   readonly optimizer: Optimizer;
+  /** See ReduceLROnPlateauOptions.mode. */
   mode: "min" | "max";
+  /** See ReduceLROnPlateauOptions.factor. */
   factor: number;
+  /** See ReduceLROnPlateauOptions.patience. */
   patience: number;
+  /** See ReduceLROnPlateauOptions.threshold. */
   threshold: number;
+  /** See ReduceLROnPlateauOptions.thresholdMode. */
   thresholdMode: "rel" | "abs";
+  /** See ReduceLROnPlateauOptions.cooldown. */
   cooldown: number;
+  /** The lowest lr of each group. */
   minLrs: number[];
+  /** See ReduceLROnPlateauOptions.eps. */
   eps: number;
+  /** The best metric so far. */
   best: number;
+  /** Epochs since the last improvement. */
   numBadEpochs = 0;
+  /** Cooldown epochs left. */
   cooldownCounter = 0;
+  /** The number of step() calls so far. */
   lastEpoch = 0;
   protected lastLr: number[];
 
@@ -431,14 +489,17 @@ export class ReduceLROnPlateau {
     this.lastLr = this.optimizer.paramGroups.map((g) => g.lr);
   }
 
+  /** The lr of each parameter group after the last step(). */
   getLastLr(): number[] {
     return [...this.lastLr];
   }
 
+  /** The scheduler's state (PyTorch's state_dict()), for checkpoints. */
   stateDict(): SchedulerStateDict {
     return fieldsOf(this);
   }
 
+  /** Restores a state from stateDict(); throws a DescentError on a mismatch. */
   loadStateDict(sd: SchedulerStateDict): void {
     loadFields("ReduceLROnPlateau", this, sd);
   }

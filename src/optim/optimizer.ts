@@ -12,15 +12,21 @@ import { Tensor } from "../tensor/tensor.js";
 
 /** The option every optimizer has. */
 export interface BaseOptions {
+  /** Learning rate. */
   lr: number;
 }
 
 /** Keys that learning-rate schedulers add to a group (PyTorch's initial_lr, max_lr, min_lr, …). */
 export interface SchedulerKeys {
+  /** The lr when the first scheduler began (PyTorch's initial_lr). */
   initialLr?: number;
+  /** OneCycleLR's peak lr (PyTorch's max_lr). */
   maxLr?: number;
+  /** OneCycleLR's final lr (PyTorch's min_lr). */
   minLr?: number;
+  /** OneCycleLR's highest momentum or beta1 (PyTorch's max_momentum). */
   maxMomentum?: number;
+  /** OneCycleLR's lowest momentum or beta1 (PyTorch's base_momentum). */
   baseMomentum?: number;
 }
 
@@ -38,13 +44,20 @@ export type ParamState = Record<string, Tensor | number | null>;
 
 /** The shape of PyTorch's optimizer.state_dict(); option keys are Descent's camelCase names. */
 export interface OptimizerStateDict {
+  /** Per-parameter state, keyed by the parameter's position across the groups. */
   state: Record<number, ParamState>;
+  /** Each group's options and the positions of its parameters. */
   param_groups: (Record<string, unknown> & { params: number[] })[];
 }
 
+/**
+ * The base of every optimizer (torch.optim.Optimizer): parameter groups with their options, per-parameter
+ * state, zeroGrad(), step(), stateDict() and loadStateDict() (a PyTorch-shaped state dict).
+ */
 export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   /** The options a group gets when it does not give its own. */
   readonly defaults: Readonly<O>;
+  /** The parameter groups (PyTorch's param_groups); a scheduler changes their lr, and so may you. */
   paramGroups: ParamGroup<O>[] = [];
   /** Per-parameter state (PyTorch's optimizer.state), keyed by the parameter itself. */
   state = new Map<Tensor, ParamState>();

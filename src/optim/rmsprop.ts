@@ -12,13 +12,21 @@ import {
   type ParamsArg,
 } from "./optimizer.js";
 
+/** Options of RMSprop (torch.optim.RMSprop's keyword arguments, camelCased). */
 export interface RMSpropOptions {
+  /** Learning rate (default 1e-2). */
   lr: number;
+  /** Smoothing constant of the squared-gradient average (default 0.99). */
   alpha: number;
+  /** Added to the denominator for stability (default 1e-8). */
   eps: number;
+  /** L2 penalty (default 0). */
   weightDecay: number;
+  /** Momentum factor (default 0). */
   momentum: number;
+  /** Normalise by the estimated variance of the gradient instead of its second moment (default false). */
   centered: boolean;
+  /** Ascend the objective instead of descending (default false). */
   maximize: boolean;
 }
 

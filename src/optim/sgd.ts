@@ -6,12 +6,19 @@ import type { Tensor } from "../tensor/tensor.js";
 import { sgdUpdate_ } from "../tensor/fused.js";
 import { Optimizer, requireOption, type ParamGroup, type ParamState, type ParamsArg } from "./optimizer.js";
 
+/** Options of SGD (torch.optim.SGD's keyword arguments, camelCased). */
 export interface SGDOptions {
+  /** Learning rate (required: no default, as in PyTorch). */
   lr: number;
+  /** Momentum factor (default 0). */
   momentum: number;
+  /** Dampening of momentum (default 0). */
   dampening: number;
+  /** L2 penalty (default 0). */
   weightDecay: number;
+  /** Nesterov momentum (default false; needs momentum > 0 and dampening 0). */
   nesterov: boolean;
+  /** Ascend the objective instead of descending (default false). */
   maximize: boolean;
 }
 

@@ -7,11 +7,18 @@ import { broadcastShapes, sameShape } from "../core/shape.js";
 import { where } from "./elementwise.js";
 import type { Tensor } from "./tensor.js";
 
+/** Options of baddbmm. */
 export interface BaddbmmOptions {
+  /** Multiplier of input (default 1; 0 ignores input's values, NaN included). */
   beta?: number;
+  /** Multiplier of the product (default 1). */
   alpha?: number;
 }
 
+/**
+ * beta·input + alpha·(batch1 @ batch2) (torch.baddbmm): batch1 [B, n, m], batch2 [B, m, p], input
+ * broadcastable to [B, n, p] → [B, n, p].
+ */
 export function baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, opts: BaddbmmOptions = {}): Tensor {
   const beta = opts.beta ?? 1;
   const alpha = opts.alpha ?? 1;

@@ -13,8 +13,14 @@ import { formatTensor } from "./format.js";
 import { checkInPlace } from "./inplace.js";
 import type { Tensor } from "./tensor.js";
 
+/**
+ * A gradient hook (registerHook): called with the gradient flowing into a tensor; may return a
+ * replacement (torch.Tensor.register_hook).
+ */
 export type GradHook = (grad: Tensor) => Tensor | void;
+/** What registering a hook returns; remove() unregisters it (PyTorch's RemovableHandle). */
 export interface HookHandle {
+  /** Unregisters the hook. */
   remove(): void;
 }
 
@@ -44,6 +50,7 @@ export abstract class TensorBase implements View {
   declare private hooks: GradHook[];
   declare private _retainsGrad: boolean;
 
+  /** @internal Tensors are made by tensor(), zeros(), randn() and the other creation functions, and by ops. */
   constructor(raw: RawTensor) {
     // eslint-disable-next-line no-restricted-syntax -- the one place a tensor takes its storage handle
     this.data = raw.data;

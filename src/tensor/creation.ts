@@ -7,14 +7,21 @@ import { checkShape, sizeOf } from "../core/shape.js";
 import { OutputAllocError } from "../ops/op.js";
 import { fromArray, fromRaw, type Tensor } from "./tensor.js";
 
+/** Options of the creation functions (PyTorch's dtype= and requires_grad=). */
 export interface TensorOptions {
+  /** Element type (float32, float64 or int32); default float32. */
   dtype?: DType;
+  /** Make a leaf that records gradients (default false). */
   requiresGrad?: boolean;
 }
+/** Options of the random creation functions: TensorOptions plus the generator to draw from. */
 export interface RandomOptions extends TensorOptions {
+  /** Draw from this generator instead of the default one (seeded by manualSeed). */
   generator?: Generator;
 }
+/** Numbers nested in arrays, one level per dimension: 1, [1, 2], [[1, 2], [3, 4]]. */
 export type NestedArray = number | readonly NestedArray[];
+/** A shape: a size for 1-D, or the list of sizes ([N, C, H, W]). */
 export type ShapeArg = number | readonly number[];
 
 function finish(t: Tensor, opts: TensorOptions): Tensor {
@@ -51,7 +58,15 @@ function shapeOf(op: string, shape: ShapeArg): number[] {
 
 /**
  * A tensor from a number, nested arrays of numbers, or a typed array (copied; `shape` gives its
- * shape, default 1-D). dtype: given, else that of the typed array, else float32.
+ * shape, default 1-D). dtype: given, else that of the typed array, else float32. torch.tensor.
+ *
+ * @example
+ * ```ts
+ * const a = tensor([[1, 2], [3, 4]]);                  // float32 [2, 2]
+ * const b = tensor([1, 2, 3], { dtype: "int32" });      // int32 [3]
+ * const w = tensor([0.5, -0.5], { requiresGrad: true }); // a leaf that records gradients
+ * const c = tensor(new Float64Array(6), { shape: [2, 3] }); // float64 [2, 3]
+ * ```
  */
 export function tensor(
   values: NestedArray | TypedArray,
@@ -98,22 +113,35 @@ export function tensor(
   );
 }
 
+/** A tensor of shape filled with value (torch.full). */
 export function full(shape: ShapeArg, value: number, opts: TensorOptions = {}): Tensor {
   return finish(make("full", dtypeOpt("full", opts, "float32"), shapeOf("full", shape)).fill_(value), opts);
 }
 
+/**
+ * A tensor of shape filled with 0 (torch.zeros).
+ *
+ * @example
+ * ```ts
+ * const z = zeros([2, 3]);                       // float32 [2, 3]
+ * const i = zeros(4, { dtype: "int32" });        // int32 [4]
+ * ```
+ */
 export function zeros(shape: ShapeArg, opts: TensorOptions = {}): Tensor {
   return finish(make("zeros", dtypeOpt("zeros", opts, "float32"), shapeOf("zeros", shape)), opts);
 }
 
+/** A tensor of shape filled with 1 (torch.ones). */
 export function ones(shape: ShapeArg, opts: TensorOptions = {}): Tensor {
   return full(shape, 1, opts);
 }
 
+/** zeros of t's shape and dtype (torch.zeros_like); opts may override the dtype. */
 export function zerosLike(t: Tensor, opts: TensorOptions = {}): Tensor {
   return zeros(t.shape, { dtype: t.dtype, ...opts });
 }
 
+/** ones of t's shape and dtype (torch.ones_like); opts may override the dtype. */
 export function onesLike(t: Tensor, opts: TensorOptions = {}): Tensor {
   return ones(t.shape, { dtype: t.dtype, ...opts });
 }

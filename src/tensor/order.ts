@@ -8,15 +8,21 @@ import { Argsort, Cumprod, Cumsum } from "../ops/order.js";
 import { apply } from "./apply.js";
 import type { Tensor } from "./tensor.js";
 
+/** Options of sort and argsort (torch.sort's keyword arguments). */
 export interface SortOptions {
+  /** Dimension to sort along (default -1, the last). */
   dim?: number;
+  /** Largest first (default false). */
   descending?: boolean;
   /** Ties keep their input order. Sorting here is always stable, which the unstable contract allows. */
   stable?: boolean;
 }
 
+/** Options of topk (torch.topk's keyword arguments). */
 export interface TopkOptions {
+  /** Dimension to search along (default -1, the last). */
   dim?: number;
+  /** The k largest (default true) or the k smallest. */
   largest?: boolean;
   /** PyTorch leaves the order free when false; the result is sorted either way. */
   sorted?: boolean;

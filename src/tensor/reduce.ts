@@ -8,9 +8,13 @@ import { Amax, Amin, ArgReduce, Sum, droppedShape } from "../ops/reduce.js";
 import { apply } from "./apply.js";
 import type { Dims, Tensor } from "./tensor.js";
 
+/** Options of var and std (torch.var's keyword arguments). */
 export interface VarOptions {
+  /** false divides by n instead of n − 1 (the older PyTorch spelling of correction: 0). */
   unbiased?: boolean;
+  /** Divide by n − correction (default 1, Bessel's correction). */
   correction?: number;
+  /** Keep the reduced dimensions as size 1 (default false). */
   keepDim?: boolean;
 }
 

@@ -6,9 +6,11 @@ import { DescentError, shapeStr } from "../core/errors.js";
 import { defaultGenerator, type Generator } from "../core/random.js";
 import { fromArray, type Tensor } from "./tensor.js";
 
+/** Options of multinomial (torch.multinomial's keyword arguments). */
 export interface MultinomialOptions {
   /** Draw with replacement (default false: each category at most once per row). */
   replacement?: boolean;
+  /** Draw from this generator instead of the default one. */
   generator?: Generator;
 }
 

@@ -205,6 +205,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   );
 }
 
+/** Joins same-shaped tensors along a new dimension dim (torch.stack): k tensors of [A, B] → [k, A, B] for dim 0. */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   if (tensors.length === 0) throw new DescentError("stack: expected a non-empty list of tensors");
   const first = tensors[0]!;

@@ -17,15 +17,21 @@ export type Batches = Iterable<readonly Tensor[]> & { readonly length?: number }
 /** A loss module (nn.CrossEntropyLoss, …) or a function (output, target) → scalar tensor. */
 export type LossFn = { forward(output: Tensor, target: Tensor): Tensor } | ((output: Tensor, target: Tensor) => Tensor);
 
+/** Options of evaluate. */
 export interface EvaluateOptions {
+  /** The loss to average over the batches (a module or a function). */
   loss?: LossFn;
   /** Default: ["loss"] when a loss is given; add "accuracy" for classifiers. */
   metrics?: MetricName[];
 }
 
+/** What evaluate returns: the sample-weighted means of the asked metrics. */
 export interface EvaluateResult {
+  /** Mean loss (when a loss was given). */
   loss?: number;
+  /** Accuracy in [0, 1] (when "accuracy" was asked). */
   accuracy?: number;
+  /** Samples evaluated. */
   samples: number;
 }
 

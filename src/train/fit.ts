@@ -30,7 +30,21 @@ export type { Monitor } from "./fit_state.js";
  * every batch zero the gradients, forward, loss, backward, optional gradient clipping, optimizer
  * step (and a per-batch scheduler step, and every checkpointEvery steps a mid-epoch checkpoint);
  * then evaluate on opts.val (eval mode, noGrad), step a per-epoch scheduler, log, save checkpoints
- * and check early stopping. The model is left in training mode.
+ * and check early stopping. The model is left in training mode. Keras' model.fit; in PyTorch, the
+ * hand-written training loop (or Lightning's Trainer.fit).
+ *
+ * @example
+ * ```ts
+ * const loader = new data.DataLoader(new data.TensorDataset(x, y), { batchSize: 64, shuffle: true });
+ * const history = fit(model, {
+ *   train: loader,
+ *   loss: new nn.CrossEntropyLoss(),
+ *   optimizer: new optim.Adam(model.parameters(), { lr: 1e-3 }),
+ *   epochs: 5,
+ *   metrics: ["loss", "accuracy"],
+ * });
+ * console.log(history.loss, history.accuracy);
+ * ```
  */
 export function fit(model: Module, opts: FitOptions): History {
   const run = fitLoop(model, opts);

@@ -12,6 +12,9 @@ import type { EpochLog, LogMode, LogStream } from "./progress.js";
 import type { Batches, LossFn } from "./evaluate.js";
 import { Best, checkMonitor, modeOf, type Monitor } from "./fit_state.js";
 
+/**
+ * FitOptions.earlyStopping: stop when the monitored value has not improved for patience epochs (Keras' EarlyStopping).
+ */
 export interface EarlyStoppingOptions {
   /** Epochs without improvement to wait before stopping. */
   patience: number;
@@ -23,6 +26,7 @@ export interface EarlyStoppingOptions {
   minDelta?: number;
 }
 
+/** FitOptions.checkpoint: where and when fit saves safetensors checkpoints (best.safetensors, last.safetensors). */
 export interface CheckpointOptions {
   /** Folder for the checkpoints (created if missing). */
   dir: string;
@@ -32,28 +36,43 @@ export interface CheckpointOptions {
   saveLast?: boolean;
   /** Default: valLoss with a validation loader, else loss. */
   monitor?: Monitor;
+  /** Whether lower ("min") or higher is better; default "max" for accuracies, "min" for losses. */
   mode?: "min" | "max";
   /** Load the best checkpoint's weights into the model when fit ends (default false). */
   restoreBest?: boolean;
 }
 
+/**
+ * Options of fit: the data, the loss, the optimizer and the epochs, and optionally validation, metrics,
+ * a scheduler, gradient clipping, early stopping, checkpoints, logging and a report.
+ */
 export interface FitOptions {
+  /**
+   * The training batches: a DataLoader, or any iterable of [input, target] tensor lists, iterated once per epoch.
+   */
   train: Batches;
+  /** Validation batches, evaluated after every epoch in eval mode under noGrad (gives valLoss, valAccuracy). */
   val?: Batches;
+  /** The loss: a module such as nn.CrossEntropyLoss, or a function (output, target) → 0-d tensor. */
   loss: LossFn;
+  /** The optimizer, built on the model's parameters. */
   optimizer: Optimizer;
+  /** An lr schedule stepped by fit (see schedulerStep). */
   scheduler?: LRScheduler | ReduceLROnPlateau;
   /**
    * When the scheduler steps: "epoch" (after each epoch; ReduceLROnPlateau gets the monitored value)
    * or "batch" (after each optimizer step). Default: "batch" for OneCycleLR, "epoch" otherwise.
    */
   schedulerStep?: "epoch" | "batch";
+  /** How many epochs to train (the whole run's count, also when resuming). */
   epochs: number;
   /** Metrics computed on train (and val) batches; "loss" is always computed. Default ["loss"]. */
   metrics?: MetricName[];
   /** Clip the total gradient norm to this before every step (nn.utils.clipGradNorm_). */
   clipGradNorm?: number | { maxNorm: number; normType?: number };
+  /** Stop when the monitored value stops improving. */
   earlyStopping?: EarlyStoppingOptions;
+  /** Save best.safetensors / last.safetensors checkpoints in a folder. */
   checkpoint?: CheckpointOptions;
   /** Default "auto": a progress bar on a terminal (not in CI), JSON lines otherwise. */
   log?: LogMode;
@@ -84,15 +103,23 @@ export interface FitOptions {
   resumeFrom?: string;
 }
 
+/** What fit returns: per-epoch logs and curves (Keras' History.history), and how the run ended. */
 export interface History {
+  /** One log per epoch trained. */
   epochs: EpochLog[];
+  /** Training loss per epoch. */
   loss: number[];
+  /** Training accuracy per epoch (empty unless the "accuracy" metric was asked). */
   accuracy: number[];
+  /** Validation loss per epoch (empty without val). */
   valLoss: number[];
+  /** Validation accuracy per epoch (empty unless val and the "accuracy" metric). */
   valAccuracy: number[];
+  /** The first group's lr at the start of each epoch. */
   lr: number[];
   /** The epoch with the best monitored value (checkpoint or early-stopping monitor), if any. */
   bestEpoch: number | null;
+  /** The best monitored value, if any. */
   bestValue: number | null;
   /** True when early stopping (or onEpochEnd) ended training before `epochs`. */
   stopped: boolean;

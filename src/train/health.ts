@@ -11,6 +11,7 @@ import { Tensor, type HookHandle } from "../tensor/tensor.js";
 import { Module, type Parameter } from "../nn/module.js";
 import { ReLU, Sigmoid, Tanh } from "../nn/layers/activation.js";
 
+/** The limits GradientMonitor.diagnose() flags against (see DEFAULT_THRESHOLDS). */
 export interface HealthThresholds {
   /** Largest/smallest weight gradient norm above this (orders of magnitude apart) is flagged. Default 1e3. */
   vanishingRatio: number;
@@ -30,6 +31,7 @@ export interface HealthThresholds {
   updateRatioLow: number;
 }
 
+/** The default HealthThresholds (each field's default is in its comment). */
 export const DEFAULT_THRESHOLDS: Readonly<HealthThresholds> = Object.freeze({
   vanishingRatio: 1e3,
   vanishingNorm: 1e-6,
@@ -41,9 +43,11 @@ export const DEFAULT_THRESHOLDS: Readonly<HealthThresholds> = Object.freeze({
   updateRatioLow: 1e-7,
 });
 
+/** Options of GradientMonitor. */
 export interface GradientMonitorOptions {
   /** Record every k-th step (steps s with s % every === 0). Default 1. */
   every?: number;
+  /** Overrides of DEFAULT_THRESHOLDS. */
   thresholds?: Partial<HealthThresholds>;
   /** How many of the latest records the per-layer diagnoses take the median over. Default 10. */
   window?: number;
@@ -51,6 +55,7 @@ export interface GradientMonitorOptions {
 
 /** What one recorded step saw. Keys are PyTorch's dotted names (parameters and modules). */
 export interface HealthRecord {
+  /** The training step recorded. */
   step: number;
   /** ‖grad‖₂ per parameter that had a gradient. */
   gradNorms: Record<string, number>;
@@ -66,21 +71,30 @@ export interface HealthRecord {
   saturated: Record<string, number>;
 }
 
+/** What a Diagnosis is about. */
 export type DiagnosisKind =
   "vanishing" | "exploding" | "non-finite" | "dead" | "saturated" | "large-updates" | "small-updates";
 
 /** One finding in plain words, with the numbers behind it and what to try. */
 export class Diagnosis {
   constructor(
+    /** What was found. */
     readonly kind: DiagnosisKind,
+    /** How bad it is. */
     readonly severity: "warning" | "critical",
+    /** The finding in plain words, with the numbers. */
     readonly message: string,
+    /** What to try. */
     readonly remedies: readonly string[],
+    /** The step it was seen at, if one. */
     readonly step?: number,
+    /** The parameter or module (dotted name), if one. */
     readonly layer?: string,
+    /** The measured value behind it. */
     readonly value?: number,
   ) {}
 
+  /** The message and the remedies, one per line. */
   toString(): string {
     return [`[${this.severity}] ${this.message}`, ...this.remedies.map((r) => `    - ${r}`)].join("\n");
   }
@@ -168,9 +182,13 @@ const pct = (f: number) => `${Math.round(f * 100)}%`;
  * says what is wrong, if anything. detach() removes the forward hooks it installed.
  */
 export class GradientMonitor {
+  /** Records every k-th step. */
   readonly every: number;
+  /** Records the per-layer diagnoses take the median over. */
   readonly window: number;
+  /** The thresholds in use. */
   readonly thresholds: Readonly<HealthThresholds>;
+  /** One record per recorded step. */
   readonly records: HealthRecord[] = [];
   /** The watched activation modules: dotted name, class name, what is measured. */
   readonly activations: { name: string; type: string; measures: "dead" | "saturated" }[] = [];
@@ -180,6 +198,7 @@ export class GradientMonitor {
   private nextStep = 0;
 
   constructor(
+    /** The watched model. */
     readonly model: Module,
     opts: GradientMonitorOptions = {},
   ) {

@@ -45,6 +45,7 @@ export function accuracy(output: Tensor, target: Tensor): number {
 
 /** Sums loss · batch size and correct counts over batches; means on demand. */
 export class MetricAccumulator {
+  /** Samples recorded so far. */
   samples = 0;
   private lossSum = 0;
   private correct = 0;
@@ -61,16 +62,19 @@ export class MetricAccumulator {
     return { samples: this.samples, lossSum: this.lossSum, correct: this.correct };
   }
 
+  /** Restores the running sums from getState() (resuming mid-epoch). */
   setState(st: { samples: number; lossSum: number; correct: number }): void {
     this.samples = st.samples;
     this.lossSum = st.lossSum;
     this.correct = st.correct;
   }
 
+  /** Mean loss per sample (NaN before any sample). */
   get loss(): number {
     return this.samples === 0 ? NaN : this.lossSum / this.samples;
   }
 
+  /** Fraction correct (NaN before any sample). */
   get accuracy(): number {
     return this.samples === 0 ? NaN : this.correct / this.samples;
   }

@@ -5,8 +5,11 @@ import { performance } from "node:perf_hooks";
 
 /** Where fit writes: process.stdout by default; anything with write() (and isTTY/columns if a terminal). */
 export interface LogStream {
+  /** Writes text. */
   write(chunk: string): unknown;
+  /** True for a terminal (progress bars redraw a line). */
   isTTY?: boolean;
+  /** A terminal's width. */
   columns?: number;
 }
 
@@ -18,10 +21,15 @@ export type LogMode = "auto" | "progress" | "epochs" | "json" | "silent";
 
 /** One epoch's results, as fit's history and the JSON lines hold them. */
 export interface EpochLog {
+  /** The 1-based epoch number. */
   epoch: number;
+  /** Mean training loss over the epoch. */
   loss: number;
+  /** Training accuracy, when asked. */
   accuracy?: number;
+  /** Validation loss, with val. */
   valLoss?: number;
+  /** Validation accuracy, with val and the accuracy metric. */
   valAccuracy?: number;
   /** The learning rate of the first parameter group during the epoch (its start). */
   lr: number;
@@ -33,11 +41,13 @@ export interface EpochLog {
 
 /** Receives fit's events and renders them. */
 export interface TrainingLogger {
+  /** An epoch begins: its number, the total, and the batch count when the loader knows it. */
   epochStart(epoch: number, epochs: number, batches: number | null): void;
   /** After each batch: its 1-based index, samples so far, the running mean loss (and accuracy). */
   batch(index: number, samples: number, runningLoss: number, runningAccuracy: number | null, lr: number): void;
   /** Validation begins (the bar says so while it runs). */
   validating(): void;
+  /** An epoch ended with these results. */
   epochEnd(log: EpochLog): void;
   /** A free-form note (early stopping, a best checkpoint): a line on a terminal, a JSON event otherwise. */
   note(event: string, fields: Record<string, unknown>, text: string): void;

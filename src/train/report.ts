@@ -17,9 +17,15 @@ import { fmt, type Diagnosis, type GradientMonitor } from "./health.js";
 /** fit's History, an object of per-epoch number arrays, or an array of per-epoch records. */
 export type ReportHistory = object | readonly object[];
 
+/**
+ * What writeReport and renderReport draw: training curves from a history, and a GradientMonitor's charts and diagnoses.
+ */
 export interface ReportOptions {
+  /** fit's History (or a list of epoch logs) for the loss, accuracy and lr curves. */
   history?: ReportHistory;
+  /** A GradientMonitor whose records and diagnoses are drawn. */
   monitor?: GradientMonitor;
+  /** The page's title. */
   title?: string;
 }
 

@@ -6,10 +6,12 @@ import { DescentError, shapeStr } from "../../core/errors.js";
 import { defaultGenerator } from "../../core/random.js";
 import { fromArray, where, type Tensor } from "../../tensor/tensor.js";
 
+/** max(x, 0) (F.relu). */
 export function relu(x: Tensor): Tensor {
   return x.relu();
 }
 
+/** x where x > 0, else negativeSlope·x (F.leaky_relu). */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   return x.leakyRelu(negativeSlope);
 }
@@ -35,6 +37,7 @@ export function prelu(x: Tensor, weight: Tensor): Tensor {
   return x.relu().add(w.mul(x.clamp(undefined, 0)));
 }
 
+/** x where x > 0, else alpha·(eˣ − 1) (F.elu). */
 export function elu(x: Tensor, alpha = 1): Tensor {
   return x.elu(alpha);
 }
@@ -47,22 +50,27 @@ export function gelu(x: Tensor, opts: { approximate?: "none" | "tanh" } = {}): T
   return x.gelu(approximate);
 }
 
+/** x·sigmoid(x) (F.silu). */
 export function silu(x: Tensor): Tensor {
   return x.silu();
 }
 
+/** 1 / (1 + e⁻ˣ) (torch.sigmoid). */
 export function sigmoid(x: Tensor): Tensor {
   return x.sigmoid();
 }
 
+/** Hyperbolic tangent (torch.tanh). */
 export function tanh(x: Tensor): Tensor {
   return x.tanh();
 }
 
+/** Softmax along dim (F.softmax). */
 export function softmax(x: Tensor, dim: number): Tensor {
   return x.softmax(dim);
 }
 
+/** log(softmax(x)) along dim, computed stably (F.log_softmax). */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   return x.logSoftmax(dim);
 }

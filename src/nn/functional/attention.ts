@@ -12,6 +12,7 @@ import { zeros } from "../../tensor/creation.js";
 import { fusedAttention } from "../../tensor/attention.js";
 import { dropout } from "./activation.js";
 
+/** Options of scaledDotProductAttention (F.scaled_dot_product_attention's keyword arguments). */
 export interface SdpaOptions {
   /** int32 (1 = attend, 0 = masked out) or float (added to the scores); broadcasts to [..., L, S]. */
   attnMask?: Tensor | null;

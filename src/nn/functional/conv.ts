@@ -11,21 +11,33 @@ import { noGrad } from "../../autograd/graph.js";
 import { cat, type Tensor } from "../../tensor/tensor.js";
 import { tensor, zeros } from "../../tensor/creation.js";
 
+/** A size for both spatial dimensions, or [rows, cols]. */
 export type Pair = number | readonly [number, number];
+/** Zero padding: a size (or pair), "valid" (none) or "same" (output size = input size; stride 1). */
 export type ConvPadding = Pair | "valid" | "same";
 type Window = Parameters<Tensor["im2col"]>[0];
 
+/** Options of conv2d (F.conv2d's keyword arguments). */
 export interface ConvOptions {
+  /** Step of the sliding window (default 1). */
   stride?: Pair;
+  /** Zero padding (default 0). */
   padding?: ConvPadding;
+  /** Spacing between kernel taps (default 1). */
   dilation?: Pair;
+  /** Independent channel groups (default 1). */
   groups?: number;
 }
 
+/** Options of conv1d (F.conv1d's keyword arguments). */
 export interface Conv1dOptions {
+  /** Step of the sliding window (default 1). */
   stride?: number | readonly [number];
+  /** Zero padding: a size, "valid" or "same" (default 0). */
   padding?: number | readonly [number] | "valid" | "same";
+  /** Spacing between kernel taps (default 1). */
   dilation?: number | readonly [number];
+  /** Independent channel groups (default 1). */
   groups?: number;
 }
 
@@ -157,18 +169,29 @@ function convNd(op: string, x: Tensor, w: Tensor, b: Tensor | null, opts: ConvOp
 
 // ---- pooling ----
 
+/** Options of maxPool2d (F.max_pool2d's keyword arguments). */
 export interface MaxPoolOptions {
+  /** Window step (default: the kernel size). */
   stride?: Pair | null;
+  /** Implicit -Infinity padding (default 0). */
   padding?: Pair;
+  /** Spacing between window taps (default 1). */
   dilation?: Pair;
+  /** Round the output size up (default false). */
   ceilMode?: boolean;
 }
 
+/** Options of avgPool2d (F.avg_pool2d's keyword arguments). */
 export interface AvgPoolOptions {
+  /** Window step (default: the kernel size). */
   stride?: Pair | null;
+  /** Implicit zero padding (default 0). */
   padding?: Pair;
+  /** Round the output size up (default false). */
   ceilMode?: boolean;
+  /** Count the padding in the divisor (default true). */
   countIncludePad?: boolean;
+  /** Divide by this instead of the window size, when set. */
   divisorOverride?: number | null;
 }
 
@@ -308,9 +331,13 @@ function averaging(out: number, size: number, dtype: Tensor["dtype"]): Tensor {
 
 // ---- unfold / fold ----
 
+/** Options of unfold and fold (F.unfold / F.fold keyword arguments). */
 export interface WindowOptions {
+  /** Spacing between window taps (default 1). */
   dilation?: Pair;
+  /** Zero padding (default 0). */
   padding?: Pair;
+  /** Window step (default 1). */
   stride?: Pair;
 }
 

@@ -9,23 +9,35 @@ import { zeros } from "../../tensor/creation.js";
 import { cat, type Tensor } from "../../tensor/tensor.js";
 import { pair, type Pair } from "./conv.js";
 
+/** Options of convTranspose2d (F.conv_transpose2d's keyword arguments). */
 export interface ConvTransposeOptions {
+  /** Step of the sliding window (default 1). */
   stride?: Pair;
+  /** dilation·(kernel − 1) − padding zero padding on each side of the input (default 0). */
   padding?: Pair;
   /** Extra rows/columns at the bottom/right of the output (below max(stride, dilation)). */
   outputPadding?: Pair;
+  /** Independent channel groups (default 1). */
   groups?: number;
+  /** Spacing between kernel taps (default 1). */
   dilation?: Pair;
   /** The output's spatial size instead of outputPadding (PyTorch's output_size in forward). */
   outputSize?: readonly number[] | null;
 }
 
+/** Options of convTranspose1d (F.conv_transpose1d's keyword arguments). */
 export interface ConvTranspose1dOptions {
+  /** Step of the sliding window (default 1). */
   stride?: number | readonly [number];
+  /** dilation·(kernel − 1) − padding zero padding on each side of the input (default 0). */
   padding?: number | readonly [number];
+  /** Extra size at the end of the output (default 0). */
   outputPadding?: number | readonly [number];
+  /** Independent channel groups (default 1). */
   groups?: number;
+  /** Spacing between kernel taps (default 1). */
   dilation?: number | readonly [number];
+  /** The output's length instead of outputPadding. */
   outputSize?: readonly number[] | null;
 }
 

@@ -10,6 +10,7 @@ import { isGradEnabled } from "../../autograd/graph.js";
 import { fromArray, type Tensor } from "../../tensor/tensor.js";
 import { reductionOf, type ReductionOptions } from "./loss.js";
 
+/** Options of ctcLoss and CTCLoss (F.ctc_loss's keyword arguments). */
 export interface CtcOptions extends ReductionOptions {
   /** The blank class (default 0). */
   blank?: number;

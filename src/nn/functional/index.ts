@@ -60,3 +60,4 @@ export { dropout1d, dropout2d, pixelShuffle, pixelUnshuffle } from "./channel.js
 export { oneHot } from "./one_hot.js";
 export { pad, type PadMode, type PadOptions } from "./pad.js";
 export { scaledDotProductAttention } from "./attention.js";
+export type { SdpaOptions } from "./attention.js";

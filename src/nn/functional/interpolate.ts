@@ -10,8 +10,10 @@ import { DescentError, shapeStr } from "../../core/errors.js";
 import { tensor } from "../../tensor/creation.js";
 import type { Tensor } from "../../tensor/tensor.js";
 
+/** Interpolation mode of interpolate and Upsample. */
 export type InterpolateMode = "nearest" | "linear" | "bilinear";
 
+/** Options of interpolate and Upsample (F.interpolate's keyword arguments); give size or scaleFactor. */
 export interface InterpolateOptions {
   /** Output spatial size: one number for every spatial dim, or one per dim. */
   size?: number | readonly number[] | null;

@@ -12,28 +12,34 @@ import { isGradEnabled, noGrad } from "../../autograd/graph.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { arange } from "../../tensor/creation.js";
 
+/** How a loss reduces the per-element losses: "mean", "sum" or "none". */
 export type Reduction = "mean" | "sum" | "none";
 
+/** The reduction option every loss takes. */
 export interface ReductionOptions {
   /** "mean" (default): the average over elements; "sum"; "none": the per-element losses. */
   reduction?: Reduction;
 }
 
+/** Options of the losses with per-class weights. */
 export interface WeightedOptions extends ReductionOptions {
   /** One rescaling weight per class, shape [C]. */
   weight?: Tensor | null;
 }
 
+/** Options of nllLoss (F.nll_loss's keyword arguments). */
 export interface NllOptions extends WeightedOptions {
   /** Targets equal to this contribute nothing and are left out of the mean's denominator (default -100). */
   ignoreIndex?: number;
 }
 
+/** Options of crossEntropy (F.cross_entropy's keyword arguments). */
 export interface CrossEntropyOptions extends NllOptions {
   /** ε in [0, 1]: the target becomes (1 - ε)·target + ε/C (default 0). */
   labelSmoothing?: number;
 }
 
+/** Options of mapeLoss. */
 export interface MapeOptions extends ReductionOptions {
   /**
    * Guards the denominator as max(|target|, eps), like scikit-learn. Without it (the default) a
@@ -301,15 +307,15 @@ function nllCore(
 
 // ---- binary classification ----------------------------------------------------------------------
 
+/** PyTorch's clamp of x·(1-x) in BCE's backward: the float constant 1e-12f, also in float64. */
+const BCE_EPS = Math.fround(1e-12);
+
 /**
  * -w·(t·log x + (1-t)·log(1-x)) for probabilities x in [0, 1], each log clamped at -100 (PyTorch).
  * The input gradient is PyTorch's w·(x - t) / max(x·(1-x), 1e-12f), finite even at x = 0 or 1
  * where the clamped forward has no derivative; the target and weight gradients are those of the
- * forward (with the clamped logs).
+ * forward (with the clamped logs). PyTorch's F.binary_cross_entropy.
  */
-/** PyTorch's clamp of x·(1-x) in BCE's backward: the float constant 1e-12f, also in float64. */
-const BCE_EPS = Math.fround(1e-12);
-
 export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: WeightedOptions = {}): Tensor {
   const op = "binaryCrossEntropy";
   const r = reductionOf(op, opts.reduction);
@@ -339,6 +345,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: Weighted
   return reduce(loss, r);
 }
 
+/** Options of binaryCrossEntropyWithLogits (F.binary_cross_entropy_with_logits' keyword arguments). */
 export interface BceWithLogitsOptions extends WeightedOptions {
   /** Weight of the positive term, broadcast over the input (typically one value per class, [C]). */
   posWeight?: Tensor | null;

@@ -13,9 +13,12 @@ import { tensor } from "../../tensor/creation.js";
 import { constantPad } from "../../tensor/pad.js";
 import { cat, type Tensor } from "../../tensor/tensor.js";
 
+/** How pad fills: with a constant, by reflection, by replicating the edge, or circularly (F.pad's modes). */
 export type PadMode = "constant" | "reflect" | "replicate" | "circular";
 
+/** Options of pad (F.pad's keyword arguments). */
 export interface PadOptions {
+  /** The fill mode (default "constant"). */
   mode?: PadMode;
   /** The fill of constant mode (default 0); other modes refuse a non-zero value, as PyTorch. */
   value?: number;
@@ -43,6 +46,10 @@ function edge(y: Tensor, d: number, mode: Exclude<PadMode, "constant">, p: numbe
   return [y.narrow(d, lead ? 1 : n - 1 - p, p).indexSelect(d, tensor(index, { dtype: "int32" }))];
 }
 
+/**
+ * Pads x (F.pad): pad lists [before, after] amounts for the last dimension first, then the one before,
+ * e.g. [1, 1, 2, 2] pads W by 1 and H by 2 on each side of [N, C, H, W]. Negative amounts crop.
+ */
 export function pad(x: Tensor, pad: readonly number[], opts: PadOptions = {}): Tensor {
   const mode = opts.mode ?? "constant";
   const where = `pad [${Array.isArray(pad) ? pad.join(", ") : String(pad)}] of input ${shapeStr(x.shape)}`;

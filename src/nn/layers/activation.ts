@@ -9,13 +9,16 @@ import { Module, Parameter } from "../module.js";
 import * as F from "../functional/activation.js";
 import { pyFloat } from "../repr.js";
 
+/** max(x, 0) element-wise (torch.nn.ReLU); any shape. */
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
     return F.relu(x);
   }
 }
 
+/** x where x > 0, else negativeSlope·x (torch.nn.LeakyReLU); any shape. */
 export class LeakyReLU extends Module {
+  /** Slope for x < 0 (default 0.01). */
   negativeSlope: number;
   constructor(negativeSlope: number | { negativeSlope?: number } = 0.01) {
     super();
@@ -31,7 +34,9 @@ export class LeakyReLU extends Module {
 
 /** Leaky ReLU with learnable slopes: one shared (numParameters = 1) or one per channel (dim 1). */
 export class PReLU extends Module {
+  /** 1 (one shared slope) or the channel count (dim 1). */
   numParameters: number;
+  /** The slopes [numParameters] (initialised to init, default 0.25). */
   weight: Parameter;
   constructor(numParameters = 1, init = 0.25, opts: { dtype?: DType } = {}) {
     super();
@@ -48,7 +53,9 @@ export class PReLU extends Module {
   }
 }
 
+/** x where x > 0, else alpha·(eˣ − 1) (torch.nn.ELU); any shape. */
 export class ELU extends Module {
+  /** Scale of the negative part (default 1). */
   alpha: number;
   constructor(alpha: number | { alpha?: number } = 1) {
     super();
@@ -62,7 +69,9 @@ export class ELU extends Module {
   }
 }
 
+/** GELU x·Φ(x), exact or with the tanh approximation (torch.nn.GELU); any shape. */
 export class GELU extends Module {
+  /** "none" (exact, default) or "tanh". */
   approximate: "none" | "tanh";
   constructor(opts: { approximate?: "none" | "tanh" } | "none" | "tanh" = {}) {
     super();
@@ -78,25 +87,30 @@ export class GELU extends Module {
   }
 }
 
+/** x·sigmoid(x) (torch.nn.SiLU); any shape. */
 export class SiLU extends Module {
   forward(x: Tensor): Tensor {
     return F.silu(x);
   }
 }
 
+/** 1 / (1 + e⁻ˣ) (torch.nn.Sigmoid); any shape. */
 export class Sigmoid extends Module {
   forward(x: Tensor): Tensor {
     return F.sigmoid(x);
   }
 }
 
+/** Hyperbolic tangent (torch.nn.Tanh); any shape. */
 export class Tanh extends Module {
   forward(x: Tensor): Tensor {
     return F.tanh(x);
   }
 }
 
+/** Softmax along dim (torch.nn.Softmax): each slice along dim becomes positive and sums to 1. */
 export class Softmax extends Module {
+  /** The dimension normalised over. */
   dim: number;
   constructor(dim: number) {
     super();
@@ -110,7 +124,9 @@ export class Softmax extends Module {
   }
 }
 
+/** log(softmax(x)) along dim, computed stably (torch.nn.LogSoftmax). */
 export class LogSoftmax extends Module {
+  /** The dimension normalised over. */
   dim: number;
   constructor(dim: number) {
     super();

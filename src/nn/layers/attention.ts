@@ -14,16 +14,23 @@ import * as F from "../functional/activation.js";
 import { causalMask, scaledDotProductAttention, sdpaComposed } from "../functional/attention.js";
 import { constant_, xavierUniform_ } from "../init.js";
 
+/** Options of MultiheadAttention (PyTorch's keyword arguments, camelCased). */
 export interface MultiheadAttentionOptions {
+  /** Dropout probability on the attention weights in training (default 0). */
   dropout?: number;
+  /** Learnable input and output projection biases (default true). */
   bias?: boolean;
+  /** Features of the keys (default embedDim). */
   kdim?: number;
+  /** Features of the values (default embedDim). */
   vdim?: number;
   /** Inputs and output are [N, L, E] instead of [L, N, E]. */
   batchFirst?: boolean;
+  /** Parameter dtype (default float32). */
   dtype?: DType;
 }
 
+/** Options of MultiheadAttention.forward (PyTorch's forward keyword arguments, camelCased). */
 export interface MhaForwardOptions {
   /** [N, S] (or [S] unbatched): int32 1 = ignore that key, or a float added to the scores. */
   keyPaddingMask?: Tensor | null;
@@ -40,19 +47,46 @@ export interface MhaForwardOptions {
 /** PyTorch's out_proj class (a Linear; named so that toString prints what PyTorch prints). */
 export class NonDynamicallyQuantizableLinear extends Linear {}
 
+/**
+ * Multi-head attention (torch.nn.MultiheadAttention) with PyTorch's parameters (in_proj_weight
+ * [3E, E] or q/k/v_proj_weight when kdim/vdim differ, in_proj_bias, out_proj) and initialisation.
+ * `forward(query, key, value, opts)` takes [L, N, E], [S, N, kdim], [S, N, vdim] ([N, L, E] … with
+ * batchFirst, or unbatched [L, E]) and returns [output [L, N, E], weights [N, L, S] (averaged over
+ * heads) or null when needWeights is false].
+ *
+ * @example
+ * ```ts
+ * const mha = new nn.MultiheadAttention(64, 8, { batchFirst: true });
+ * const x = randn([2, 10, 64]);
+ * const [y, w] = mha.forward(x, x, x, { isCausal: true }); // y [2, 10, 64], w [2, 10, 10]
+ * ```
+ */
 export class MultiheadAttention extends Module {
+  /** Model width E (the query's and output's features). */
   embedDim: number;
+  /** Features of the keys. */
   kdim: number;
+  /** Features of the values. */
   vdim: number;
+  /** Number of heads; embedDim is split into numHeads heads of headDim. */
   numHeads: number;
+  /** Dropout probability on the attention weights. */
   dropout: number;
+  /** Inputs and outputs are [N, L, E] rather than [L, N, E]. */
   batchFirst: boolean;
+  /** embedDim / numHeads. */
   headDim: number;
+  /** The packed query, key and value projections [3E, E] (null when kdim or vdim differ from E). */
   in_proj_weight: Parameter | null;
+  /** The query projection [E, E] when kdim or vdim differ from E, else null. */
   q_proj_weight: Parameter | null;
+  /** The key projection [E, kdim] when kdim or vdim differ from E, else null. */
   k_proj_weight: Parameter | null;
+  /** The value projection [E, vdim] when kdim or vdim differ from E, else null. */
   v_proj_weight: Parameter | null;
+  /** The packed projection biases [3E] (null without bias). */
   in_proj_bias: Parameter | null;
+  /** The output projection, a Linear(E, E). */
   out_proj: NonDynamicallyQuantizableLinear;
 
   constructor(embedDim: number, numHeads: number, opts: MultiheadAttentionOptions = {}) {

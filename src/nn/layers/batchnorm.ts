@@ -11,7 +11,9 @@ import { Module, Parameter } from "../module.js";
 import { batchNorm } from "../functional/conv.js";
 import { pyBool, pyFloat } from "../repr.js";
 
+/** Options of BatchNorm1d and BatchNorm2d (PyTorch's keyword arguments, camelCased). */
 export interface BatchNormOptions {
+  /** Added to the variance (default 1e-5). */
   eps?: number;
   /** Weight of the new batch in the running statistics; null for a cumulative average (default 0.1). */
   momentum?: number | null;

@@ -21,7 +21,14 @@ function checkModule(owner: string, m: unknown, at: string): Module {
 
 /**
  * Runs its modules one after another, each on the previous one's output. Built from modules
- * (named "0", "1", …) or from one object of named modules, as PyTorch's OrderedDict form.
+ * (named "0", "1", …) or from one object of named modules, as PyTorch's OrderedDict form
+ * (torch.nn.Sequential).
+ *
+ * @example
+ * ```ts
+ * const model = new nn.Sequential(new nn.Linear(784, 128), new nn.ReLU(), new nn.Linear(128, 10));
+ * const logits = model.forward(x); // [N, 784] → [N, 10]
+ * ```
  */
 export class Sequential extends Module {
   constructor(...modules: Module[] | [Record<string, Module>]) {
@@ -40,10 +47,12 @@ export class Sequential extends Module {
     return this;
   }
 
+  /** The number of modules. */
   get length(): number {
     return this.children().length;
   }
 
+  /** The i-th module; a negative i counts from the end. Throws a DescentError when out of range. */
   at(i: number): Module {
     const kids = this.namedChildren();
     if (!Number.isInteger(i) || i < -kids.length || i >= kids.length)
@@ -51,10 +60,12 @@ export class Sequential extends Module {
     return kids[i < 0 ? i + kids.length : i]![1];
   }
 
+  /** Iterates over the modules in order. */
   [Symbol.iterator](): Iterator<Module> {
     return this.children()[Symbol.iterator]();
   }
 
+  /** Runs the modules in order, each on the previous one's output. */
   forward(input: Tensor): Tensor {
     let x: unknown = input;
     for (const m of this.children()) x = (m.forward as (a: unknown) => unknown).call(m, x);
@@ -85,23 +96,28 @@ export class ModuleList<T extends Module = Module> extends Module {
     return this;
   }
 
+  /** Appends every module of an iterable (PyTorch's extend); returns this. */
   extend(modules: Iterable<T>): this {
     for (const m of modules) this.push(m);
     return this;
   }
 
+  /** The number of modules. */
   get length(): number {
     return this.children().length;
   }
 
+  /** The i-th module; a negative i counts from the end. Throws a DescentError when out of range. */
   at(i: number): T {
     return itemAt("ModuleList", this.slots(), this.length, i) as T;
   }
 
+  /** Iterates over the modules in order. */
   [Symbol.iterator](): Iterator<T> {
     return (this.children() as T[])[Symbol.iterator]();
   }
 
+  /** Throws: a ModuleList only holds modules (as in PyTorch); call them from the owner's forward. */
   forward(): never {
     throw new DescentError("ModuleList: a ModuleList has no forward; iterate over it and call its modules");
   }

@@ -9,12 +9,17 @@ import { Module, Parameter } from "../module.js";
 import * as F from "../functional/conv.js";
 import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from "../init.js";
 
+/** Options of Conv1d and Conv2d (PyTorch's keyword arguments, camelCased); T is a number or a tuple. */
 export interface ConvLayerOptions<T> {
+  /** Step of the sliding window (default 1). */
   stride?: T;
   /** A size, or "valid" (none) or "same" (output size = input size; stride 1 only). */
   padding?: T | "valid" | "same";
+  /** Spacing between kernel taps (default 1). */
   dilation?: T;
+  /** Split input and output channels into this many independent groups (default 1; inChannels for depthwise). */
   groups?: number;
+  /** Add a learnable bias per output channel (default true). */
   bias?: boolean;
   /** Only "zeros" (PyTorch's default) is supported. */
   paddingMode?: "zeros";
@@ -114,7 +119,10 @@ abstract class ConvNd extends Module {
   }
 }
 
-/** 1-D convolution over [N, C, L] (or [C, L]). */
+/**
+ * 1-D convolution (torch.nn.Conv1d): input [N, Cin, L] (or [Cin, L]) → [N, Cout, Lout].
+ * weight [Cout, Cin/groups, k], bias [Cout]; PyTorch's default initialisation.
+ */
 export class Conv1d extends ConvNd {
   constructor(
     inChannels: number,
@@ -136,7 +144,17 @@ export class Conv1d extends ConvNd {
   }
 }
 
-/** 2-D convolution over [N, C, H, W] (or [C, H, W]). */
+/**
+ * 2-D convolution (torch.nn.Conv2d): input [N, Cin, H, W] (or [Cin, H, W]) → [N, Cout, Hout, Wout],
+ * Hout = ⌊(H + 2·padding − dilation·(kernel − 1) − 1) / stride⌋ + 1. weight [Cout, Cin/groups, kh, kw],
+ * bias [Cout]; PyTorch's default initialisation.
+ *
+ * @example
+ * ```ts
+ * const conv = new nn.Conv2d(3, 16, 3, { padding: 1 });
+ * const y = conv.forward(randn([8, 3, 32, 32])); // [8, 16, 32, 32]
+ * ```
+ */
 export class Conv2d extends ConvNd {
   constructor(
     inChannels: number,

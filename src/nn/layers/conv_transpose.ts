@@ -10,12 +10,19 @@ import { Module, Parameter } from "../module.js";
 import * as F from "../functional/conv_transpose.js";
 import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from "../init.js";
 
+/** Options of ConvTranspose1d and ConvTranspose2d (PyTorch's keyword arguments, camelCased). */
 export interface ConvTransposeLayerOptions<T> {
+  /** Step of the sliding window (default 1). */
   stride?: T;
+  /** dilation·(kernel − 1) − padding zero padding is added to each side of the input (default 0). */
   padding?: T;
+  /** Extra size on one side of the output (default 0). */
   outputPadding?: T;
+  /** Independent channel groups (default 1). */
   groups?: number;
+  /** Add a learnable bias per output channel (default true). */
   bias?: boolean;
+  /** Spacing between kernel taps (default 1). */
   dilation?: T;
   /** Only "zeros" (PyTorch's only mode for transposed convolutions). */
   paddingMode?: "zeros";

@@ -6,7 +6,12 @@ import { Module } from "../module.js";
 import * as F from "../functional/activation.js";
 import { pyBool, pyFloat } from "../repr.js";
 
+/**
+ * Dropout (torch.nn.Dropout): in training, zeroes each element with probability p and scales the
+ * rest by 1/(1 − p); the identity in eval mode. Any shape.
+ */
 export class Dropout extends Module {
+  /** Probability of zeroing an element (default 0.5). */
   p: number;
   constructor(p: number | { p?: number } = 0.5) {
     super();

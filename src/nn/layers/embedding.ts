@@ -10,16 +10,26 @@ import { Module, Parameter } from "../module.js";
 import * as F from "../functional/activation.js";
 import { normal_ } from "../init.js";
 
+/** Options of Embedding. */
 export interface EmbeddingOptions {
   /** Row whose output passes no gradient (negative counts from the end); zero-initialised. */
   paddingIdx?: number | null;
+  /** Parameter dtype (default float32). */
   dtype?: DType;
 }
 
+/**
+ * A lookup table (torch.nn.Embedding): int32 indices [*] → [*, embeddingDim], rows of weight
+ * [numEmbeddings, embeddingDim] ~ N(0, 1).
+ */
 export class Embedding extends Module {
+  /** Rows of the table (the vocabulary size). */
   numEmbeddings: number;
+  /** Width of each row. */
   embeddingDim: number;
+  /** The row that gets no gradient, or null. */
   paddingIdx: number | null;
+  /** [numEmbeddings, embeddingDim]. */
   weight: Parameter;
 
   constructor(numEmbeddings: number, embeddingDim: number, opts: EmbeddingOptions = {}) {
@@ -51,6 +61,7 @@ export class Embedding extends Module {
     return e;
   }
 
+  /** Re-draws weight from N(0, 1) (the padding row zeroed). */
   resetParameters(): void {
     normal_(this.weight);
     const pad = this.paddingIdx;

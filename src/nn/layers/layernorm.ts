@@ -9,20 +9,32 @@ import { Module, Parameter } from "../module.js";
 import * as F from "../functional/activation.js";
 import { pyBool, pyFloat } from "../repr.js";
 
+/** Options of LayerNorm (PyTorch's keyword arguments, camelCased). */
 export interface LayerNormOptions {
+  /** Added to the variance (default 1e-5). */
   eps?: number;
   /** Learnable weight (and bias) of the normalized shape; default true. */
   elementwiseAffine?: boolean;
   /** With elementwiseAffine, whether to learn a bias too; default true. */
   bias?: boolean;
+  /** Parameter dtype (default float32). */
   dtype?: DType;
 }
 
+/**
+ * Layer normalisation over the last dimensions (torch.nn.LayerNorm): input [*, ...normalizedShape],
+ * each sample normalised by its own mean and variance over those dimensions, then scaled and shifted.
+ */
 export class LayerNorm extends Module {
+  /** The trailing shape normalised over. */
   normalizedShape: number[];
+  /** Added to the variance. */
   eps: number;
+  /** Whether weight (and bias) are learned. */
   elementwiseAffine: boolean;
+  /** normalizedShape, or null without elementwiseAffine. */
   weight: Parameter | null;
+  /** normalizedShape, or null without a bias. */
   bias: Parameter | null;
 
   constructor(normalizedShape: number | readonly number[], opts: LayerNormOptions = {}) {

@@ -10,10 +10,24 @@ import * as F from "../functional/activation.js";
 import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from "../init.js";
 import { pyBool } from "../repr.js";
 
+/**
+ * Fully connected layer y = x·Wᵀ + b (torch.nn.Linear): input [*, inFeatures] → output [*, outFeatures].
+ * Options: `bias` (default true), `dtype` (default float32).
+ *
+ * @example
+ * ```ts
+ * const fc = new nn.Linear(784, 10);
+ * const y = fc.forward(randn([32, 784])); // [32, 10]
+ * ```
+ */
 export class Linear extends Module {
+  /** Size of each input sample's last dimension. */
   inFeatures: number;
+  /** Size of each output sample's last dimension. */
   outFeatures: number;
+  /** [outFeatures, inFeatures]. */
   weight: Parameter;
+  /** [outFeatures], or null when built with `bias: false`. */
   bias: Parameter | null;
 
   /**
@@ -37,6 +51,7 @@ export class Linear extends Module {
     this.resetParameters();
   }
 
+  /** Re-draws weight and bias with PyTorch's default initialisation (see the constructor). */
   resetParameters(): void {
     kaimingUniform_(this.weight, { a: Math.sqrt(5) });
     if (this.bias) {
@@ -46,6 +61,7 @@ export class Linear extends Module {
     }
   }
 
+  /** [*, inFeatures] → [*, outFeatures]. */
   forward(x: Tensor): Tensor {
     return F.linear(x, this.weight, this.bias);
   }
@@ -64,7 +80,9 @@ export class Identity extends Module {
 
 /** Flattens dims startDim..endDim (default 1..-1: everything but the batch dim). */
 export class Flatten extends Module {
+  /** First dimension flattened (default 1, keeping the batch dimension). */
   startDim: number;
+  /** Last dimension flattened (default -1). */
   endDim: number;
   constructor(startDim: number | { startDim?: number; endDim?: number } = 1, endDim = -1) {
     super();

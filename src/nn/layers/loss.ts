@@ -21,6 +21,7 @@ abstract class Loss<R extends string = Reduction> extends Module {
 
 /** A loss with an optional per-class `weight` buffer. */
 abstract class WeightedLoss extends Loss {
+  /** Rescaling weight (a buffer): per class [C], or broadcast over the input for BCELoss; or null. */
   declare weight: Tensor | null;
   constructor(op: string, opts: F.WeightedOptions) {
     super(op, opts.reduction);
@@ -28,6 +29,9 @@ abstract class WeightedLoss extends Loss {
   }
 }
 
+/**
+ * Mean squared error (torch.nn.MSELoss): mean((input − target)²) over all elements (reduction "mean", "sum" or "none"); input and target of one shape.
+ */
 export class MSELoss extends Loss {
   constructor(opts: F.ReductionOptions = {}) {
     super("MSELoss", opts.reduction);
@@ -37,6 +41,7 @@ export class MSELoss extends Loss {
   }
 }
 
+/** Mean absolute error (torch.nn.L1Loss): mean(|input − target|) (reduction "mean", "sum" or "none"). */
 export class L1Loss extends Loss {
   constructor(opts: F.ReductionOptions = {}) {
     super("L1Loss", opts.reduction);
@@ -48,6 +53,7 @@ export class L1Loss extends Loss {
 
 /** Mean absolute percentage error (·100); a zero target throws unless `eps` guards the denominator. */
 export class MAPELoss extends Loss {
+  /** The denominator is max(|target|, eps) when set (default undefined: a zero target throws). */
   eps: number | undefined;
   constructor(opts: F.MapeOptions = {}) {
     super("MAPELoss", opts.reduction);
@@ -58,7 +64,9 @@ export class MAPELoss extends Loss {
   }
 }
 
+/** Huber loss (torch.nn.HuberLoss): quadratic for |input − target| < delta, linear beyond. */
 export class HuberLoss extends Loss {
+  /** Where the loss turns from quadratic to linear (default 1). */
   delta: number;
   constructor(opts: F.ReductionOptions & { delta?: number } = {}) {
     super("HuberLoss", opts.reduction);
@@ -69,7 +77,9 @@ export class HuberLoss extends Loss {
   }
 }
 
+/** Smooth L1 loss (torch.nn.SmoothL1Loss): HuberLoss divided by beta. */
 export class SmoothL1Loss extends Loss {
+  /** Where the loss turns from quadratic to linear (default 1). */
   beta: number;
   constructor(opts: F.ReductionOptions & { beta?: number } = {}) {
     super("SmoothL1Loss", opts.reduction);
@@ -80,8 +90,21 @@ export class SmoothL1Loss extends Loss {
   }
 }
 
+/**
+ * Cross entropy of logits (torch.nn.CrossEntropyLoss): input [N, C] (or [N, C, d1, …], or [C]) of
+ * unnormalised scores, target [N] of int32 class indices (or class probabilities of input's shape);
+ * log-softmax then NLL. Options: weight [C], ignoreIndex, labelSmoothing, reduction.
+ *
+ * @example
+ * ```ts
+ * const lossFn = new nn.CrossEntropyLoss();
+ * const loss = lossFn.forward(logits, labels); // logits [N, 10], labels int32 [N] → 0-d
+ * ```
+ */
 export class CrossEntropyLoss extends WeightedLoss {
+  /** Targets with this class index add nothing to the loss or its mean (default -100). */
   ignoreIndex: number;
+  /** Amount of smoothing towards the uniform distribution, in [0, 1] (default 0). */
   labelSmoothing: number;
   constructor(opts: F.CrossEntropyOptions = {}) {
     super("CrossEntropyLoss", opts);
@@ -98,7 +121,11 @@ export class CrossEntropyLoss extends WeightedLoss {
   }
 }
 
+/**
+ * Negative log-likelihood (torch.nn.NLLLoss): input [N, C] of log-probabilities, target [N] of int32 class indices.
+ */
 export class NLLLoss extends WeightedLoss {
+  /** Targets with this class index add nothing (default -100). */
   ignoreIndex: number;
   constructor(opts: F.NllOptions = {}) {
     super("NLLLoss", opts);
@@ -109,6 +136,7 @@ export class NLLLoss extends WeightedLoss {
   }
 }
 
+/** Binary cross entropy of probabilities (torch.nn.BCELoss): input in [0, 1] and target of one shape. */
 export class BCELoss extends WeightedLoss {
   constructor(opts: F.WeightedOptions = {}) {
     super("BCELoss", opts);
@@ -118,15 +146,21 @@ export class BCELoss extends WeightedLoss {
   }
 }
 
+/**
+ * Binary cross entropy of logits (torch.nn.BCEWithLogitsLoss): sigmoid and BCE in one stable step; optional weight and posWeight.
+ */
 export class BCEWithLogitsLoss extends Loss {
+  /** Rescaling weight broadcast over the input (a buffer), or null. */
   declare weight: Tensor | null;
   // The buffer keeps PyTorch's name so that stateDict() has the key "pos_weight".
+  /** Weight of the positive examples per class (a buffer, under PyTorch's state-dict name), or null. */
   declare pos_weight: Tensor | null;
   constructor(opts: F.BceWithLogitsOptions = {}) {
     super("BCEWithLogitsLoss", opts.reduction);
     this.registerBuffer("weight", opts.weight ?? null);
     this.registerBuffer("pos_weight", opts.posWeight ?? null);
   }
+  /** pos_weight under its camelCase name. */
   get posWeight(): Tensor | null {
     return this.pos_weight;
   }
@@ -139,7 +173,9 @@ export class BCEWithLogitsLoss extends Loss {
   }
 }
 
+/** Hinge embedding loss (torch.nn.HingeEmbeddingLoss): x where target is 1, max(0, margin − x) where it is −1. */
 export class HingeEmbeddingLoss extends Loss {
+  /** The margin (default 1). */
   margin: number;
   constructor(opts: F.ReductionOptions & { margin?: number } = {}) {
     super("HingeEmbeddingLoss", opts.reduction);
@@ -150,8 +186,11 @@ export class HingeEmbeddingLoss extends Loss {
   }
 }
 
+/** Multi-class hinge loss (torch.nn.MultiMarginLoss): input [N, C] scores, target [N] int32 classes. */
 export class MultiMarginLoss extends WeightedLoss {
+  /** The exponent, 1 or 2 (default 1). */
   p: number;
+  /** The margin (default 1). */
   margin: number;
   constructor(opts: F.WeightedOptions & { p?: number; margin?: number } = {}) {
     super("MultiMarginLoss", opts);
@@ -170,7 +209,12 @@ export class MultiMarginLoss extends WeightedLoss {
   }
 }
 
+/**
+ * Kullback–Leibler divergence (torch.nn.KLDivLoss): input holds log-probabilities, target probabilities
+ * (or log-probabilities with logTarget); reduction "batchmean" gives the mathematically correct mean.
+ */
 export class KLDivLoss extends Loss<Reduction | "batchmean"> {
+  /** The target holds log-probabilities (default false). */
   logTarget: boolean;
   constructor(opts: { reduction?: Reduction | "batchmean"; logTarget?: boolean } = {}) {
     super("KLDivLoss", opts.reduction, ["batchmean"]);
@@ -181,8 +225,14 @@ export class KLDivLoss extends Loss<Reduction | "batchmean"> {
   }
 }
 
+/**
+ * Connectionist temporal classification loss (torch.nn.CTCLoss): log-probabilities [T, N, C], targets,
+ * input lengths and target lengths.
+ */
 export class CTCLoss extends Loss {
+  /** The blank label's index (default 0). */
   blank: number;
+  /** Replace infinite losses (impossible alignments) and their gradients by 0 (default false). */
   zeroInfinity: boolean;
   constructor(opts: CtcOptions = {}) {
     super("CTCLoss", opts.reduction);

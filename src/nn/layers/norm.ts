@@ -9,20 +9,29 @@ import { Module, Parameter } from "../module.js";
 import { groupNorm, instanceNorm } from "../functional/norm.js";
 import { pyBool, pyFloat } from "../repr.js";
 
+/** Options of GroupNorm. */
 export interface GroupNormOptions {
+  /** Added to the variance (default 1e-5). */
   eps?: number;
   /** Learnable per-channel weight (ones) and bias (zeros); default true. */
   affine?: boolean;
+  /** Parameter dtype (default float32). */
   dtype?: DType;
 }
 
 /** Group norm over [N, C, ...]: numGroups groups of C/numGroups channels each. */
 export class GroupNorm extends Module {
+  /** Groups the channels are split into. */
   numGroups: number;
+  /** Channels C. */
   numChannels: number;
+  /** Added to the variance. */
   eps: number;
+  /** Whether weight and bias are learned. */
   affine: boolean;
+  /** [C], or null without affine. */
   weight: Parameter | null;
+  /** [C], or null without affine. */
   bias: Parameter | null;
 
   constructor(numGroups: number, numChannels: number, opts: GroupNormOptions = {}) {
@@ -56,7 +65,9 @@ export class GroupNorm extends Module {
   }
 }
 
+/** Options of InstanceNorm2d. */
 export interface InstanceNormOptions {
+  /** Added to the variance (default 1e-5). */
   eps?: number;
   /** Weight of the new batch in the running statistics (default 0.1). */
   momentum?: number;
@@ -64,6 +75,7 @@ export interface InstanceNormOptions {
   affine?: boolean;
   /** Keep running statistics and use them in eval mode (default false). */
   trackRunningStats?: boolean;
+  /** Parameter dtype (default float32). */
   dtype?: DType;
 }
 
@@ -73,15 +85,25 @@ export interface InstanceNormOptions {
  * tracked. As PyTorch, num_batches_tracked is kept in the state dict but forward leaves it at 0.
  */
 export class InstanceNorm2d extends Module {
+  /** Channels C. */
   numFeatures: number;
+  /** Added to the variance. */
   eps: number;
+  /** Weight of the new batch in the running statistics. */
   momentum: number;
+  /** Whether weight and bias are learned. */
   affine: boolean;
+  /** Whether running statistics are kept. */
   trackRunningStats: boolean;
+  /** [C], or null without affine. */
   weight: Parameter | null;
+  /** [C], or null without affine. */
   bias: Parameter | null;
+  /** [C] running mean (a buffer), with trackRunningStats. */
   running_mean: Tensor | null = null;
+  /** [C] running variance (a buffer), with trackRunningStats. */
   running_var: Tensor | null = null;
+  /** Batches seen (a buffer), with trackRunningStats. */
   num_batches_tracked: Tensor | null = null;
 
   constructor(numFeatures: number, opts: InstanceNormOptions = {}) {

@@ -7,18 +7,28 @@ import { Module } from "../module.js";
 import * as F from "../functional/conv.js";
 import { pyBool } from "../repr.js";
 
-type Pair = number | readonly [number, number];
+/** A size for both spatial dimensions, or [rows, cols]. */
+export type Pair = number | readonly [number, number];
 
 /** A number or a pair as PyTorch prints an int or a tuple. */
 function pyPair(v: Pair | readonly (number | null)[]): string {
   return typeof v === "number" ? String(v) : `(${v.map((x) => (x === null ? "None" : String(x))).join(", ")})`;
 }
 
+/**
+ * 2-D max pooling (torch.nn.MaxPool2d): [N, C, H, W] (or [C, H, W]) → [N, C, Hout, Wout], the
+ * maximum of each kernelSize window.
+ */
 export class MaxPool2d extends Module {
+  /** Window size. */
   kernelSize: Pair;
+  /** Window step (default kernelSize). */
   stride: Pair;
+  /** Implicit -Infinity padding on each side (default 0). */
   padding: Pair;
+  /** Spacing between window taps (default 1). */
   dilation: Pair;
+  /** Round the output size up instead of down (default false). */
   ceilMode: boolean;
 
   /** stride defaults to kernelSize; padding (at most half the kernel) counts as -Inf. */
@@ -50,12 +60,19 @@ export class MaxPool2d extends Module {
   }
 }
 
+/** 2-D average pooling (torch.nn.AvgPool2d): [N, C, H, W] (or [C, H, W]) → [N, C, Hout, Wout]. */
 export class AvgPool2d extends Module {
+  /** Window size. */
   kernelSize: Pair;
+  /** Window step (default kernelSize). */
   stride: Pair;
+  /** Implicit zero padding on each side (default 0). */
   padding: Pair;
+  /** Round the output size up instead of down (default false). */
   ceilMode: boolean;
+  /** Count the zero padding in the average's divisor (default true). */
   countIncludePad: boolean;
+  /** Divide by this instead of the window size, when set. */
   divisorOverride: number | null;
 
   /** stride defaults to kernelSize; countIncludePad (default true) counts padding in the divisor. */
@@ -93,7 +110,9 @@ export class AvgPool2d extends Module {
   }
 }
 
+/** Average pooling to a fixed output size (torch.nn.AdaptiveAvgPool2d): [N, C, H, W] → [N, C, outH, outW]. */
 export class AdaptiveAvgPool2d extends Module {
+  /** The output's [outH, outW] (one number for both; null keeps the input's size). */
   outputSize: number | readonly [number | null, number | null];
 
   /** outputSize: a number or a pair; a null entry keeps that input dim. */

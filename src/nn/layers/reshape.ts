@@ -12,7 +12,9 @@ import { pyBool, pyFloat } from "../repr.js";
 
 /** Splits dim into the given sizes (one of them may be -1): [N, 12] with (1, [3, 4]) → [N, 3, 4]. */
 export class Unflatten extends Module {
+  /** The dimension split. */
   dim: number;
+  /** The sizes it is split into. */
   unflattenedSize: number[];
   constructor(dim: number, sizes: readonly number[]) {
     super();
@@ -50,6 +52,7 @@ export class Unflatten extends Module {
 
 /** [..., C·r², H, W] → [..., C, H·r, W·r]. */
 export class PixelShuffle extends Module {
+  /** The factor r. */
   upscaleFactor: number;
   constructor(upscaleFactor: number) {
     super();
@@ -67,6 +70,7 @@ export class PixelShuffle extends Module {
 
 /** [..., C, H·r, W·r] → [..., C·r², H, W]. */
 export class PixelUnshuffle extends Module {
+  /** The factor r. */
   downscaleFactor: number;
   constructor(downscaleFactor: number) {
     super();
@@ -84,9 +88,13 @@ export class PixelUnshuffle extends Module {
 
 /** nn.Upsample: interpolate with fixed options. */
 export class Upsample extends Module {
+  /** Output spatial size, or null when scaleFactor gives it. */
   size: number | number[] | null;
+  /** Multiplier of each spatial dimension, or null when size gives it. */
   scaleFactor: number | number[] | null;
+  /** Interpolation mode (default "nearest"). */
   mode: InterpolateMode;
+  /** linear/bilinear only: align corner pixel centres. */
   alignCorners: boolean | null;
   constructor(opts: InterpolateOptions = {}) {
     super();

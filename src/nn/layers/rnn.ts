@@ -16,8 +16,10 @@ import { gruSequence, lstmSequence } from "../../tensor/rnn.js";
 import { dropout } from "../functional/activation.js";
 import { Module, Parameter } from "../module.js";
 
+/** Which recurrence an RNNBase runs. */
 export type RNNMode = "RNN_TANH" | "RNN_RELU" | "LSTM" | "GRU";
 
+/** Options of RNN, LSTM and GRU (PyTorch's keyword arguments, camelCased). */
 export interface RNNOptions {
   /** Stacked recurrent layers (default 1). */
   numLayers?: number;
@@ -44,12 +46,19 @@ interface Weights {
 
 /** The shared machinery of RNN, LSTM and GRU (PyTorch's RNNBase). */
 export abstract class RNNBase extends Module {
+  /** Features of each input step. */
   readonly inputSize: number;
+  /** Features of the hidden state. */
   readonly hiddenSize: number;
+  /** Stacked layers. */
   readonly numLayers: number;
+  /** Whether the layers have biases. */
   readonly bias: boolean;
+  /** Input and output are [N, T, ·] rather than [T, N, ·]. */
   readonly batchFirst: boolean;
+  /** Dropout between stacked layers in training. */
   readonly dropout: number;
+  /** Runs each layer forwards and backwards. */
   readonly bidirectional: boolean;
   declare private readonly mode: RNNMode;
 
@@ -95,6 +104,7 @@ export abstract class RNNBase extends Module {
     this.resetParameters();
   }
 
+  /** 2 when bidirectional, else 1. */
   get numDirections(): number {
     return this.bidirectional ? 2 : 1;
   }
@@ -247,6 +257,7 @@ export abstract class RNNBase extends Module {
 
 /** Elman RNN: h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu). `forward(x, h0?)` → `[output, hN]`. */
 export class RNN extends RNNBase {
+  /** The activation (default "tanh"). */
   readonly nonlinearity: "tanh" | "relu";
 
   constructor(inputSize: number, hiddenSize: number, opts: RNNOptions & { nonlinearity?: "tanh" | "relu" } = {}) {

@@ -13,29 +13,46 @@ import { LayerNorm } from "./layernorm.js";
 import { ModuleList } from "./container.js";
 import { MultiheadAttention } from "./attention.js";
 
+/** The feed-forward activation: "relu", "gelu" or a function. */
 export type TransformerActivation = "relu" | "gelu" | ((x: Tensor) => Tensor);
 
+/** Options of TransformerEncoderLayer and TransformerDecoderLayer (PyTorch's keyword arguments, camelCased). */
 export interface TransformerLayerOptions {
+  /** Hidden width of the feed-forward block (default 2048). */
   dimFeedforward?: number;
+  /** Dropout probability (default 0.1). */
   dropout?: number;
+  /** Feed-forward activation (default "relu"). */
   activation?: TransformerActivation;
+  /** LayerNorm eps (default 1e-5). */
   layerNormEps?: number;
+  /** Inputs and outputs are [N, L, E] rather than [L, N, E] (default false). */
   batchFirst?: boolean;
+  /** Pre-norm (LayerNorm before each block) instead of post-norm (default false). */
   normFirst?: boolean;
+  /** Parameter dtype (default float32). */
   dtype?: DType;
 }
 
+/** Masks for an encoder layer's self-attention (PyTorch's src_mask, src_key_padding_mask, is_causal). */
 export interface EncoderForwardOptions {
+  /** [L, L] attention mask (int32 1 = may not attend, or a float added to the scores). */
   srcMask?: Tensor | null;
+  /** [N, L] key padding mask (int32 1 = padding, or a float added to the scores). */
   srcKeyPaddingMask?: Tensor | null;
   /** A causal self-attention mask when srcMask is not given. */
   isCausal?: boolean;
 }
 
+/** Masks for a decoder layer's self- and cross-attention (PyTorch's tgt_mask, memory_mask, … is_causal). */
 export interface DecoderForwardOptions {
+  /** [T, T] self-attention mask. */
   tgtMask?: Tensor | null;
+  /** [T, S] cross-attention mask. */
   memoryMask?: Tensor | null;
+  /** [N, T] padding mask of the target. */
   tgtKeyPaddingMask?: Tensor | null;
+  /** [N, S] padding mask of the memory. */
   memoryKeyPaddingMask?: Tensor | null;
   /** A causal self-attention mask when tgtMask is not given. */
   tgtIsCausal?: boolean;
@@ -98,10 +115,26 @@ abstract class TransformerLayerBase extends Module {
   }
 }
 
+/**
+ * A Transformer encoder layer (torch.nn.TransformerEncoderLayer): self-attention then a feed-forward
+ * block, each with dropout, a residual connection and LayerNorm (post-norm, or pre-norm with normFirst).
+ * `forward(src, opts)`: [L, N, E] (or [N, L, E] with batchFirst) → the same shape.
+ *
+ * @example
+ * ```ts
+ * const layer = new nn.TransformerEncoderLayer(64, 4, { dimFeedforward: 256, batchFirst: true });
+ * const encoder = new nn.TransformerEncoder(layer, 2);
+ * const y = encoder.forward(randn([8, 16, 64])); // [8, 16, 64]
+ * ```
+ */
 export class TransformerEncoderLayer extends TransformerLayerBase {
+  /** LayerNorm of the self-attention block. */
   norm1: LayerNorm;
+  /** LayerNorm of the feed-forward block. */
   norm2: LayerNorm;
+  /** Dropout after self-attention. */
   dropout1: Dropout;
+  /** Dropout after the feed-forward block. */
   dropout2: Dropout;
 
   constructor(dModel: number, nhead: number, opts: TransformerLayerOptions = {}) {
@@ -133,13 +166,25 @@ export class TransformerEncoderLayer extends TransformerLayerBase {
   }
 }
 
+/**
+ * A Transformer decoder layer (torch.nn.TransformerDecoderLayer): self-attention, cross-attention over
+ * the memory, then a feed-forward block. `forward(tgt, memory, opts)`: tgt [T, N, E], memory [S, N, E]
+ * (batch first with batchFirst) → [T, N, E].
+ */
 export class TransformerDecoderLayer extends TransformerLayerBase {
+  /** The cross-attention over the memory. */
   declare multihead_attn: MultiheadAttention;
+  /** LayerNorm of the self-attention block. */
   norm1: LayerNorm;
+  /** LayerNorm of the cross-attention block. */
   norm2: LayerNorm;
+  /** LayerNorm of the feed-forward block. */
   norm3: LayerNorm;
+  /** Dropout after self-attention. */
   dropout1: Dropout;
+  /** Dropout after cross-attention. */
   dropout2: Dropout;
+  /** Dropout after the feed-forward block. */
   dropout3: Dropout;
 
   constructor(dModel: number, nhead: number, opts: TransformerLayerOptions = {}) {
@@ -190,8 +235,11 @@ function checkNumLayers(op: string, n: number): void {
 
 /** numLayers copies of an encoder layer (identical initial weights, as PyTorch's deep copies), then an optional norm. */
 export class TransformerEncoder extends Module {
+  /** The numLayers layers. */
   layers: ModuleList<TransformerEncoderLayer>;
+  /** The final norm, if any. */
   norm: Module | null;
+  /** How many layers. */
   numLayers: number;
 
   constructor(layer: TransformerEncoderLayer, numLayers: number, opts: { norm?: Module | null } = {}) {
@@ -214,8 +262,11 @@ export class TransformerEncoder extends Module {
 
 /** numLayers copies of a decoder layer, then an optional norm. */
 export class TransformerDecoder extends Module {
+  /** The numLayers layers. */
   layers: ModuleList<TransformerDecoderLayer>;
+  /** The final norm, if any. */
   norm: Module | null;
+  /** How many layers. */
   numLayers: number;
 
   constructor(layer: TransformerDecoderLayer, numLayers: number, opts: { norm?: Module | null } = {}) {
