@@ -15,6 +15,13 @@ import type { Tensor } from "../tensor/tensor.js";
 export const FORTUNES_DIR = "/usr/share/games/fortunes";
 const MAX_CORPUS_BYTES = 256 * 2 ** 20;
 
+/**
+ * A character vocabulary for character-level language models: id 0 is the unknown character, the
+ * others one Unicode code point each. Saved beside a model as JSON (toJSON / fromJSON).
+ * @example
+ * const vocab = CharVocab.fromText("hello");
+ * vocab.decode(vocab.encode("hole")); // "hole"
+ */
 export class CharVocab {
   /** chars[0] is the unknown character ("" here, written as U+FFFD when decoded). */
   readonly chars: string[];
@@ -35,10 +42,12 @@ export class CharVocab {
     return new CharVocab(["", ...[...new Set(Array.from(text))].sort()]);
   }
 
+  /** The number of ids (distinct characters + 1 for the unknown one): the model's vocabSize. */
   get size(): number {
     return this.chars.length;
   }
 
+  /** The ids of text's code points; a character not in the vocabulary becomes 0. */
   encode(text: string): Int32Array {
     const cps = Array.from(text);
     const out = new Int32Array(cps.length);
@@ -46,16 +55,19 @@ export class CharVocab {
     return out;
   }
 
+  /** The text of ids; 0 and ids out of range decode as U+FFFD. */
   decode(ids: ArrayLike<number>): string {
     let s = "";
     for (let i = 0; i < ids.length; i++) s += ids[i] === 0 ? "\uFFFD" : (this.chars[ids[i]!] ?? "\uFFFD");
     return s;
   }
 
+  /** `{type: "char", chars}`, what `descent generate` reads from vocab.json. */
   toJSON(): { type: "char"; chars: string[] } {
     return { type: "char", chars: this.chars };
   }
 
+  /** The vocabulary toJSON wrote; a DescentError for anything else. */
   static fromJSON(j: unknown): CharVocab {
     const chars = (j as { chars?: unknown } | null)?.chars;
     if (!Array.isArray(chars) || !chars.every((c) => typeof c === "string"))
@@ -66,10 +78,15 @@ export class CharVocab {
   }
 }
 
+/** A text folder split by file: the file names on each side and their concatenated text. */
 export interface TextSplit {
+  /** Names of the training files. */
   trainFiles: string[];
+  /** Names of the held-out validation files. */
   valFiles: string[];
+  /** The training files' text, concatenated in name order. */
   train: string;
+  /** The validation files' text, concatenated in name order. */
   val: string;
 }
 
@@ -105,14 +122,17 @@ export function readTextSplit(dir: string, opts: { valEvery?: number } = {}): Te
 
 /** Random windows of a token array: sample(B, T) is int32 [B, T+1], reproducible from the seed. */
 export class TextWindows {
+  /** The generator that picks window starts (its state advances with each sample). */
   readonly gen: Generator;
   constructor(
+    /** The token ids windows are cut from. */
     readonly ids: Int32Array,
     seed = 0,
   ) {
     this.gen = new Generator(seed);
   }
 
+  /** batch windows of t+1 consecutive ids at random starts: int32 [batch, t+1] (inputs [:, :t], targets [:, 1:]). */
   sample(batch: number, t: number): Tensor {
     if (!Number.isInteger(batch) || batch < 1 || !Number.isInteger(t) || t < 1)
       throw new DescentError(`TextWindows.sample: batch and length must be positive integers, got ${batch}, ${t}`);

@@ -15,7 +15,9 @@ import { crossEntropy } from "../nn/functional/loss.js";
 import type { GPT } from "../nn/models/gpt.js";
 import type { GradientMonitor } from "./health.js";
 
+/** Options of trainLanguageModel: the schedule, AdamW's settings, clipping, the batches and evaluation. */
 export interface LMTrainOptions {
+  /** Optimizer steps to take (the cosine schedule spans them). */
   steps: number;
   /** The peak learning rate. */
   lr: number;
@@ -23,6 +25,8 @@ export interface LMTrainOptions {
   warmupSteps?: number;
   /** Default 0.1 (on weights with ≥ 2 dims; biases, LayerNorm and nothing else decay). */
   weightDecay?: number;
+  /** AdamW's (beta1, beta2); default [0.9, 0.95] as nanoGPT. */
+  /** AdamW's (beta1, beta2); default [0.9, 0.95] as nanoGPT. */
   betas?: [number, number];
   /** Clip the total gradient norm to this; default 1, 0 turns clipping off. */
   clip?: number;
@@ -30,19 +34,29 @@ export interface LMTrainOptions {
   nextBatch: (step: number) => Tensor;
   /** Fixed validation batches, each [B, T+1]; evaluated every evalEvery steps and at the end. */
   valBatches?: Tensor[];
+  /** Steps between validation evaluations. */
   evalEvery?: number;
   /** Stop (after evaluating) once this many seconds have passed; the schedule is not stretched. */
   maxSeconds?: number;
+  /** Gradient health: records the gradients (before clipping) and updates of every step. */
   monitor?: GradientMonitor;
+  /** Called after every step with its log (valLoss set on evaluation steps). */
   onStep?: (log: LMStepLog) => void;
 }
 
+/** What one step of trainLanguageModel reports. */
 export interface LMStepLog {
+  /** The step's index, from 0. */
   step: number;
+  /** The training batch's mean next-token cross-entropy (nats/token). */
   loss: number;
+  /** The learning rate the step used. */
   lr: number;
+  /** The total gradient norm before clipping. */
   gradNorm: number;
+  /** Seconds since training started. */
   seconds: number;
+  /** The validation loss (nats/token), on evaluation steps only. */
   valLoss?: number;
 }
 

@@ -12,7 +12,9 @@ import { tensor } from "../../tensor/creation.js";
 import { cat, Tensor } from "../../tensor/tensor.js";
 import type { GPT, KVCache } from "./gpt.js";
 
+/** Options of GPT.generate: how many tokens, and how they are drawn. */
 export interface GenerateOptions {
+  /** Tokens to append after the prompt. */
   maxNewTokens: number;
   /** Divides the logits; 0 picks the most likely token (greedy). Default 1. */
   temperature?: number;
