@@ -12,6 +12,8 @@
 import { Application, Comment, ReflectionKind, DeclarationReflection, ReflectionType } from "typedoc";
 
 import { existsSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { resolve } from "node:path";
 
 const args = new Set(process.argv.slice(2));
 const strict = args.has("--strict");
@@ -130,6 +132,24 @@ if (!args.has("--no-site") && !listOnly) {
   const html = existsSync(page) ? readFileSync(page, "utf8") : "";
   siteOk = html.includes("Conv2d") && html.includes("PyTorch");
   console.log(`  site: ${out}/index.html; ${page} ${siteOk ? "ok" : "missing or without its doc comment"}`);
+  // As a reader would: headless Chromium renders the nn namespace page, which must link to
+  // nn.Conv2d's page, and that page (required when DESCENT_REQUIRE_CHROMIUM=1, as in CI).
+  const chromium = "/usr/bin/chromium";
+  if (existsSync(chromium)) {
+    const dom = (file) =>
+      execFileSync(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", `file://${resolve(file)}`], {
+        encoding: "utf8",
+        timeout: 60_000,
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+    const linked = dom(`${out}/modules/nn.html`).includes('href="../classes/nn.Conv2d.html"');
+    const rendered = linked && /Conv2d[\s\S]*PyTorch/.test(dom(page));
+    console.log(`  chromium: nn → nn.Conv2d ${rendered ? "ok" : "not found"}`);
+    siteOk &&= rendered;
+  } else if (process.env.DESCENT_REQUIRE_CHROMIUM === "1") {
+    console.log(`  chromium: ${chromium} missing (DESCENT_REQUIRE_CHROMIUM=1)`);
+    siteOk = false;
+  }
 }
 if (otherWarnings) console.log(`  ${otherWarnings} other TypeDoc warning(s) above`);
 const failed = !siteOk || fresh.length > 0 || otherWarnings > 0 || app.logger.hasErrors();
