@@ -194,7 +194,8 @@ export class DataLoader implements Iterable<Tensor[]> {
         try {
           fields = pool.receive(iter, b);
         } catch (e) {
-          finish();
+          // A failed pool is not reused, persistent or not: a worker whose dataset failed to load would stay silent.
+          if (this.pool === pool) this.dropPool();
           throw e;
         }
         cur.position++;
