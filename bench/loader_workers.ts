@@ -3,7 +3,9 @@
 // then a 5x5 box blur), for numWorkers 0, 1, 2 (batch 32, persistent workers). Each setting runs
 // a warm-up epoch (worker start-up, JIT) and then `--epochs` timed epochs (default 3); the table
 // gives the median epoch and the start-up epoch. The main thread only sums each batch, so the
-// table measures how much of get() the workers take off it; with 2 cores expect at most ~2x.
+// table measures how much of get() the workers take off it; with 2 cores expect at most ~2x. The
+// CPU column (process.cpuUsage, all threads) is the work per epoch: what workers add in overhead
+// shows there even on a machine too busy for the wall-clock columns to mean much.
 // `node --import tsx bench/loader_workers.ts [--epochs N] [--n N]`
 // The workers import this file for the dataset class: the benchmark runs only in the main thread.
 
@@ -66,8 +68,8 @@ if (isMainThread) {
   console.log(
     `CPU: ${cpus()[0]?.model ?? "?"} x${cpus().length}, backend ${process.env["DESCENT_BACKEND"] ?? "default"}`,
   );
-  console.log("| numWorkers | first epoch (s) | median epoch (s) | samples/s | speed-up |");
-  console.log("|---:|---:|---:|---:|---:|");
+  console.log("| numWorkers | first epoch (s) | median epoch (s) | samples/s | speed-up | CPU s/epoch |");
+  console.log("|---:|---:|---:|---:|---:|---:|");
   let base = 0;
   for (const numWorkers of [0, 1, 2]) {
     manualSeed(0);
@@ -77,12 +79,14 @@ if (isMainThread) {
       ...(numWorkers > 0 ? { numWorkers, persistentWorkers: true, workerDataset: spec } : {}),
     });
     const first = epoch(loader);
+    const cpu0 = process.cpuUsage();
     const times = Array.from({ length: epochs }, () => epoch(loader));
+    const cpu = process.cpuUsage(cpu0);
     await loader.close();
     const rate = n / median(times);
     if (numWorkers === 0) base = rate;
     console.log(
-      `| ${numWorkers} | ${first.toFixed(2)} | ${median(times).toFixed(2)} | ${rate.toFixed(0)} | ${(rate / base).toFixed(2)}x |`,
+      `| ${numWorkers} | ${first.toFixed(2)} | ${median(times).toFixed(2)} | ${rate.toFixed(0)} | ${(rate / base).toFixed(2)}x | ${((cpu.user + cpu.system) / 1e6 / epochs).toFixed(2)} |`,
     );
   }
 }
