@@ -73,7 +73,16 @@ export function moduleUrl(spec: WorkerDatasetSpec): string {
 const ext = extname(new URL(import.meta.url).pathname);
 const entry = new URL(`./worker_entry${ext}`, import.meta.url).href;
 /** Run from sources under tsx (tests, benches), a worker registers tsx itself: --import hooks do not reach workers. */
-const tsxApi = ext === ".ts" ? import.meta.resolve("tsx/esm/api") : null;
+const tsxApi = ext === ".ts" ? resolveTsx() : null;
+
+function resolveTsx(): string | null {
+  // Another TypeScript loader (or none) is not an error here; the worker then reports what it cannot load.
+  try {
+    return import.meta.resolve("tsx/esm/api");
+  } catch {
+    return null;
+  }
+}
 
 // The worker's first code is plain script, so a failure to load the entry (or a later exit) is
 // still answered on the port: the main thread is blocked and would never see the 'error' event.
