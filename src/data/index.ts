@@ -4,6 +4,7 @@ export { TensorDataset } from "./dataset.js";
 export type { Dataset } from "./dataset.js";
 export { DataLoader } from "./loader.js";
 export type { DataLoaderOptions, DataLoaderState } from "./loader.js";
+export type { WorkerDatasetSpec } from "./workers.js";
 export { readIdx, DEFAULT_IDX_MAX_BYTES } from "./idx.js";
 export type { IdxOptions } from "./idx.js";
 export { readCsv, DEFAULT_CSV_MAX_BYTES } from "./csv.js";

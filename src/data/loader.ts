@@ -6,11 +6,21 @@
 // For mid-epoch checkpoints the loader has a state: the generator state its current iteration drew
 // the order from, and how many batches that iteration has yielded. Loading it makes the next
 // iteration give the same order from the same place, without drawing from the generator again.
+// With numWorkers > 0 (PyTorch's num_workers) worker threads build the batches (workers.ts); the
+// order is still drawn here, exactly as with numWorkers 0, so the batches are the same for any
+// number of workers and the main thread's generator moves the same way. Determinism of random
+// transforms in workers: before building batch b, a worker seeds its default generator from
+// (a hash of the loader's generator state when the iteration began, b). So an iteration's
+// batches are the same for any numWorkers >= 1 and after a mid-epoch resume; they differ from
+// numWorkers 0, where get() draws from the main thread's generator. (Without shuffle, a fresh
+// epoch gets fresh seeds only if something drew from that generator in between.)
 
 import { DescentError } from "../core/errors.js";
 import { Generator, defaultGenerator, type GeneratorState } from "../core/random.js";
-import { Tensor, fromArray, stack } from "../tensor/tensor.js";
+import type { Tensor } from "../tensor/tensor.js";
 import { TensorDataset, type Dataset } from "./dataset.js";
+import { gather, share, unpack, type PackedTensor } from "./collate.js";
+import { WorkerPool, moduleUrl, type DatasetSource, type WorkerDatasetSpec } from "./workers.js";
 
 export interface DataLoaderOptions {
   /** Examples per batch (default 1). */
@@ -21,6 +31,14 @@ export interface DataLoaderOptions {
   dropLast?: boolean;
   /** Where shuffling draws from (default: the default generator). */
   generator?: Generator;
+  /** Worker threads that build the batches (default 0: the main thread does). */
+  numWorkers?: number;
+  /** Batches in flight per worker (default 2, as PyTorch's prefetch_factor). */
+  prefetchFactor?: number;
+  /** Keep the workers between iterations instead of starting them for each (default false). */
+  persistentWorkers?: boolean;
+  /** How a worker rebuilds a dataset that is not a TensorDataset: a module and the class it exports. */
+  workerDataset?: WorkerDatasetSpec;
 }
 
 /** Where a DataLoader's current iteration stands: stateDict() / loadStateDict(). */
@@ -36,6 +54,15 @@ export interface DataLoaderState {
   batchSize: number;
   /** The loader's own generator's state (null when it draws from the default one, which checkpoints save). */
   generator: GeneratorState | null;
+  /** What the workers' per-batch seeds derive from (absent in states saved before workers existed). */
+  workerSeed?: number;
+}
+
+/** Where an iteration stands: its order's origin, progress and the base of its workers' seeds. */
+interface Progress {
+  orderRng: GeneratorState | null;
+  position: number;
+  workerSeed: number;
 }
 
 /**
@@ -59,9 +86,16 @@ export class DataLoader implements Iterable<Tensor[]> {
   readonly dropLast: boolean;
   readonly generator: Generator | undefined;
   /** The latest iteration's origin and progress (what stateDict reports). */
-  private current: { orderRng: GeneratorState | null; position: number } | null = null;
+  private current: Progress | null = null;
   /** A loaded state the next iteration resumes from. */
-  private resume: { orderRng: GeneratorState | null; position: number } | null = null;
+  private resume: Progress | null = null;
+  readonly numWorkers: number;
+  readonly prefetchFactor: number;
+  readonly persistentWorkers: boolean;
+  private readonly workerSource: (() => DatasetSource) | null;
+  private pool: WorkerPool | null = null;
+  /** Iterations started, so the workers can drop the tasks of abandoned ones. */
+  private iterations = 0;
 
   constructor(dataset: Dataset, opts: DataLoaderOptions = {}) {
     if (dataset === null || typeof dataset !== "object" || typeof dataset.get !== "function") {
@@ -79,6 +113,20 @@ export class DataLoader implements Iterable<Tensor[]> {
     this.shuffle = opts.shuffle ?? false;
     this.dropLast = opts.dropLast ?? false;
     this.generator = opts.generator;
+    const numWorkers = opts.numWorkers ?? 0;
+    if (!Number.isInteger(numWorkers) || numWorkers < 0)
+      throw new DescentError(`DataLoader: numWorkers must be a non-negative integer, got ${numWorkers}`);
+    const prefetch = opts.prefetchFactor ?? 2;
+    if (!Number.isInteger(prefetch) || prefetch < 1)
+      throw new DescentError(`DataLoader: prefetchFactor must be a positive integer, got ${prefetch}`);
+    if (numWorkers === 0 && (opts.persistentWorkers || opts.prefetchFactor !== undefined))
+      throw new DescentError(
+        `DataLoader: ${opts.persistentWorkers ? "persistentWorkers" : "prefetchFactor"} needs numWorkers > 0`,
+      );
+    this.numWorkers = numWorkers;
+    this.prefetchFactor = prefetch;
+    this.persistentWorkers = opts.persistentWorkers ?? false;
+    this.workerSource = numWorkers === 0 ? null : sourceOf(dataset, opts.workerDataset);
   }
 
   /** The number of batches one iteration yields. */
@@ -109,7 +157,7 @@ export class DataLoader implements Iterable<Tensor[]> {
     // iteration redraws the interrupted one's order from a scratch generator set to the state it
     // was drawn from, so the shared generator is not moved (its own state comes from the checkpoint).
     const g = this.generator ?? defaultGenerator;
-    let cur: { orderRng: GeneratorState | null; position: number };
+    let cur: Progress;
     let idx: Int32Array;
     if (this.resume) {
       cur = { ...this.resume };
@@ -118,20 +166,72 @@ export class DataLoader implements Iterable<Tensor[]> {
       idx = this.order(scratch);
       this.resume = null;
     } else {
-      cur = { orderRng: this.shuffle ? g.getState() : null, position: 0 };
+      const start = g.getState();
+      cur = { orderRng: this.shuffle ? start : null, position: 0, workerSeed: seedOf(start) };
       idx = this.order(g);
     }
     this.current = cur;
     const batches = this.length;
+    const part = (b: number) => idx.subarray(b * this.batchSize, Math.min(idx.length, (b + 1) * this.batchSize));
+    if (this.numWorkers > 0) return this.workerIterator(cur, batches, part);
     return {
       next: (): IteratorResult<Tensor[]> => {
         const b = cur.position;
         if (b >= batches) return { done: true, value: undefined };
-        const part = idx.subarray(b * this.batchSize, Math.min(idx.length, (b + 1) * this.batchSize));
         cur.position++;
-        return { done: false, value: this.gather(part) };
+        return { done: false, value: gather(this.dataset, part(b)) };
       },
     };
+  }
+
+  /** Batches from the workers, prefetchFactor per worker ahead of the one being read, in order. */
+  private workerIterator(cur: Progress, batches: number, part: (b: number) => Int32Array): Iterator<Tensor[]> {
+    if (this.pool && (!this.persistentWorkers || this.pool.closed)) this.dropPool();
+    const pool = (this.pool ??= new WorkerPool(this.numWorkers, this.workerSource!(), this.dataset.length));
+    const iter = ++this.iterations;
+    pool.begin(iter);
+    let sent = cur.position;
+    const fill = () => {
+      for (; sent < Math.min(batches, cur.position + this.numWorkers * this.prefetchFactor); sent++)
+        pool.send({ iter, batch: sent, indices: part(sent).slice(), seed: batchSeed(cur.workerSeed, sent) });
+    };
+    const finish = (): IteratorResult<Tensor[]> => {
+      if (!this.persistentWorkers && this.pool === pool) this.dropPool();
+      return { done: true, value: undefined };
+    };
+    return {
+      next: (): IteratorResult<Tensor[]> => {
+        const b = cur.position;
+        if (b >= batches || pool.closed) return finish();
+        fill();
+        let fields: PackedTensor[];
+        try {
+          fields = pool.receive(iter, b);
+        } catch (e) {
+          // A failed pool is not reused, persistent or not: a worker whose dataset failed to load would stay silent.
+          if (this.pool === pool) this.dropPool();
+          throw e;
+        }
+        cur.position++;
+        fill();
+        return { done: false, value: unpack(fields) };
+      },
+      return: finish,
+    };
+  }
+
+  /**
+   * Stops the worker threads (with persistentWorkers they live until this or exit; they never
+   * keep the process alive). The loader stays usable: a later iteration starts new workers.
+   */
+  close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = null;
+    return pool ? pool.close() : Promise.resolve();
+  }
+
+  private dropPool(): void {
+    void this.close();
   }
 
   /** Where the latest iteration stands (a mid-epoch checkpoint stores it; see loadStateDict). */
@@ -146,6 +246,7 @@ export class DataLoader implements Iterable<Tensor[]> {
       length: this.dataset.length,
       batchSize: this.batchSize,
       generator: this.generator ? this.generator.getState() : null,
+      workerSeed: open ? c.workerSeed : 0,
     };
   }
 
@@ -156,7 +257,9 @@ export class DataLoader implements Iterable<Tensor[]> {
   loadStateDict(st: DataLoaderState): void {
     this.checkStateDict(st);
     if (st.generator) this.generator!.setState(st.generator);
-    this.resume = st.started ? { orderRng: this.shuffle ? st.orderRng : null, position: st.position } : null;
+    const orderRng = this.shuffle ? st.orderRng : null;
+    const workerSeed = st.workerSeed ?? (orderRng ? seedOf(orderRng) : 0);
+    this.resume = st.started ? { orderRng, position: st.position, workerSeed } : null;
   }
 
   /** Throws what loadStateDict would throw for st, changing nothing. */
@@ -178,32 +281,51 @@ export class DataLoader implements Iterable<Tensor[]> {
       throw new DescentError(
         `${where}: the state is of a loader ${st.generator ? "with" : "without"} its own generator, this one is ${this.generator ? "with" : "without"}`,
       );
+    if (
+      st.workerSeed !== undefined &&
+      !(Number.isInteger(st.workerSeed) && st.workerSeed >= 0 && st.workerSeed < 2 ** 32)
+    )
+      throw new DescentError(`${where}: workerSeed must be a 32-bit unsigned integer, got ${String(st.workerSeed)}`);
     // A scratch generator checks the generator states exactly as they will be taken.
     if (st.orderRng) new Generator().setState(st.orderRng);
     if (st.generator) new Generator().setState(st.generator);
   }
+}
 
-  private gather(part: Int32Array): Tensor[] {
-    const ds = this.dataset;
-    if (ds instanceof TensorDataset) {
-      const index = fromArray("int32", [part.length], (i) => part[i]!);
-      return ds.tensors.map((t) => t.indexSelect(0, index));
-    }
-    const examples = Array.from(part, (i) => ds.get(i));
-    const fields = examples[0]!.length;
-    for (const [k, ex] of examples.entries()) {
-      if (!Array.isArray(ex) || ex.length !== fields || !ex.every((t) => t instanceof Tensor)) {
-        throw new DescentError(
-          `DataLoader: dataset.get(${part[k]}) returned ${Array.isArray(ex) ? `${ex.length} item(s)` : typeof ex}; expected ${fields} tensor(s) like dataset.get(${part[0]})`,
-        );
-      }
-    }
-    return Array.from({ length: fields }, (_, f) => {
-      try {
-        return stack(examples.map((ex) => ex[f]!));
-      } catch (e) {
-        throw new DescentError(`DataLoader: cannot stack field ${f} of a batch: ${(e as Error).message}`);
-      }
-    });
+/** How the workers rebuild the dataset; refused at construction when they cannot. */
+function sourceOf(ds: Dataset, spec: WorkerDatasetSpec | undefined): () => DatasetSource {
+  if (spec !== undefined) {
+    if (spec === null || typeof spec.module !== "string")
+      throw new DescentError("DataLoader: workerDataset must be { module, export?, args? } with a module path");
+    const src: DatasetSource = {
+      kind: "module",
+      url: moduleUrl(spec),
+      name: spec.export ?? "default",
+      args: spec.args ?? [],
+    };
+    return () => src;
   }
+  // The values as of the workers' start (each iteration's, unless persistentWorkers).
+  if (ds instanceof TensorDataset) return () => ({ kind: "tensors", tensors: share(ds) });
+  throw new DescentError(
+    `DataLoader: numWorkers > 0 needs a dataset a worker can rebuild: a TensorDataset, or opts.workerDataset = { module, export, args } naming the module and class that build this ${ds.constructor?.name ?? "dataset"}`,
+  );
+}
+
+/** A 32-bit digest of a generator state: the base of an iteration's worker seeds. */
+function seedOf(st: GeneratorState): number {
+  let h = 0x2545f491;
+  for (const w of st.s) h = mix(h, w);
+  return h;
+}
+
+/** The seed of batch b's worker generator. */
+function batchSeed(base: number, b: number): number {
+  return mix(mix(base, b), 0x68e31da4);
+}
+
+function mix(h: number, x: number): number {
+  h = Math.imul(h ^ x, 0x9e3779b1);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  return (h ^ (h >>> 13)) >>> 0;
 }
