@@ -21,7 +21,7 @@ const LAYERS = {
   tensor: { values: ["autograd", "ops", "backends", "core"], types: [] },
   nn: { values: ["tensor", "autograd", "core"], types: [] },
   optim: { values: ["nn", "tensor", "autograd", "core"], types: [] },
-  data: { values: ["tensor", "autograd", "core"], types: [] },
+  data: { values: ["distributed", "tensor", "autograd", "core"], types: [] },
   io: { values: ["nn", "optim", "tensor", "autograd", "core"], types: [] },
   distributed: { values: ["nn", "tensor", "autograd", "core"], types: [] },
   train: { values: ["distributed", "io", "data", "nn", "optim", "tensor", "autograd", "core"], types: [] },

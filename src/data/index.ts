@@ -3,7 +3,9 @@
 export { TensorDataset } from "./dataset.js";
 export type { Dataset } from "./dataset.js";
 export { DataLoader } from "./loader.js";
-export type { DataLoaderOptions } from "./loader.js";
+export type { DataLoaderOptions, Sampler } from "./loader.js";
+export { DistributedSampler } from "./sampler.js";
+export type { DistributedSamplerOptions } from "./sampler.js";
 export { readIdx, DEFAULT_IDX_MAX_BYTES } from "./idx.js";
 export type { IdxOptions } from "./idx.js";
 export { readCsv, DEFAULT_CSV_MAX_BYTES } from "./csv.js";
