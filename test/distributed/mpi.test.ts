@@ -18,6 +18,11 @@ const skip = !hasMpirun
     : false;
 if (skip) process.stdout.write(`# distributed tests skipped: ${skip}\n`);
 
+// CI installs OpenMPI and sets DESCENT_REQUIRE_MPI=1: there a missing MPI is a failure, not a skip.
+test("MPI and the binding are present where DESCENT_REQUIRE_MPI=1", () => {
+  if (process.env.DESCENT_REQUIRE_MPI === "1") assert.equal(skip, false, String(skip));
+});
+
 function mpirun(np: number, args: string[], timeoutMs: number) {
   // mpirun refuses root unless told; CI containers run as root.
   const env = { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: "1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: "1" };
