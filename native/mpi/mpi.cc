@@ -7,7 +7,8 @@
 // JS submits a job with start(...) -> id and collects it with wait(id), which blocks until the
 // job is done; the typed array a job works on is held by a napi reference until then.
 // Errors: MPI_COMM_WORLD keeps MPI's default handler (MPI_ERRORS_ARE_FATAL): a dead peer makes
-// mpirun abort the whole job rather than leave the others waiting.
+// mpirun abort the whole job rather than leave the others waiting; a rank that exits with an
+// error calls abort(), which does the same.
 
 #include <mpi.h>
 #include <node_api.h>
@@ -43,7 +44,9 @@ std::deque<Job*> queue;
 std::unordered_map<int64_t, Job*> jobs;
 int64_t next_id = 1;
 bool stopping = false;
-std::thread comm;
+// A pointer, never destroyed unless joined: a std::thread destroyed while joinable (at exit()
+// after an uncaught exception) would call std::terminate.
+std::thread* comm = nullptr;
 int world_rank = 0, world_size = 1, thread_level = 0;
 bool initialised = false, finalised = false;
 
@@ -96,7 +99,11 @@ void shutdown() {
     stopping = true;
   }
   work_cv.notify_all();
-  if (comm.joinable()) comm.join();
+  if (comm) {
+    comm->join();
+    delete comm;
+    comm = nullptr;
+  }
   MPI_Finalize();
   finalised = true;
 }
@@ -133,7 +140,7 @@ napi_value Init(napi_env env, napi_callback_info) {
     MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &world_size);
     initialised = true;
-    comm = std::thread(comm_loop);
+    comm = new std::thread(comm_loop);
   }
   napi_value arr;
   napi_create_array_with_length(env, 3, &arr);
@@ -220,12 +227,25 @@ napi_value Finalize(napi_env env, napi_callback_info) {
   return nullptr;
 }
 
+// abort(code): MPI_Abort on MPI_COMM_WORLD, which makes mpirun end every rank (JS calls it when
+// this process exits with a non-zero code, so the others do not wait for it forever).
+napi_value Abort(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  int32_t code = 1;
+  napi_get_value_int32(env, argv[0], &code);
+  if (initialised && !finalised) MPI_Abort(MPI_COMM_WORLD, code);
+  return nullptr;
+}
+
 napi_value Register(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"init", nullptr, Init, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"start", nullptr, Start, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"wait", nullptr, Wait, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"finalize", nullptr, Finalize, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"abort", nullptr, Abort, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   // Finalise MPI when Node tears the environment down, so mpirun sees a clean exit.

@@ -11,6 +11,7 @@ export interface MpiBinding {
   start(kind: number, data: TypedArray | null, op: number, root: number): number;
   wait(id: number): void;
   finalize(): void;
+  abort(code: number): void;
 }
 
 let cached: { binding: MpiBinding } | { error: string } | undefined;

@@ -28,6 +28,23 @@ export function init(): { rank: number; worldSize: number } {
     const binding = mpiBinding("distributed.init");
     const [rank, size, threadLevel] = binding.init();
     state = { binding, rank, size, threadLevel };
+    // A rank that ends with an error (an uncaught exception exits with 1) aborts the job, so the
+    // other ranks do not wait in a collective for it forever; a clean exit finalises MPI.
+    // Node prints an uncaught exception only after the exit handlers, which MPI_Abort cuts short:
+    // the handler prints it itself.
+    let fatal: unknown = undefined;
+    process.on("uncaughtExceptionMonitor", (e) => (fatal = e));
+    process.on("exit", (code) => {
+      if (code === 0) return binding.finalize();
+      const why =
+        fatal === undefined ? "" : `: ${fatal instanceof Error ? (fatal.stack ?? fatal.message) : String(fatal)}`;
+      process.stderr.write(
+        `distributed: rank ${rank} of ${size} exits with code ${code}${why}\naborting the MPI job\n`,
+      );
+      // A moment for mpirun to forward this rank's last output before MPI_Abort ends it.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+      binding.abort(code);
+    });
   }
   return { rank: state.rank, worldSize: state.size };
 }

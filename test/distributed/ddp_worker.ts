@@ -1,6 +1,7 @@
 // One rank of the MPI tests (run by test/distributed/mpi.test.ts under mpirun). argv[2] is the
 // mode: "ddp" trains mlp_case's model with DistributedDataParallel and prints rank 0's weights;
-// "kill" does the same, but rank 1 kills itself with SIGKILL at the second step.
+// "kill" does the same, but rank 1 kills itself with SIGKILL at the second step; "throw": rank 1
+// throws an Error there instead (an uncaught exception: Node exits with code 1).
 
 import { distributed, tensor, type nn } from "../../src/index.js";
 import { makeData, makeModel, train, weights } from "./mlp_case.js";
@@ -32,11 +33,14 @@ distributed.barrier();
 const model = makeModel(100 + rank);
 const ddp = new distributed.DistributedDataParallel(model, { bucketCapMb: 200 / (1024 * 1024) });
 const data = makeData(steps, perRank * worldSize);
-if (mode === "kill") {
+if (mode === "kill" || mode === "throw") {
   const forward = ddp.forward.bind(ddp);
   let calls = 0;
   ddp.forward = ((...a: never[]) => {
-    if (++calls === 2 && rank === 1) process.kill(process.pid, "SIGKILL");
+    if (++calls === 2 && rank === 1) {
+      if (mode === "kill") process.kill(process.pid, "SIGKILL");
+      throw new Error("rank 1 fails on purpose");
+    }
     return forward(...a);
   }) as typeof ddp.forward;
 }

@@ -85,6 +85,15 @@ test("a rank killed mid-run ends the job with an error, not a hang", { skip }, (
   assert.ok(!run.stdout.includes("RESULT "));
 });
 
+test("a rank that throws aborts the job with its error, not a hang", { skip }, () => {
+  const start = Date.now();
+  const run = mpirun(2, ["throw", "6", "3"], 60_000);
+  assert.notEqual(run.signal, "SIGKILL", `mpirun hung (killed by the test's timeout after ${Date.now() - start} ms)`);
+  assert.notEqual(run.status, 0);
+  assert.match(run.stderr, /distributed: rank 1 of 2 exits with code 1: Error: rank 1 fails on purpose/);
+  assert.ok(!run.stdout.includes("RESULT "));
+});
+
 test("without init, the collectives say to call distributed.init() first", () => {
   if (distributed.isInitialized()) return;
   assert.throws(() => distributed.rank(), /call distributed\.init\(\) first/);
