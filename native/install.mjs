@@ -2,6 +2,8 @@
 // npm ships; no binary is downloaded). If that cannot happen (no compiler, no make, no python3, a
 // compile error), installation still succeeds: one line says Descent will use the js backend, and
 // the build's output is kept in build/native-build.log. DESCENT_SKIP_NATIVE=1 skips the build.
+// Then the optional MPI binding (native/mpi/, for `distributed`) builds when `mpicc` is on PATH;
+// without it, or when it fails, one line says so and nothing else changes.
 
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -39,4 +41,28 @@ if (result.status !== 0) {
   }
   const reason = result.error ? `node-gyp could not run (${result.error.message})` : "the native addon did not build";
   process.stdout.write(`descent-nn: ${reason}${where}. Descent will use the js backend.\n`);
+}
+
+const mpicc = spawnSync("mpicc", ["--showme:compile"], { encoding: "utf8" });
+if (mpicc.status !== 0) {
+  process.stdout.write("descent-nn: mpicc not found, the optional MPI binding (distributed) is not built.\n");
+} else {
+  const mpi = spawnSync(command, [...args, "--directory=native/mpi"], {
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (mpi.status !== 0) {
+    let where = "";
+    try {
+      mkdirSync("build", { recursive: true });
+      writeFileSync(
+        "build/mpi-build.log",
+        [mpi.error ? String(mpi.error) : "", mpi.stdout ?? "", mpi.stderr ?? ""].join("\n"),
+      );
+      where = "; see build/mpi-build.log";
+    } catch {
+      // a read-only package directory: the line below still says what happened
+    }
+    process.stdout.write(`descent-nn: the optional MPI binding (distributed) did not build${where}.\n`);
+  }
 }

@@ -33,6 +33,7 @@ export { summary, countParameters } from "./nn/summary.js";
 export type { CountParametersOptions, Example as SummaryExample } from "./nn/summary.js";
 export * as optim from "./optim/index.js";
 export * as data from "./data/index.js";
+export * as distributed from "./distributed/index.js";
 export { save, load, loadFile, saveCheckpoint, loadCheckpoint } from "./io/index.js";
 export type {
   SafetensorsFile,

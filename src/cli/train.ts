@@ -8,7 +8,8 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { manualSeed, type Tensor } from "../index.js";
-import { DataLoader, TensorDataset } from "../data/index.js";
+import { DataLoader, DistributedSampler, TensorDataset } from "../data/index.js";
+import { DistributedDataParallel, init as initDistributed, isAvailable as mpiAvailable } from "../distributed/index.js";
 import { save } from "../io/index.js";
 import { fit, evaluate, type Monitor } from "../train/fit.js";
 import type { LogMode, LogStream, EpochLog } from "../train/progress.js";
@@ -121,6 +122,13 @@ export function runTraining(config: unknown, ov: TrainOverrides, con: Console): 
     m === undefined ? undefined : monitors.find((x) => x.toLowerCase() === m);
 
   // Data first (the model's input shape may come from it), then the model, checked by a dummy pass.
+  const { rank, worldSize } = joinMpiJob();
+  const lead = rank === 0;
+  if (!lead) {
+    // Rank 0 alone speaks and writes (the run folder, metrics, checkpoints, the model).
+    con.say = () => {};
+    con.mode = "silent";
+  }
   manualSeed(seed);
   const data = loadData(f.raw("data"), inputShape, seed, ov.limit);
   const { model, outputShape } = buildModel(layers, data.preprocess.input);
@@ -150,7 +158,12 @@ export function runTraining(config: unknown, ov: TrainOverrides, con: Console): 
     return yf.ndim === 1 && outputShape.length === 1 && outputShape[0] === 1 ? yf.reshape(yf.shape[0]!, 1) : yf;
   };
   const trainY = fixTargets(data.train.y, "config.data.train");
-  const trainLoader = new DataLoader(new TensorDataset(data.train.x, trainY), { batchSize, shuffle: true });
+  const trainSet = new TensorDataset(data.train.x, trainY);
+  // Under mpirun each rank takes its share of every epoch (batchSize is per rank, as in PyTorch).
+  const trainLoader =
+    worldSize > 1
+      ? new DataLoader(trainSet, { batchSize, sampler: new DistributedSampler(trainSet, { seed }) })
+      : new DataLoader(trainSet, { batchSize, shuffle: true });
   const valLoader = data.val
     ? new DataLoader(new TensorDataset(data.val.x, fixTargets(data.val.y, "config.data (validation split)")), {
         batchSize: 512,
@@ -167,19 +180,20 @@ export function runTraining(config: unknown, ov: TrainOverrides, con: Console): 
     `model: ${layers && Array.isArray(layers) ? layers.length : 0} layers, ${nParams.toLocaleString("en-US")} parameters, input [${data.preprocess.input.join(", ")}] -> output [${outputShape.join(", ")}]`,
   );
   con.say(
-    `data: ${data.description}; training on ${data.train.x.shape[0]}${data.val ? `, validating on ${data.val.x.shape[0]}` : ""}; ${epochs} epoch(s) of ${trainLoader.length} batches of ${batchSize}`,
+    `data: ${data.description}; training on ${data.train.x.shape[0]}${data.val ? `, validating on ${data.val.x.shape[0]}` : ""}; ${epochs} epoch(s) of ${trainLoader.length} batches of ${batchSize}${worldSize > 1 ? ` on each of ${worldSize} ranks (MPI)` : ""}`,
   );
 
   // Nothing planted in the run folder redirects a write: see run_folder.ts.
-  const { checkpoints } = prepareRunFolder(output);
-  writeRunFile(join(output, "config.json"), JSON.stringify(config, null, 2) + "\n");
+  const checkpoints = lead ? prepareRunFolder(output).checkpoints : join(output, "checkpoints");
+  if (lead) writeRunFile(join(output, "config.json"), JSON.stringify(config, null, 2) + "\n");
   const last = join(checkpoints, "last.safetensors");
   if (ov.resume && !existsSync(last))
     throw new CliError(`--resume: there is no ${last} to resume from (run without --resume to start afresh)`);
-  const metricsLog = new RunLog(join(output, "metrics.jsonl"), ov.resume);
+  const metricsLog = lead ? new RunLog(join(output, "metrics.jsonl"), ov.resume) : null;
   try {
     const monitor = wantReport ? new GradientMonitor(model) : undefined;
-    const history = fit(model, {
+    // DDP broadcasts rank 0's initial weights; fit saves the wrapped model, so checkpoints resume under any world size.
+    const history = fit(worldSize > 1 ? new DistributedDataParallel(model) : model, {
       train: trainLoader,
       val: valLoader,
       loss,
@@ -195,7 +209,7 @@ export function runTraining(config: unknown, ov: TrainOverrides, con: Console): 
       log: con.mode,
       logStream: con.stream,
       logEvery,
-      onEpochEnd: (log: EpochLog) => metricsLog.append({ event: "epoch", ...log }),
+      onEpochEnd: (log: EpochLog) => metricsLog?.append({ event: "epoch", ...log }),
       gradientMonitor: monitor,
       report: monitor ? join(output, "report.html") : undefined,
     });
@@ -215,22 +229,34 @@ export function runTraining(config: unknown, ov: TrainOverrides, con: Console): 
       });
       testLoss = r.loss ?? null;
       testAccuracy = r.accuracy ?? null;
-      metricsLog.append({ event: "test", ...r });
+      metricsLog?.append({ event: "test", ...r });
       con.say(
         `test: loss ${testLoss?.toFixed(4)}${testAccuracy !== null ? `, accuracy ${(testAccuracy * 100).toFixed(2)}%` : ""} on ${r.samples} samples`,
       );
     }
     const modelPath = join(output, "model.safetensors");
-    saveModel(modelPath, model.stateDict(), config, data.preprocess, lossName, {
-      testAccuracy,
-      testLoss,
-      epochs: history.epochs.length,
-    });
+    if (lead)
+      saveModel(modelPath, model.stateDict(), config, data.preprocess, lossName, {
+        testAccuracy,
+        testLoss,
+        epochs: history.epochs.length,
+      });
     const seconds = (performance.now() - started) / 1000;
     return { modelPath, outputDir: output, testAccuracy, testLoss, history, seconds };
   } finally {
-    metricsLog.close();
+    metricsLog?.close();
   }
+}
+
+/** Joins the MPI job when mpirun (OpenMPI's OMPI_COMM_WORLD_SIZE, or PMI_SIZE) started several ranks. */
+function joinMpiJob(): { rank: number; worldSize: number } {
+  const size = Number(process.env.OMPI_COMM_WORLD_SIZE ?? process.env.PMI_SIZE ?? 1);
+  if (!(size > 1)) return { rank: 0, worldSize: 1 };
+  if (!mpiAvailable())
+    throw new CliError(
+      `train: started as one of ${size} MPI ranks, but the MPI binding is not built; install MPI (openmpi-bin libopenmpi-dev) and run node native/install.mjs`,
+    );
+  return initDistributed();
 }
 
 /** Saves weights with what predict needs in the metadata (all values strings, as safetensors wants). */

@@ -2,7 +2,8 @@
 // drawing a permutation from the generator (the default one unless given), so manualSeed makes the
 // order reproducible and a checkpoint of the generator state resumes the same order. Batches of a
 // TensorDataset are gathered with indexSelect (copies, as PyTorch's collate makes); other datasets
-// are stacked example by example.
+// are stacked example by example. A `sampler` (an iterable of indices with a length, such as
+// DistributedSampler) replaces the loader's own order.
 // For mid-epoch checkpoints the loader has a state: the generator state its current iteration drew
 // the order from, and how many batches that iteration has yielded. Loading it makes the next
 // iteration give the same order from the same place, without drawing from the generator again.
@@ -39,6 +40,13 @@ export interface DataLoaderOptions {
   persistentWorkers?: boolean;
   /** How a worker rebuilds a dataset that is not a TensorDataset: a module and the class it exports. */
   workerDataset?: WorkerDatasetSpec;
+  /** The indices to visit, in order (excludes shuffle; e.g. a DistributedSampler). */
+  sampler?: Sampler;
+}
+
+/** An order of dataset indices for a DataLoader; iterating it again may give another order. */
+export interface Sampler extends Iterable<number> {
+  readonly length: number;
 }
 
 /** Where a DataLoader's current iteration stands: stateDict() / loadStateDict(). */
@@ -85,6 +93,7 @@ export class DataLoader implements Iterable<Tensor[]> {
   readonly shuffle: boolean;
   readonly dropLast: boolean;
   readonly generator: Generator | undefined;
+  readonly sampler: Sampler | undefined;
   /** The latest iteration's origin and progress (what stateDict reports). */
   private current: Progress | null = null;
   /** A loaded state the next iteration resumes from. */
@@ -108,6 +117,14 @@ export class DataLoader implements Iterable<Tensor[]> {
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new DescentError(`DataLoader: batchSize must be a positive integer, got ${batchSize}`);
     }
+    const sampler = opts.sampler;
+    if (sampler !== undefined) {
+      if (sampler === null || typeof sampler[Symbol.iterator] !== "function" || !Number.isInteger(sampler.length))
+        throw new DescentError("DataLoader: sampler must be an iterable of indices with an integer length");
+      if (opts.shuffle)
+        throw new DescentError("DataLoader: sampler and shuffle exclude each other (the sampler orders)");
+    }
+    this.sampler = sampler;
     this.dataset = dataset;
     this.batchSize = batchSize;
     this.shuffle = opts.shuffle ?? false;
@@ -131,12 +148,13 @@ export class DataLoader implements Iterable<Tensor[]> {
 
   /** The number of batches one iteration yields. */
   get length(): number {
-    const n = this.dataset.length;
+    const n = this.sampler ? this.sampler.length : this.dataset.length;
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
   /** The order of the examples for one iteration (draws from g when shuffling). */
   private order(g: Generator): Int32Array {
+    if (this.sampler) return this.sampled();
     const n = this.dataset.length;
     const idx = new Int32Array(n);
     for (let i = 0; i < n; i++) idx[i] = i;
@@ -149,6 +167,20 @@ export class DataLoader implements Iterable<Tensor[]> {
         idx[j] = t;
       }
     }
+    return idx;
+  }
+
+  /** The sampler's indices, checked against the dataset. */
+  private sampled(): Int32Array {
+    const idx = Int32Array.from(this.sampler!);
+    const n = this.dataset.length;
+    if (idx.length !== this.sampler!.length)
+      throw new DescentError(
+        `DataLoader: the sampler gave ${idx.length} indices, its length says ${this.sampler!.length}`,
+      );
+    const bad = idx.findIndex((i) => i < 0 || i >= n);
+    if (bad >= 0)
+      throw new DescentError(`DataLoader: the sampler gave index ${idx[bad]} for a dataset of ${n} examples`);
     return idx;
   }
 

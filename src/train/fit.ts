@@ -19,6 +19,7 @@ import { createLogger, type EpochLog, type TrainingLogger } from "./progress.js"
 import { batchLength, computeLoss, evaluate, forward, splitBatch } from "./evaluate.js";
 import { isResumable, resolveFitOptions, type FitOptions, type History } from "./fit_options.js";
 import { monitored, readFitProgress, snapshot, type FitProgress, type InEpoch } from "./fit_state.js";
+import { fitRole, reduceMetrics, setSamplerEpoch } from "./fit_distributed.js";
 
 export { evaluate, predict } from "./evaluate.js";
 export type { Batches, LossFn, EvaluateOptions, EvaluateResult } from "./evaluate.js";
@@ -113,6 +114,8 @@ function* fitLoop(model: Module, opts: FitOptions): Generator<Pause, History, un
   const { train, val, optimizer, scheduler } = opts;
   const { metrics, wantAcc, schedulerStep, clip, stopper, keeper, plateau, every } = resolveFitOptions(model, opts);
   const ck = opts.checkpoint;
+  // Under DistributedDataParallel: rank 0 alone writes; checkpoints hold the wrapped module.
+  const { lead, inner, distributed } = fitRole(model);
 
   // Where the run starts: epoch 1 (or after initialEpoch), or where the checkpoint left off.
   let first = (opts.initialEpoch ?? 0) + 1;
@@ -124,7 +127,7 @@ function* fitLoop(model: Module, opts: FitOptions): Generator<Pause, History, un
     const where = `fit: resumeFrom ${opts.resumeFrom}`;
     // The check runs after the checkpoint is read and before anything is loaded into the model.
     const info = loadCheckpoint(opts.resumeFrom, {
-      model,
+      model: inner,
       optimizer,
       scheduler,
       check: (c) => {
@@ -149,9 +152,13 @@ function* fitLoop(model: Module, opts: FitOptions): Generator<Pause, History, un
     stepBase = info.step;
   }
 
-  const logger: TrainingLogger = createLogger(opts.log ?? "auto", opts.logStream ?? process.stdout, {
-    logEvery: opts.logEvery,
-  });
+  const logger: TrainingLogger = createLogger(
+    lead ? (opts.log ?? "auto") : "silent",
+    opts.logStream ?? process.stdout,
+    {
+      logEvery: opts.logEvery,
+    },
+  );
   const params = clip ? model.parameters() : [];
   const history: History = {
     epochs: [],
@@ -170,8 +177,9 @@ function* fitLoop(model: Module, opts: FitOptions): Generator<Pause, History, un
   const lrNow = () => optimizer.paramGroups[0]?.lr ?? NaN;
   const trackers = () => ({ keeper: keeper?.getState() ?? null, stopper: stopper?.getState() ?? null });
   const saveLast = (epochsDone: number, inEpoch: InEpoch | null) =>
+    lead &&
     saveCheckpoint(join(ck!.dir, "last.safetensors"), {
-      model,
+      model: inner,
       optimizer,
       scheduler,
       loader: inEpoch && isResumable(train) ? train : undefined,
@@ -185,6 +193,7 @@ function* fitLoop(model: Module, opts: FitOptions): Generator<Pause, History, un
     const cont = epoch === first ? resumed : null;
     const lr = cont ? cont.lr : lrNow();
     model.train();
+    setSamplerEpoch(train, epoch);
     logger.epochStart(epoch, last, batchLength(train));
     const acc = new MetricAccumulator();
     if (cont) acc.setState(cont.acc);
@@ -218,6 +227,7 @@ function* fitLoop(model: Module, opts: FitOptions): Generator<Pause, History, un
       yield BATCH_DONE;
     }
     if (index === 0) throw new DescentError(`fit: the training loader gave no batches in epoch ${epoch}`);
+    if (distributed) reduceMetrics(acc);
     // Field order in logs: epoch, loss, accuracy, valLoss, valAccuracy, lr, samples, seconds.
     const log = { epoch, loss: acc.loss } as EpochLog;
     if (wantAcc) log.accuracy = acc.accuracy;
@@ -250,16 +260,17 @@ function* fitLoop(model: Module, opts: FitOptions): Generator<Pause, History, un
     if (ck) {
       if (keeper?.offer(monitored(log, keeper.monitor), epoch)) {
         const path = join(ck.dir, "best.safetensors");
-        saveCheckpoint(path, {
-          model,
-          optimizer,
-          scheduler,
-          epoch,
-          step: stepBase + history.steps,
-          extra: { monitor: keeper.monitor, value: keeper.value, fit: { ...trackers(), inEpoch: null } },
-        });
+        if (lead)
+          saveCheckpoint(path, {
+            model: inner,
+            optimizer,
+            scheduler,
+            epoch,
+            step: stepBase + history.steps,
+            extra: { monitor: keeper.monitor, value: keeper.value, fit: { ...trackers(), inEpoch: null } },
+          });
         history.bestCheckpoint = path;
-        if (ck.restoreBest) bestState = snapshot(model);
+        if (ck.restoreBest) bestState = snapshot(inner);
         logger.note(
           "checkpoint",
           { epoch, path, monitor: keeper.monitor, value: keeper.value },
@@ -299,9 +310,9 @@ function* fitLoop(model: Module, opts: FitOptions): Generator<Pause, History, un
   // resumed run whose best epoch came before the interruption takes them from best.safetensors.
   if (!bestState && ck?.restoreBest && history.bestCheckpoint && opts.resumeFrom !== undefined)
     bestState = modelPart(loadFile(history.bestCheckpoint).tensors);
-  if (bestState) model.loadStateDict(bestState);
+  if (bestState) inner.loadStateDict(bestState);
   model.train();
-  if (opts.report) writeReport(opts.report, { history, monitor: opts.gradientMonitor });
+  if (opts.report && lead) writeReport(opts.report, { history, monitor: opts.gradientMonitor });
   return history;
 }
 
