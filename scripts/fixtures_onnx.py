@@ -41,10 +41,25 @@ def cnn():
     return m, (3, 2, 8, 8)
 
 
+class LstmClassifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 5, num_layers=2, batch_first=True, bidirectional=True)
+        self.head = nn.Linear(10, 3)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.head(out[:, -1])
+
+
+def lstm():
+    return LstmClassifier(), (3, 6, 4)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     cases = {}
-    for name, make in (("mlp", mlp), ("cnn", cnn)):
+    for name, make in (("mlp", mlp), ("cnn", cnn), ("lstm", lstm)):
         seed(name)
         model, shape = make()
         model.eval()

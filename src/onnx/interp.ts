@@ -3,10 +3,11 @@
 // torch.onnx.export writes for MLPs and CNNs; an operator missing here is refused by name at load.
 import type { Tensor } from "../tensor/tensor.js";
 import { cat, where } from "../tensor/tensor.js";
-import { tensor } from "../tensor/creation.js";
+import { tensor, zeros } from "../tensor/creation.js";
 import * as F from "../nn/functional/index.js";
 import { DescentError, shapeStr } from "../core/errors.js";
 import { DT } from "./proto.js";
+import { lstmOp } from "./interp_rnn.js";
 
 /** A node's attributes, decoded: ints/floats as numbers, lists as arrays, a tensor as a Tensor. */
 export type Attrs = Record<string, number | number[] | string | Tensor>;
@@ -282,6 +283,13 @@ export const OPS: Record<string, OpFn> = {
     const m = mode === "edge" ? "replicate" : mode;
     return [F.pad(x, byDim.slice(0, last), { mode: m, value })];
   },
+  ConstantOfShape: (ins, a) => {
+    const v = a.value as Tensor | undefined;
+    const shape = ints(ins[0]);
+    const fill = v ? v.reshape([]).item() : 0;
+    return [zeros(shape, { dtype: v?.dtype ?? "float32" }).add(fill)];
+  },
+  LSTM: lstmOp,
   Shape: one((x) => tensor([...x.shape], { dtype: "int32" })),
   ReduceSum: (ins, a) => [reduce(ins[0]!, ins, a, (x, d, k) => x.sum(d, k))],
   ReduceMean: (ins, a) => [reduce(ins[0]!, [ins[0]!, null], a, (x, d, k) => x.mean(d, k))],

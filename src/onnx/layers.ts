@@ -99,8 +99,9 @@ const emitters: [abstract new (...a: never[]) => Module, LayerEmit][] = [
       g.node("Gather", [g.name(e.weight), g.name(x)], [g.out(out, "embedding")], { axis: 0 });
     },
   ],
-  [nn.Dropout, (g, _m, x, out) => void g.node("Identity", [g.name(x)], [g.out(out, "dropout")])],
-  [nn.Identity, (g, _m, x, out) => void g.node("Identity", [g.name(x)], [g.out(out, "identity")])],
+  // Eval-mode Dropout and Identity are no-ops: their output is their input's value, no node.
+  [nn.Dropout, (g, _m, x, out) => void g.bind(out, g.name(x))],
+  [nn.Identity, (g, _m, x, out) => void g.bind(out, g.name(x))],
   [
     nn.Flatten,
     (g, m, x, out) => {

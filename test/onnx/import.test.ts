@@ -17,7 +17,7 @@ interface Case {
 }
 const cases = JSON.parse(readFileSync(new URL("cases.json", dir), "utf8")) as Record<string, Case>;
 
-for (const name of ["mlp", "cnn"]) {
+for (const name of ["mlp", "cnn", "lstm"]) {
   test(`torch.onnx.export ${name} runs in Descent with PyTorch's outputs`, () => {
     const c = cases[name]!;
     const model = onnx.load(new URL(`${name}.onnx`, dir).pathname);
