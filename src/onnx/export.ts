@@ -73,14 +73,14 @@ export function exportBytes(
     const traced = (...args: unknown[]): unknown => {
       if (depth > 0) return inner(...args);
       depth++;
-      let out: unknown;
       try {
-        out = inner(...args);
+        // The writer runs inside too: the tensors it computes (reordered weights) are not traced ops.
+        const out = inner(...args);
+        emit(g, m, args, out);
+        return out;
       } finally {
         depth--;
       }
-      emit(g, m, args[0] as Tensor, out as Tensor);
-      return out;
     };
     Object.defineProperty(m, "forward", { value: traced, writable: true, configurable: true, enumerable: false });
     restore.push(() => (own ? Object.defineProperty(m, "forward", own) : delete (m as { forward?: unknown }).forward));

@@ -8,8 +8,11 @@ import * as nn from "../nn/index.js";
 import { ones, zeros } from "../tensor/creation.js";
 import { DescentError } from "../core/errors.js";
 import type { GraphBuilder } from "./graph.js";
+import { lstm } from "./layers_rnn.js";
 
-type LayerEmit = (g: GraphBuilder, m: Module, x: Tensor, out: Tensor) => void;
+type LayerFn = (g: GraphBuilder, m: Module, x: Tensor, out: Tensor) => void;
+/** A layer writer sees forward's arguments and its raw result (a tuple for the recurrent layers). */
+export type LayerEmit = (g: GraphBuilder, m: Module, args: unknown[], out: unknown) => void;
 
 const f = (v: number) => ({ float: v });
 const pair = (v: number | readonly number[]) => (typeof v === "number" ? [v, v] : [...v]);
@@ -23,7 +26,7 @@ function pads(p: readonly number[]): number[] {
   return [...p, ...p];
 }
 
-const emitters: [abstract new (...a: never[]) => Module, LayerEmit][] = [
+const emitters: [abstract new (...a: never[]) => Module, LayerFn][] = [
   [
     nn.Linear,
     (g, m, x, out) => {
@@ -198,6 +201,8 @@ function onesLike(x: Tensor, shape: readonly number[]): Tensor {
 
 /** The layer writer for m, or null when m is traced through its ops. */
 export function layerEmitter(m: Module): LayerEmit | null {
-  for (const [cls, emit] of emitters) if (m.constructor === cls) return emit;
+  if (m.constructor === nn.LSTM) return lstm;
+  for (const [cls, emit] of emitters)
+    if (m.constructor === cls) return (g, mod, args, out) => emit(g, mod, args[0] as Tensor, out as Tensor);
   return null;
 }

@@ -115,6 +115,32 @@ test("Conv1d, BatchNorm1d, LayerNorm, Embedding", async () => {
   await check("layernorm_2d", ln2, [randn([2, 3, 4])], [randn([5, 3, 4])]);
 });
 
+/** An LSTM classifier: the LSTM written as ONNX LSTM nodes, the rest traced. */
+class LstmNet extends nn.Module {
+  constructor(
+    public lstm: nn.LSTM,
+    public head = new nn.Linear(lstm.hiddenSize * (lstm.bidirectional ? 2 : 1), 3),
+  ) {
+    super();
+  }
+  forward(x: Tensor, h0?: Tensor, c0?: Tensor): Tensor {
+    const [out, [h, c]] = this.lstm.forward(x, h0 && c0 ? [h0, c0] : null);
+    const last = this.lstm.batchFirst ? out.select(1, -1) : out.select(0, -1);
+    return this.head.forward(last).add(h.sum(0).sum(1, true)).add(c.mean(0).sum(1, true));
+  }
+}
+
+test("LSTM: stacked, bidirectional, batchFirst or not, with and without initial states (gate order converted)", async () => {
+  manualSeed(6);
+  const bf = new LstmNet(new nn.LSTM(4, 5, { numLayers: 2, bidirectional: true, batchFirst: true }));
+  await check("lstm_bf", bf, [randn([2, 6, 4])], [randn([3, 6, 4])]);
+  const tm = new LstmNet(new nn.LSTM(4, 5, { bias: false }));
+  // Time-major: dim 0 is the sequence, so the batch stays static here.
+  const h0 = randn([1, 2, 5]);
+  const c0 = randn([1, 2, 5]);
+  await check("lstm_tm", tm, [randn([6, 2, 4]), h0, c0], [randn([6, 2, 4]), h0, c0], { dynamicAxes: {} });
+});
+
 /** A forward of plain tensor code: traced op by op. */
 class Custom extends nn.Module {
   lin = new nn.Linear(4, 6);
