@@ -12,6 +12,7 @@ import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 
 import { nn, onnx, randn, randint, manualSeed, cat, DescentError, type Tensor } from "../../src/index.js";
+import { setOpTracer } from "../../src/tensor/apply.js";
 import { assertAllclose } from "../helpers/allclose.js";
 
 const TOL = { rtol: 1e-4, atol: 1e-5 };
@@ -181,6 +182,28 @@ test("an op with no ONNX form is refused by name", () => {
     () => onnx.export(new nn.Linear(2, 2), randn([2, 2]), join(dir, "x.onnx"), { opsetVersion: 13 }),
     /opsetVersion 13/,
   );
+});
+
+test("export leaves the model as it found it: training mode, forwards, forward hooks, no tracer left on", () => {
+  const lin = new nn.Linear(2, 2);
+  let hookCalls = 0;
+  lin.registerForwardHook(() => void hookCalls++);
+  const m = new nn.Sequential(lin, new nn.Dropout(0.5));
+  m.train();
+  const hooked = Object.getOwnPropertyDescriptor(lin, "forward");
+  onnx.exportBytes(m, randn([1, 2]));
+  assert.equal(m.training, true);
+  assert.equal(Object.getOwnPropertyDescriptor(lin, "forward")?.value, hooked?.value);
+  assert.ok(!Object.hasOwn(m.children()[1]!, "forward"));
+  m.forward(randn([1, 2]));
+  assert.equal(hookCalls, 2);
+  class Bad extends nn.Module {
+    forward(x: Tensor): Tensor {
+      return x.cumsum(0);
+    }
+  }
+  assert.throws(() => onnx.exportBytes(new Bad(), randn([2])), DescentError);
+  assert.equal(setOpTracer(null), null, "a failed export removes its tracer");
 });
 
 test("onnx.checker accepts the exported files (when Python's onnx is installed)", (t) => {
