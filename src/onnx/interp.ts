@@ -134,6 +134,7 @@ export const OPS: Record<string, OpFn> = {
   Sigmoid: one((x) => x.sigmoid()),
   Relu: one((x) => x.relu()),
   LeakyRelu: one((x, a) => x.leakyRelu(num(a, "alpha", 0.01))),
+  PRelu: two((x, s) => where(x.ge(0), x, x.mul(s))),
   Elu: one((x, a) => x.elu(num(a, "alpha", 1))),
   Softmax: one((x, a) => x.softmax(num(a, "axis", -1))),
   LogSoftmax: one((x, a) => x.logSoftmax(num(a, "axis", -1))),

@@ -138,14 +138,32 @@ const emitters: [abstract new (...a: never[]) => Module, LayerFn][] = [
   [
     nn.GELU,
     (g, m, x, out) => {
-      if ((m as nn.GELU).approximate !== "none")
-        throw new DescentError("onnx.export: GELU(approximate='tanh') is not exported yet (only the erf form)");
-      // Opset 17 has no Gelu: 0.5 x (1 + erf(x / sqrt 2)), as torch.onnx writes it.
-      const d = g.node("Div", [g.name(x), g.scalar(Math.SQRT2)], [g.fresh("gelu")]);
-      const e = g.node("Erf", d, [g.fresh("gelu")]);
-      const a = g.node("Add", [e[0]!, g.scalar(1)], [g.fresh("gelu")]);
+      // Opset 17 has no Gelu: 0.5 x (1 + erf(x / √2)), or with approximate "tanh"
+      // 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))), as torch.onnx writes them.
+      let inner: string;
+      if ((m as nn.GELU).approximate === "tanh") {
+        const x3 = g.node("Pow", [g.name(x), g.scalar(3)], [g.fresh("gelu")]);
+        const k = g.node("Mul", [x3[0]!, g.scalar(0.044715)], [g.fresh("gelu")]);
+        const s = g.node("Add", [g.name(x), k[0]!], [g.fresh("gelu")]);
+        const u = g.node("Mul", [s[0]!, g.scalar(Math.sqrt(2 / Math.PI))], [g.fresh("gelu")]);
+        inner = g.node("Tanh", u, [g.fresh("gelu")])[0]!;
+      } else {
+        const d = g.node("Div", [g.name(x), g.scalar(Math.SQRT2)], [g.fresh("gelu")]);
+        inner = g.node("Erf", d, [g.fresh("gelu")])[0]!;
+      }
+      const a = g.node("Add", [inner, g.scalar(1)], [g.fresh("gelu")]);
       const mx = g.node("Mul", [g.name(x), a[0]!], [g.fresh("gelu")]);
       g.node("Mul", [mx[0]!, g.scalar(0.5)], [g.out(out, "gelu")]);
+    },
+  ],
+  [
+    nn.PReLU,
+    (g, m, x, out) => {
+      // ONNX broadcasts the slope from the last dim; PyTorch's per-channel slope is along dim 1.
+      const w = (m as nn.PReLU).weight;
+      const slope =
+        w.shape[0] === 1 || x.ndim < 2 ? g.name(w) : g.name(w.reshape([w.shape[0]!, ...x.shape.slice(2).map(() => 1)]));
+      g.node("PRelu", [g.name(x), slope], [g.out(out, "prelu")]);
     },
   ],
   [

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 
-import { nn, onnx, randn, randint, manualSeed, cat, DescentError, type Tensor } from "../../src/index.js";
+import { nn, onnx, randn, randint, manualSeed, cat, noGrad, DescentError, type Tensor } from "../../src/index.js";
 import { setOpTracer } from "../../src/tensor/apply.js";
 import { assertAllclose } from "../helpers/allclose.js";
 
@@ -58,6 +58,8 @@ test("Linear and the activations (Gemm, MatMul+Add, Relu, LeakyRelu, Elu, Erf-GE
     ["leakyrelu", new nn.LeakyReLU(0.2)],
     ["elu", new nn.ELU(0.7)],
     ["gelu", new nn.GELU()],
+    ["gelu_tanh", new nn.GELU("tanh")],
+    ["prelu1", new nn.PReLU()],
     ["sigmoid", new nn.Sigmoid()],
     ["tanh", new nn.Tanh()],
     ["silu", new nn.SiLU()],
@@ -81,10 +83,12 @@ test("Linear and the activations (Gemm, MatMul+Add, Relu, LeakyRelu, Elu, Erf-GE
 test("Conv2d, BatchNorm2d, MaxPool2d, AvgPool2d, global AdaptiveAvgPool2d, Flatten", async () => {
   manualSeed(2);
   const bn = new nn.BatchNorm2d(4);
+  const prelu = new nn.PReLU(4);
+  noGrad(() => prelu.weight.copy_(randn([4]).mul(0.3))); // a different slope per channel
   const m = new nn.Sequential(
     new nn.Conv2d(3, 4, 3, { padding: 1 }),
     bn,
-    new nn.ReLU(),
+    prelu,
     new nn.MaxPool2d(2),
     new nn.Conv2d(4, 6, [3, 2], { padding: "same", groups: 2, bias: false }),
     new nn.Conv2d(6, 6, 3, { stride: [1, 2], padding: [1, 0] }),
