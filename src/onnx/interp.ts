@@ -7,7 +7,7 @@ import { tensor, zeros } from "../tensor/creation.js";
 import * as F from "../nn/functional/index.js";
 import { DescentError, shapeStr } from "../core/errors.js";
 import { DT } from "./proto.js";
-import { lstmOp } from "./interp_rnn.js";
+import { gruOp, lstmOp } from "./interp_rnn.js";
 
 /** A node's attributes, decoded: ints/floats as numbers, lists as arrays, a tensor as a Tensor. */
 export type Attrs = Record<string, number | number[] | string | Tensor>;
@@ -291,6 +291,7 @@ export const OPS: Record<string, OpFn> = {
     return [zeros(shape, { dtype: v?.dtype ?? "float32" }).add(fill)];
   },
   LSTM: lstmOp,
+  GRU: gruOp,
   Shape: one((x) => tensor([...x.shape], { dtype: "int32" })),
   ReduceSum: (ins, a) => [reduce(ins[0]!, ins, a, (x, d, k) => x.sum(d, k))],
   ReduceMean: (ins, a) => [reduce(ins[0]!, [ins[0]!, null], a, (x, d, k) => x.mean(d, k))],

@@ -8,7 +8,7 @@ import * as nn from "../nn/index.js";
 import { ones, zeros } from "../tensor/creation.js";
 import { DescentError } from "../core/errors.js";
 import type { GraphBuilder } from "./graph.js";
-import { lstm } from "./layers_rnn.js";
+import { gru, lstm } from "./layers_rnn.js";
 
 type LayerFn = (g: GraphBuilder, m: Module, x: Tensor, out: Tensor) => void;
 /** A layer writer sees forward's arguments and its raw result (a tuple for the recurrent layers). */
@@ -220,6 +220,7 @@ function onesLike(x: Tensor, shape: readonly number[]): Tensor {
 /** The layer writer for m, or null when m is traced through its ops. */
 export function layerEmitter(m: Module): LayerEmit | null {
   if (m.constructor === nn.LSTM) return lstm;
+  if (m.constructor === nn.GRU) return gru;
   for (const [cls, emit] of emitters)
     if (m.constructor === cls) return (g, mod, args, out) => emit(g, mod, args[0] as Tensor, out as Tensor);
   return null;

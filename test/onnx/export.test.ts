@@ -146,6 +146,20 @@ test("LSTM: stacked, bidirectional, batchFirst or not, with and without initial 
   await check("lstm_tm", tm, [randn([6, 2, 4]), h0, c0], [randn([6, 2, 4]), h0, c0], { dynamicAxes: {} });
 });
 
+class GruNet extends nn.Module {
+  gru = new nn.GRU(4, 5, { numLayers: 2, bidirectional: true, batchFirst: true });
+  forward(x: Tensor, h0: Tensor): Tensor {
+    const [out, h] = this.gru.forward(x, h0);
+    return out.sum(1).add(h.sum(0).sum(1, true));
+  }
+}
+
+test("GRU: stacked, bidirectional, with an initial state (gates r,z,n -> z,r,h, linear_before_reset)", async () => {
+  manualSeed(7);
+  const h0 = randn([4, 3, 5]);
+  await check("gru", new GruNet(), [randn([3, 6, 4]), h0], [randn([3, 6, 4]), h0], { dynamicAxes: {} });
+});
+
 /** A forward of plain tensor code: traced op by op. */
 class Custom extends nn.Module {
   lin = new nn.Linear(4, 6);
