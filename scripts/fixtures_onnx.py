@@ -56,10 +56,26 @@ def lstm():
     return LstmClassifier(), (3, 6, 4)
 
 
+class GruClassifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(4, 5, num_layers=2, bidirectional=True)
+        self.head = nn.Linear(10, 3)
+
+    def forward(self, x):
+        out, _ = self.gru(x)
+        return self.head(out[-1])
+
+
+def gru():
+    # Time-major: dim 0 is the sequence (6 steps), batch 3.
+    return GruClassifier(), (6, 3, 4)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     cases = {}
-    for name, make in (("mlp", mlp), ("cnn", cnn), ("lstm", lstm)):
+    for name, make in (("mlp", mlp), ("cnn", cnn), ("lstm", lstm), ("gru", gru)):
         seed(name)
         model, shape = make()
         model.eval()
