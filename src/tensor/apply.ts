@@ -10,6 +10,18 @@ import { isAnomalyEnabled, isGradEnabled, versionOf } from "../autograd/graph.js
 import { adopt, OutputAllocError, type OpDef } from "../ops/op.js";
 import type { Tensor } from "./tensor.js";
 
+/** Sees every op that runs (name, inputs, params, output): the seam ONNX export records through. */
+export type OpTracer = (name: string, inputs: readonly Tensor[], params: unknown, out: Tensor) => void;
+// Off (null) except while onnx.export traces a forward: one null test per op when off.
+let opTracer: OpTracer | null = null;
+
+/** Installs (or, with null, removes) the op tracer; returns the one it replaced. */
+export function setOpTracer(t: OpTracer | null): OpTracer | null {
+  const prev = opTracer;
+  opTracer = t;
+  return prev;
+}
+
 /** Runs an op's forward and, when grad mode is on and an input requires grad, records the node. */
 export function apply<P>(op: OpDef<P>, inputs: Tensor[], params: P): Tensor;
 export function apply(op: OpDef, inputs: Tensor[]): Tensor;
@@ -22,6 +34,7 @@ export function apply<P>(op: OpDef<P>, inputs: Tensor[], params?: P): Tensor {
     throw e;
   }
   const out = inputs[0]!.wrapRaw(raw);
+  if (opTracer !== null) opTracer(op.name, inputs, params, out);
   if (op.backward && isGradEnabled() && anyRequiresGrad(inputs)) {
     const saved =
       op.saves === "inputs" ? inputs : op.saves === "output" ? [out] : op.saves === "both" ? [...inputs, out] : [];
