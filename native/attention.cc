@@ -46,6 +46,9 @@ struct Args {
   bool causal;
   const T *q, *k, *v, *mask;
   idx ms[4];  // mask strides over [B, H, L, S]
+  // Strides of q, k, v over [B, H, row] (the last dim is contiguous): the forward reads views, e.g.
+  // the filled prefix of a preallocated KV cache; the backward takes contiguous ones.
+  idx qs[3], ks[3], vs[3];
   T* ws;      // [B, H, L, Ev + 1]: output row, then lse
   const T* gws;
   T *dq, *dk, *dv;
@@ -92,21 +95,22 @@ ATT_INLINE void forward_body(const Args<T>& a, idx b0, idx b1, Isa isa) {
   T *vp = w.parts[4], *acc = w.parts[5], *m = w.parts[6], *l = w.parts[7];
   const T ninf = -std::numeric_limits<T>::infinity();
   for (idx b = b0; b < b1; b++) {
-    const T* q = a.q + b * L * E;
-    const T* k = a.k + b * S * E;
-    const T* v = a.v + b * S * Ev;
+    const idx bb = b / a.H, hh = b % a.H, qr = a.qs[2], kr = a.ks[2], vr = a.vs[2];
+    const T* q = a.q + bb * a.qs[0] + hh * a.qs[1];
+    const T* k = a.k + bb * a.ks[0] + hh * a.ks[1];
+    const T* v = a.v + bb * a.vs[0] + hh * a.vs[1];
     const T* mk = a.mask ? a.mask + (b / a.H) * a.ms[0] + (b % a.H) * a.ms[1] : nullptr;
     T* ws = a.ws + b * L * W;
     for (idx i0 = 0; i0 < L; i0 += QB) {
       const idx rows = std::min(QB, L - i0);
-      pack_a(q + i0 * E, E, 1, rows, E, MR, qp);
+      pack_a(q + i0 * qr, qr, 1, rows, E, MR, qp);
       std::fill(acc, acc + QB * EvP, T(0));
       std::fill(m, m + QB, ninf);
       std::fill(l, l + QB, T(0));
       for (idx j0 = 0; j0 < S; j0 += KB) {
         if (a.causal && j0 > i0 + rows - 1) break;
         const idx cols = std::min(KB, S - j0);
-        pack_b(k + j0 * E, 1, E, E, cols, NR, kp);
+        pack_b(k + j0 * kr, 1, kr, E, cols, NR, kp);
         tiles(w.kn, rows, cols, E, qp, kp, s, KB, false);
         for (idx r = 0; r < rows; r++) {
           const idx i = i0 + r;
@@ -127,7 +131,7 @@ ATT_INLINE void forward_body(const Args<T>& a, idx b0, idx b1, Isa isa) {
             for (idx c = 0; c < EvP; c++) acc[r * EvP + c] *= corr;
         }
         pack_a(s, KB, 1, rows, cols, MR, pp);
-        pack_b(v + j0 * Ev, Ev, 1, cols, Ev, NR, vp);
+        pack_b(v + j0 * vr, vr, 1, cols, Ev, NR, vp);
         tiles(w.kn, rows, Ev, cols, pp, vp, acc, EvP, true);
       }
       for (idx r = 0; r < rows; r++) {
@@ -270,7 +274,8 @@ void run(const Args<T>& a, bool backward) {
 /**
  * attention(q, k, v, mask | null, ws, meta) and attentionBackward(q, k, v, mask | null, ws, gws,
  * dq, dk, dv, meta); meta = [B, H, L, S, E, Ev, scale, causal, mask strides × 4, offsets of the
- * arrays in argument order (9)]. Every view is checked to lie inside its array.
+ * arrays in argument order (9), strides of q, k, v over [B, H, row] (3 each)]. Every view is checked
+ * to lie inside its array; the backward takes contiguous q, k, v only.
  */
 napi_value call(napi_env env, napi_callback_info info, bool backward) {
   const char* name = backward ? "attentionBackward" : "attention";
@@ -285,10 +290,10 @@ napi_value call(napi_env env, napi_callback_info info, bool backward) {
   };
   if (int(argc) < n + 1) return bad("too few arguments");
   Array meta;
-  if (!typed_array(env, argv[n], &meta) || meta.type != napi_float64_array || meta.length < 21)
-    return bad("expected meta: Float64Array(21)");
+  if (!typed_array(env, argv[n], &meta) || meta.type != napi_float64_array || meta.length < 30)
+    return bad("expected meta: Float64Array(30)");
   const double* md = static_cast<const double*>(meta.data);
-  for (int i = 0; i < 21; i++)
+  for (int i = 0; i < 30; i++)
     if (i != 6 && (!(std::fabs(md[i]) < 9e15) || md[i] != std::floor(md[i]))) return bad("meta must hold integers");
   const idx B = idx(md[0]), H = idx(md[1]), L = idx(md[2]), S = idx(md[3]), E = idx(md[4]), Ev = idx(md[5]);
   if (B < 0 || H < 0 || L < 0 || S < 0 || E < 0 || Ev < 0) return bad("negative size");
@@ -304,13 +309,27 @@ napi_value call(napi_env env, napi_callback_info info, bool backward) {
     if (type >= 0 && int(arr[i].type) != type) return bad("all arrays must have one dtype");
     type = int(arr[i].type);
   }
-  // Contiguous extents of q, k, v, (mask), ws, gws, dq, dk, dv.
-  const idx ext[9] = {B * H * L * E, B * H * S * E, B * H * S * Ev, 0, B * H * L * (Ev + 1), B * H * L * (Ev + 1),
+  // q, k, v by their strides (last dim contiguous); the rest contiguous: extents of (mask), ws, gws, dq, dk, dv.
+  idx qkv[3][4];
+  const idx rows[3] = {L, S, S}, cols[3] = {E, E, Ev};
+  for (int i = 0; i < 3; i++) {
+    for (int j = 0; j < 3; j++) qkv[i][j] = idx(md[21 + 3 * i + j]);
+    qkv[i][3] = 1;
+    const idx contiguous[3] = {H * rows[i] * cols[i], rows[i] * cols[i], cols[i]};
+    if (backward && B * H * rows[i] * cols[i] > 0 && !std::equal(contiguous, contiguous + 3, qkv[i]))
+      return bad("the backward expects contiguous q, k, v");
+  }
+  const idx ext[9] = {0, 0, 0, 0, B * H * L * (Ev + 1), B * H * L * (Ev + 1),
                       B * H * L * E, B * H * S * E, B * H * S * Ev};
   idx off[9];
   for (int i = 0; i < n; i++) {
     off[i] = idx(md[12 + i]);
     if (i == 3 || !arr[i].data) continue;
+    if (i < 3) {
+      const idx sizes[4] = {B, H, rows[i], cols[i]};
+      if (!inside(off[i], sizes, qkv[i], 4, arr[i].length)) return bad("a view reaches outside its array");
+      continue;
+    }
     if (off[i] < 0 || off[i] + ext[i] > idx(arr[i].length)) return bad("a view reaches outside its array");
   }
   idx ms[4] = {idx(md[8]), idx(md[9]), idx(md[10]), idx(md[11])};
@@ -322,7 +341,8 @@ napi_value call(napi_env env, napi_callback_info info, bool backward) {
     using T = std::remove_pointer_t<decltype(tag)>;
     auto p = [&](int i) { return arr[i].data ? static_cast<T*>(arr[i].data) + off[i] : nullptr; };
     Args<T> a{B, H, L, S, E, Ev, T(md[6]), md[7] != 0, p(0), p(1), p(2), p(3), {ms[0], ms[1], ms[2], ms[3]},
-              p(4), backward ? p(5) : nullptr, backward ? p(6) : nullptr, backward ? p(7) : nullptr,
+              {qkv[0][0], qkv[0][1], qkv[0][2]}, {qkv[1][0], qkv[1][1], qkv[1][2]},
+              {qkv[2][0], qkv[2][1], qkv[2][2]}, p(4), backward ? p(5) : nullptr, backward ? p(6) : nullptr, backward ? p(7) : nullptr,
               backward ? p(8) : nullptr};
     if (B * H * L == 0 || (B * H * S == 0 && !backward)) return;
     run(a, backward);

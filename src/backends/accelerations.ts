@@ -43,14 +43,14 @@ export interface Accelerations {
   /** From ws (gruCell's out), h and dh [B, H], the gradient of h': dxg, dhg [B, 3H] and dhPrev [B, H]. */
   gruCellBackward(ws: View, h: View, dh: View, dxg: View, dhg: View, dhPrev: View): void;
   /**
-   * Scaled dot-product attention (src/ops/attention.ts): q [B, H, L, E], k [B, H, S, E], v [B, H, S, Ev]
-   * contiguous, one float dtype; mask null or an additive [B, H, L, S] view of that dtype (any strides, 0 where it
+   * Scaled dot-product attention (src/ops/attention.ts): q [B, H, L, E], k [B, H, S, E], v [B, H, S, Ev] with a
+   * contiguous last dim and any other strides (e.g. the filled prefix of a preallocated KV cache), one float dtype; mask null or an additive [B, H, L, S] view of that dtype (any strides, 0 where it
    * broadcasts); c.causal also masks key j > query i. Writes ws, contiguous [B, H, L, Ev + 1]: each query row's
    * softmax(q·kᵀ·scale + mask)·v, then the log Σ exp of its scores (NaN where every key is masked out). A fused
    * kernel need not hold the [L, S] scores (fallback/attention.ts is the definition); to float32 rounding.
    */
   attention(q: View, k: View, v: View, mask: View | null, c: AttentionConsts, ws: View): void;
-  /** From attention's ws and its gradient gws (same shape, contiguous; the lse column's is ignored): dq, dk, dv (contiguous). */
+  /** From contiguous q, k, v, attention's ws and its gradient gws (same shape, contiguous; the lse column's is ignored): dq, dk, dv (contiguous). */
   attentionBackward(
     q: View,
     k: View,

@@ -127,6 +127,26 @@ function viewN(dtype: DT, shape: number[], scale = 1): View {
 }
 
 /**
+ * A [B, H, rows, cols] view whose last dim is contiguous but the rest is not, in a NaN-padded buffer:
+ * "cache" is the prefix of a buffer [B, H, rows + 3, cols + 2] (a preallocated KV cache's filled
+ * rows; the +2 tests a row stride above the width), "heads" the [B, rows, H, 3·cols] layout of a fused
+ * qkv projection with its middle third taken and dims 1, 2 swapped.
+ */
+function viewStrided(dtype: DT, [B, H, R, C]: [number, number, number, number], kind: "cache" | "heads"): View {
+  const strides =
+    kind === "cache" ? [H * (R + 3) * (C + 2), (R + 3) * (C + 2), C + 2, 1] : [R * H * 3 * C, 3 * C, H * 3 * C, 1];
+  const offset = 3 + (kind === "heads" ? C : 0);
+  const span = kind === "cache" ? B * H * (R + 3) * (C + 2) : B * R * H * 3 * C;
+  const data = allocArray(dtype, span + 7).fill(NaN);
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < H; h++)
+      for (let r = 0; r < R; r++)
+        for (let c = 0; c < C; c++)
+          data[offset + b * strides[0]! + h * strides[1]! + r * strides[2]! + c] = gen.uniform() * 2 - 1;
+  return { data, shape: [B, H, R, C], strides, offset };
+}
+
+/**
  * Attention [B, H, L, S, E, Ev, mask, causal]: one element, odd sizes, key and query blocks past 64;
  * the mask [1, H, L, S] broadcast over B (stride 0) with some −∞ (never a whole row).
  */
@@ -140,6 +160,7 @@ function attentionCall(
   dt: DT,
   [B, H, L, S, E, Ev, masked, causal]: (typeof ATTENTION)[number],
   backward: boolean,
+  strided = false,
 ): Call {
   let mask: View | null = null;
   if (masked) {
@@ -148,7 +169,16 @@ function attentionCall(
     mask = { ...m, shape: [B, H, L, S], strides: [0, L * S, S, 1] };
   }
   const c = { scale: 1 / Math.sqrt(E), causal };
-  const views = [viewN(dt, [B, H, L, E]), viewN(dt, [B, H, S, E]), viewN(dt, [B, H, S, Ev]), mask];
+  // The forward also takes views with a contiguous last dim only (q as a fused projection's heads, k
+  // and v as a KV cache's prefix); the backward takes contiguous ones.
+  const views = strided
+    ? [
+        viewStrided(dt, [B, H, L, E], "heads"),
+        viewStrided(dt, [B, H, S, E], "cache"),
+        viewStrided(dt, [B, H, S, Ev], "cache"),
+        mask,
+      ]
+    : [viewN(dt, [B, H, L, E]), viewN(dt, [B, H, S, E]), viewN(dt, [B, H, S, Ev]), mask];
   views.push(viewN(dt, [B, H, L, Ev + 1]));
   if (backward)
     views.push(
@@ -158,7 +188,7 @@ function attentionCall(
       viewN(dt, [B, H, S, Ev]),
     );
   return {
-    label: `${backward ? "attentionBackward" : "attention"} [${[B, H, L, S, E, Ev]}] mask=${masked} causal=${causal}`,
+    label: `${backward ? "attentionBackward" : "attention"} [${[B, H, L, S, E, Ev]}] mask=${masked} causal=${causal}${strided ? " strided" : ""}`,
     views,
     // The backward starts from the forward's ws, so it runs the forward first (on the same table).
     run: (a, [q, k, v, m, ws, gws, dq, dk, dv]) => {
@@ -171,7 +201,7 @@ function attentionCall(
 }
 
 const CASES: { [K in AccelName]: Case } = {
-  attention: (dt) => ATTENTION.map((c) => attentionCall(dt, c, false)),
+  attention: (dt) => ATTENTION.flatMap((c) => [attentionCall(dt, c, false), attentionCall(dt, c, false, true)]),
   attentionBackward: (dt) => ATTENTION.map((c) => attentionCall(dt, c, true)),
   adamStep: (dt) =>
     [

@@ -4,7 +4,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DescentError, manualSeed, nn, randint, tensor, type Tensor } from "../../src/index.js";
+import { DescentError, manualSeed, nn, noGrad, randint, tensor, type Tensor } from "../../src/index.js";
 import { sampleLogits } from "../../src/nn/models/generate.js";
 import { Generator } from "../../src/core/random.js";
 import { GradientMonitor } from "../../src/train/health.js";
@@ -59,6 +59,30 @@ test("GPT: a cached forward of several positions (mask aligned bottom-right) mat
   assert.equal(cache.length, 8);
   assert.ok(maxDiff(full.slice(1, 0, 5), a) < 1e-5);
   assert.ok(maxDiff(full.slice(1, 5, 8), b) < 1e-5);
+});
+
+test("GPT: without autograd the cache fills preallocated buffers in place and still matches the full forward", () => {
+  manualSeed(12);
+  const m = new nn.GPT(CFG);
+  const idx = randint(0, CFG.vocabSize, [2, 8], { dtype: "int32" });
+  const full = noGrad(() => m.forward(idx));
+  const cache = m.newCache();
+  // a first chunk under autograd (concatenated), then in-place steps of 1 and 2 positions under noGrad
+  const a = m.forward(idx.slice(1, 0, 3), cache);
+  const hd = CFG.dModel / CFG.nHeads;
+  const b = noGrad(() => m.forward(idx.slice(1, 3, 4), cache));
+  assert.deepEqual(cache.k[0]!.shape, [2, CFG.nHeads, 4, hd]);
+  assert.equal(cache.k[0]!.strides[1], CFG.contextLength * hd); // the prefix of a context-long buffer
+  const [c, d] = noGrad(() => [m.forward(idx.slice(1, 4, 6), cache), m.forward(idx.slice(1, 6, 8), cache)]);
+  assert.equal(cache.length, 8);
+  assert.ok(maxDiff(full.slice(1, 0, 3), a) < 1e-5);
+  assert.ok(maxDiff(full.slice(1, 3, 4), b!) < 1e-5);
+  assert.ok(maxDiff(full.slice(1, 4, 6), c!) < 1e-5);
+  assert.ok(maxDiff(full.slice(1, 6, 8), d!) < 1e-5);
+  assert.throws(
+    () => noGrad(() => cache.append(0, cache.k[0]!, cache.v[0]!)),
+    /KVCache: 8 cached \+ 8 new positions exceed its capacity/,
+  );
 });
 
 test("GPT: causal (changing token j leaves the logits of positions < j unchanged)", () => {

@@ -1,25 +1,33 @@
 // The native backend's fused attention (native/attention.cc): flash-style forward and backward
 // over the tensors' own typed arrays. Every view's layout goes in one Float64Array; the ops layer
-// hands over contiguous q, k, v, ws and gradients, and a mask of any strides.
+// hands over q, k, v with a contiguous last dim (any other strides in the forward, contiguous in the
+// backward), contiguous ws and gradients, and a mask of any strides.
 
 import type { View } from "../backend.js";
 import type { Accelerations, AttentionConsts } from "../accelerations.js";
 
 type F = Float32Array | Float64Array;
 
-/** What native/attention.cc adds to the addon; meta = [B, H, L, S, E, Ev, scale, causal, mask strides ×4, offsets ×9]. */
+/**
+ * What native/attention.cc adds to the addon; meta = [B, H, L, S, E, Ev, scale, causal, mask strides ×4,
+ * offsets ×9, strides of q, k, v over [B, H, row] ×9].
+ */
 export interface AttentionAddon {
   attention(q: F, k: F, v: F, mask: F | null, ws: F, meta: Float64Array): void;
   attentionBackward(q: F, k: F, v: F, mask: F | null, ws: F, gws: F, dq: F, dk: F, dv: F, meta: Float64Array): void;
 }
 
 export function nativeAttention(addon: AttentionAddon): Pick<Accelerations, "attention" | "attentionBackward"> {
-  const meta = new Float64Array(21);
+  const meta = new Float64Array(30);
   function fill(q: View, k: View, v: View, mask: View | null, c: AttentionConsts, views: (View | null)[]): void {
     const [B, H, L, E] = q.shape as [number, number, number, number];
     meta.set([B, H, L, k.shape[2]!, E, v.shape[3]!, c.scale, c.causal ? 1 : 0]);
     meta.set(mask ? mask.strides : [0, 0, 0, 0], 8);
     views.forEach((x, i) => (meta[12 + i] = x ? x.offset : 0));
+    // The backward's views are contiguous: their canonical strides (a size-1 dim's stride is free).
+    const strides = (x: View) =>
+      views.length > 5 ? [x.shape[1]! * x.shape[2]! * x.shape[3]!, x.shape[2]! * x.shape[3]!, x.shape[3]!] : x.strides;
+    [q, k, v].forEach((x, i) => meta.set(strides(x).slice(0, 3), 21 + 3 * i));
   }
   const d = (x: View | null) => (x ? (x.data as F) : null);
   return {

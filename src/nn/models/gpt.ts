@@ -6,9 +6,12 @@
 // is not tied to the token embedding (one parameter per name keeps files and optimizers simple).
 // forward() can take a KVCache: each attention layer then appends this call's keys and values to
 // the cache and attends over everything cached, so generation costs one position per new token.
+// Without autograd (generation runs under noGrad) the cache writes into buffers preallocated to the
+// context length and attention reads their filled prefix as a view: no per-token copy of the cache.
 
 import { DescentError, shapeStr } from "../../core/errors.js";
-import { arange } from "../../tensor/creation.js";
+import { isGradEnabled } from "../../autograd/graph.js";
+import { arange, zeros } from "../../tensor/creation.js";
 import { cat, type Tensor } from "../../tensor/tensor.js";
 import { Module } from "../module.js";
 import { Linear } from "../layers/linear.js";
@@ -32,17 +35,67 @@ export interface GPTConfig {
   dropout?: number;
 }
 
-/** Per layer, the keys and values [B, nHeads, t, headDim] of the t positions seen so far. */
+/**
+ * Per layer, the keys and values [B, nHeads, t, headDim] of the t positions seen so far. With a
+ * capacity (GPT.newCache passes the context length), appends that autograd need not see are written
+ * in place into per-layer buffers [B, nHeads, capacity, headDim] and k, v are views of their prefix;
+ * otherwise (capacity 0, or keys that require grad) each append concatenates, keeping the graph.
+ */
 export class KVCache {
   readonly k: (Tensor | null)[];
   readonly v: (Tensor | null)[];
-  constructor(nLayers: number) {
+  private readonly bufK: (Tensor | null)[];
+  private readonly bufV: (Tensor | null)[];
+  /** Whether layer's k, v are views of its buffers (false after a concatenating append). */
+  private readonly inBuf: boolean[];
+  constructor(
+    nLayers: number,
+    readonly capacity = 0,
+  ) {
     this.k = new Array<Tensor | null>(nLayers).fill(null);
     this.v = new Array<Tensor | null>(nLayers).fill(null);
+    this.bufK = new Array<Tensor | null>(nLayers).fill(null);
+    this.bufV = new Array<Tensor | null>(nLayers).fill(null);
+    this.inBuf = new Array<boolean>(nLayers).fill(false);
   }
   /** How many positions are cached (0 when empty). */
   get length(): number {
     return this.k[0]?.shape[2] ?? 0;
+  }
+  /** Appends k, v [B, H, t, hd] to layer's cache; returns everything cached for it. */
+  append(layer: number, k: Tensor, v: Tensor): [Tensor, Tensor] {
+    const pk = this.k[layer] ?? null;
+    const pv = this.v[layer] ?? null;
+    const past = pk?.shape[2] ?? 0;
+    const [b, h, t, hd] = k.shape as [number, number, number, number];
+    const graph = isGradEnabled() && (k.requiresGrad || v.requiresGrad);
+    if (this.capacity > 0 && !graph) {
+      if (past + t > this.capacity)
+        throw new DescentError(`KVCache: ${past} cached + ${t} new positions exceed its capacity ${this.capacity}`);
+      let bk = this.bufK[layer] ?? null;
+      let bv = this.bufV[layer] ?? null;
+      const shape = [b, h, this.capacity, hd];
+      if (!bk || !bv || bk.dtype !== k.dtype || shape.some((n, i) => n !== bk!.shape[i])) {
+        bk = this.bufK[layer] = zeros(shape, { dtype: k.dtype });
+        bv = this.bufV[layer] = zeros(shape, { dtype: v.dtype });
+        this.inBuf[layer] = false;
+      }
+      // A prefix made by concatenation (an earlier append under autograd) moves into the buffer once.
+      if (pk && pv && !this.inBuf[layer]) {
+        bk.narrow(2, 0, past).copy_(pk);
+        bv.narrow(2, 0, past).copy_(pv);
+      }
+      bk.narrow(2, past, t).copy_(k);
+      bv.narrow(2, past, t).copy_(v);
+      this.k[layer] = bk.narrow(2, 0, past + t);
+      this.v[layer] = bv.narrow(2, 0, past + t);
+      this.inBuf[layer] = true;
+    } else {
+      this.inBuf[layer] = false;
+      this.k[layer] = pk && pv ? cat([pk, k], 2) : k;
+      this.v[layer] = pk && pv ? cat([pv, v], 2) : v;
+    }
+    return [this.k[layer]!, this.v[layer]!];
   }
 }
 
@@ -82,18 +135,7 @@ export class CausalSelfAttention extends Module {
     const h = this.nHeads;
     const heads = (u: Tensor) => u.reshape(b, t, h, d / h).transpose(1, 2); // [B, H, T, hd]
     const [q, k0, v0] = this.qkv.forward(x).split(d, 2).map(heads) as [Tensor, Tensor, Tensor];
-    let k = k0;
-    let v = v0;
-    if (cache) {
-      const pk = cache.k[layer];
-      const pv = cache.v[layer];
-      if (pk && pv) {
-        k = cat([pk, k0], 2);
-        v = cat([pv, v0], 2);
-      }
-      cache.k[layer] = k;
-      cache.v[layer] = v;
-    }
+    const [k, v] = cache ? cache.append(layer, k0, v0) : [k0, v0];
     const y = attend(q, k, v, this.training ? this.dropout : 0);
     return this.residDrop.forward(this.proj.forward(y.transpose(1, 2).reshape(b, t, d)));
   }
@@ -197,7 +239,7 @@ export class GPT extends Module {
 
   /** A fresh, empty cache for this model. */
   newCache(): KVCache {
-    return new KVCache(this.config.nLayers);
+    return new KVCache(this.config.nLayers, this.config.contextLength);
   }
 
   override extraRepr(): string {
