@@ -46,6 +46,7 @@ export interface DataLoaderOptions {
 
 /** An order of dataset indices for a DataLoader; iterating it again may give another order. */
 export interface Sampler extends Iterable<number> {
+  /** How many indices one iteration yields. */
   readonly length: number;
 }
 
@@ -93,13 +94,17 @@ export class DataLoader implements Iterable<Tensor[]> {
   readonly shuffle: boolean;
   readonly dropLast: boolean;
   readonly generator: Generator | undefined;
+  /** The sampler giving the order of indices, if one was passed (then shuffle is false). */
   readonly sampler: Sampler | undefined;
   /** The latest iteration's origin and progress (what stateDict reports). */
   private current: Progress | null = null;
   /** A loaded state the next iteration resumes from. */
   private resume: Progress | null = null;
+  /** Worker threads building the batches (0: the main thread does; PyTorch's num_workers). */
   readonly numWorkers: number;
+  /** Batches in flight per worker (default 2; PyTorch's prefetch_factor). */
   readonly prefetchFactor: number;
+  /** Whether the workers are kept between iterations (PyTorch's persistent_workers). */
   readonly persistentWorkers: boolean;
   private readonly workerSource: (() => DatasetSource) | null;
   private pool: WorkerPool | null = null;

@@ -10,6 +10,7 @@ import { DescentError } from "../core/errors.js";
 import { Generator } from "../core/random.js";
 import { isInitialized, rank as worldRank, worldSize } from "../distributed/collectives.js";
 
+/** Options of a DistributedSampler (torch.utils.data.DistributedSampler's arguments). */
 export interface DistributedSamplerOptions {
   /** Ranks sharing the dataset (default: distributed.worldSize()). */
   numReplicas?: number;
@@ -23,16 +24,43 @@ export interface DistributedSamplerOptions {
   dropLast?: boolean;
 }
 
+/**
+ * The dataset indices one data-parallel rank visits (torch.utils.data.DistributedSampler): without
+ * dropLast the order is padded by wrapping around to a multiple of numReplicas, with dropLast the
+ * tail is cut; rank r takes positions r, r + numReplicas, ... With shuffle (default) the order is a
+ * permutation seeded by seed + epoch, the same on every rank: call setEpoch(e) at each epoch (as
+ * PyTorch's set_epoch). The permutation is Descent's generator's, not torch.randperm's. Pass it to a
+ * DataLoader as its `sampler`.
+ *
+ * @example
+ * ```ts
+ * const sampler = new data.DistributedSampler(dataset, { shuffle: true, seed: 0 });
+ * const loader = new data.DataLoader(dataset, { batchSize: 32, sampler });
+ * for (let epoch = 0; epoch < epochs; epoch++) {
+ *   sampler.setEpoch(epoch);
+ *   for (const [x, y] of loader) {
+ *     // ...
+ *   }
+ * }
+ * ```
+ */
 export class DistributedSampler implements Iterable<number> {
+  /** Ranks sharing the dataset (PyTorch's num_replicas). */
   readonly numReplicas: number;
+  /** This rank, 0 ≤ rank < numReplicas. */
   readonly rank: number;
+  /** Whether each epoch draws a new permutation. */
   readonly shuffle: boolean;
+  /** Base seed of the permutation (the epoch's generator is seeded with seed + epoch). */
   readonly seed: number;
+  /** Whether the tail that does not divide evenly is cut (true) or padded by wrapping around (false). */
   readonly dropLast: boolean;
   /** Indices each rank visits per epoch. */
   readonly length: number;
+  /** Indices all ranks visit per epoch together: length · numReplicas (after padding or cutting). */
   readonly totalSize: number;
   private readonly n: number;
+  /** The epoch whose permutation iteration uses (default 0; set it with setEpoch). */
   epoch = 0;
 
   constructor(dataset: { readonly length: number }, opts: DistributedSamplerOptions = {}) {
@@ -91,6 +119,7 @@ export class DistributedSampler implements Iterable<number> {
     return out;
   }
 
+  /** Iterates this rank's indices for the current epoch (see indices()). */
   [Symbol.iterator](): Iterator<number> {
     return this.indices()[Symbol.iterator]();
   }

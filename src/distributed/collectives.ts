@@ -8,6 +8,7 @@ import { noGrad } from "../autograd/graph.js";
 import { Tensor } from "../tensor/tensor.js";
 import { loadMpi, mpiBinding, type MpiBinding } from "./binding.js";
 
+/** How allReduce combines the ranks' values elementwise (torch.distributed.ReduceOp; "mean" is SUM / worldSize, as ReduceOp.AVG). */
 export type ReduceOp = "sum" | "mean" | "max" | "min";
 const OPS: Record<ReduceOp, number> = { sum: 0, mean: 1, max: 2, min: 3 };
 
@@ -18,6 +19,7 @@ export function isAvailable(): boolean {
   return "binding" in loadMpi();
 }
 
+/** True once distributed.init() has joined the MPI job (torch.distributed.is_initialized). */
 export function isInitialized(): boolean {
   return state !== null;
 }
@@ -54,10 +56,12 @@ function current(where: string): NonNullable<typeof state> {
   return state;
 }
 
+/** This process's rank in the job, 0 ≤ rank < worldSize() (torch.distributed.get_rank); throws before init(). */
 export function rank(): number {
   return current("distributed.rank").rank;
 }
 
+/** The number of ranks in the job (torch.distributed.get_world_size); throws before init(). */
 export function worldSize(): number {
   return current("distributed.worldSize").size;
 }

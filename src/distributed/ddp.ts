@@ -15,6 +15,7 @@ import type { Tensor, HookHandle } from "../tensor/tensor.js";
 import { Module, type Parameter } from "../nn/module.js";
 import { allReduceArrayAsync, broadcastArray, init, type Work } from "./collectives.js";
 
+/** Options of DistributedDataParallel (bucket_cap_mb of torch.nn.parallel.DistributedDataParallel). */
 export interface DistributedDataParallelOptions {
   /** Target size of a gradient bucket in MiB (default 25, PyTorch's). */
   bucketCapMb?: number;
@@ -28,7 +29,24 @@ interface Bucket {
   work: Work | null;
 }
 
+/**
+ * Wraps a module for data-parallel training over MPI ranks (torch.nn.parallel.DistributedDataParallel):
+ * construction calls distributed.init() and broadcasts rank 0's parameters and buffers to every rank;
+ * forward runs the wrapped module; backward leaves each rank's `.grad` holding the mean of the
+ * gradients over the ranks, all-reduced in buckets of about bucketCapMb MiB (default 25) while
+ * backward goes on. Parameters must be float32. Every parameter that requires grad must get a
+ * gradient in each backward, or the next forward reports the unfinished reduction.
+ *
+ * @example
+ * ```ts
+ * const ddp = new distributed.DistributedDataParallel(model);
+ * const loss = lossFn(ddp.forward(x), y);
+ * loss.backward(); // model's grads are now averaged over the ranks
+ * opt.step();
+ * ```
+ */
 export class DistributedDataParallel extends Module {
+  /** The wrapped module (as PyTorch's `ddp.module`); save its stateDict for checkpoints. */
   declare module: Module;
   declare private buckets: Bucket[];
   declare private where: Map<Parameter, { bucket: number; index: number }>;

@@ -17,6 +17,7 @@ import { GraphBuilder, onnxDType } from "./graph.js";
 import { emitOp } from "./ops.js";
 import { layerEmitter } from "./layers.js";
 
+/** Options of onnx.exportModel / exportBytes (as torch.onnx.export's input_names, output_names, dynamic_axes, opset_version). */
 export interface ExportOptions {
   /** Graph input names, in forward's order (default input_0, input_1, …). */
   inputNames?: readonly string[];
@@ -40,6 +41,11 @@ export function exportModel(
   return bytes;
 }
 
+/**
+ * Traces model on exampleInputs (a Tensor or an array, in forward's order) and returns the ONNX
+ * model (opset 17) encoded as bytes, the parameters and buffers as initializers; exportModel without
+ * the file (torch.onnx.export to a BytesIO).
+ */
 export function exportBytes(
   model: Module,
   exampleInputs: Tensor | readonly Tensor[],

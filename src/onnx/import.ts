@@ -77,13 +77,16 @@ function decodeAttrs(node: ProtoObject): Attrs {
 
 /** An ONNX graph as a Module: forward(...inputs) in the graph's input order; one output or an array. */
 export class OnnxModule extends Module {
+  /** The graph's input names (initializers excluded), in forward's argument order. */
   readonly inputNames: readonly string[];
+  /** The graph's output names, in the order forward returns them. */
   readonly outputNames: readonly string[];
   private readonly nodes: readonly NodeSpec[];
   private readonly consts = new Map<string, Tensor>();
   // Value name -> its Parameter (registered below under a name without dots, which state dicts reserve).
   private readonly params = new Map<string, Parameter>();
 
+  /** @internal OnnxModules are made by onnx.load() and onnx.loadBytes() from a decoded ModelProto. */
   constructor(model: ProtoObject, where = "model") {
     super();
     const graph = (model.graph ?? {}) as ProtoObject;
@@ -147,6 +150,7 @@ export class OnnxModule extends Module {
   }
 }
 
+/** Decodes an ONNX model from bytes as an OnnxModule; `where` names the source in error messages (default "bytes"). */
 export function loadBytes(bytes: Uint8Array, where = "bytes"): OnnxModule {
   return new OnnxModule(decodeModel(bytes, where), where);
 }

@@ -24,12 +24,17 @@ import { normal_, zeros_ } from "../init.js";
 import { attend } from "./attend.js";
 import { generate, type GenerateOptions } from "./generate.js";
 
+/** The sizes of a GPT (as nanoGPT's GPTConfig): vocabulary, context, width, heads, depth, dropout. */
 export interface GPTConfig {
+  /** Number of token ids (rows of the token embedding, columns of the head's output). */
   vocabSize: number;
   /** The longest sequence the model sees (the number of position embeddings). */
   contextLength: number;
+  /** Width of the residual stream (embedding size); must be divisible by nHeads. */
   dModel: number;
+  /** Attention heads per layer (head size dModel / nHeads). */
   nHeads: number;
+  /** Number of transformer blocks. */
   nLayers: number;
   /** Dropout after the embeddings, on the attention weights, and on each residual branch. Default 0. */
   dropout?: number;
@@ -42,7 +47,9 @@ export interface GPTConfig {
  * otherwise (capacity 0, or keys that require grad) each append concatenates, keeping the graph.
  */
 export class KVCache {
+  /** Per layer, the cached keys [B, nHeads, t, headDim] (null for a layer not yet appended to). */
   readonly k: (Tensor | null)[];
+  /** Per layer, the cached values [B, nHeads, t, headDim] (null for a layer not yet appended to). */
   readonly v: (Tensor | null)[];
   private readonly bufK: (Tensor | null)[];
   private readonly bufV: (Tensor | null)[];
@@ -50,6 +57,7 @@ export class KVCache {
   private readonly inBuf: boolean[];
   constructor(
     nLayers: number,
+    /** Positions the preallocated buffers hold (default 0: no buffers, every append concatenates). */
     readonly capacity = 0,
   ) {
     this.k = new Array<Tensor | null>(nLayers).fill(null);
@@ -115,12 +123,18 @@ function checkConfig(c: GPTConfig): Required<GPTConfig> {
 
 /** Multi-head causal self-attention: one Linear makes q, k and v; another projects the heads back. */
 export class CausalSelfAttention extends Module {
+  /** Linear d → 3·d making the queries, keys and values of all heads at once. */
   qkv: Linear;
+  /** Output projection d → d of the concatenated heads. */
   proj: Linear;
+  /** Dropout on the output (the residual branch). */
   residDrop: Dropout;
   constructor(
+    /** Model width d. */
     readonly dModel: number,
+    /** Number of heads (head size dModel / nHeads). */
     readonly nHeads: number,
+    /** Dropout probability on the attention weights (in training only) and on the output. */
     readonly dropout: number,
   ) {
     super();
@@ -143,8 +157,11 @@ export class CausalSelfAttention extends Module {
 
 /** The position-wise feed-forward part: d → 4·d → GELU → d. */
 export class MLP extends Module {
+  /** Linear d → 4·d (the expansion before GELU). */
   fc: Linear;
+  /** Linear 4·d → d back to the residual stream. */
   proj: Linear;
+  /** Dropout on the output (the residual branch). */
   drop: Dropout;
   constructor(dModel: number, dropout: number) {
     super();
@@ -159,9 +176,13 @@ export class MLP extends Module {
 
 /** x + attn(ln1(x)), then + mlp(ln2(·)): the pre-LayerNorm residual block of GPT-2. */
 export class Block extends Module {
+  /** LayerNorm before attention. */
   ln1: LayerNorm;
+  /** Causal multi-head self-attention. */
   attn: CausalSelfAttention;
+  /** LayerNorm before the MLP. */
   ln2: LayerNorm;
+  /** Position-wise feed-forward network d → 4·d → d. */
   mlp: MLP;
   constructor(dModel: number, nHeads: number, dropout: number) {
     super();
@@ -176,13 +197,32 @@ export class Block extends Module {
   }
 }
 
+/**
+ * A decoder-only transformer language model in the shape of nanoGPT / GPT-2: token and position
+ * embeddings, nLayers pre-LayerNorm blocks, a final LayerNorm and an untied linear head.
+ * forward(idx) maps int token ids [B, T] (T ≤ contextLength) to logits [B, T, vocabSize]; with a
+ * KVCache (newCache()) it processes only the new positions and attends over the cached ones.
+ *
+ * @example
+ * ```ts
+ * const model = new nn.GPT({ vocabSize: 65, contextLength: 256, dModel: 384, nHeads: 6, nLayers: 6 });
+ * const logits = model.forward(idx); // idx [B, T] → [B, T, 65]
+ * ```
+ */
 export class GPT extends Module {
+  /** The validated configuration (dropout filled in with its default 0), frozen. */
   declare readonly config: Readonly<Required<GPTConfig>>;
+  /** Token embedding [vocabSize, dModel]. */
   tokEmb: Embedding;
+  /** Position embedding [contextLength, dModel]. */
   posEmb: Embedding;
+  /** Dropout after the summed embeddings. */
   drop: Dropout;
+  /** The nLayers transformer Blocks. */
   blocks: ModuleList;
+  /** Final LayerNorm before the head. */
   lnF: LayerNorm;
+  /** Linear head dModel → vocabSize, without bias (not tied to tokEmb). */
   head: Linear;
 
   constructor(config: GPTConfig) {
