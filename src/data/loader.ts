@@ -23,6 +23,7 @@ import { TensorDataset, type Dataset } from "./dataset.js";
 import { gather, share, unpack, type PackedTensor } from "./collate.js";
 import { WorkerPool, moduleUrl, type DatasetSource, type WorkerDatasetSpec } from "./workers.js";
 
+/** Options of DataLoader (PyTorch's DataLoader keyword arguments, camelCased). */
 export interface DataLoaderOptions {
   /** Examples per batch (default 1). */
   batchSize?: number;
@@ -58,8 +59,9 @@ export interface DataLoaderState {
   orderRng: GeneratorState | null;
   /** Batches this iteration has yielded. */
   position: number;
-  /** The dataset's length and the batch size, to refuse the state of another loader. */
+  /** The dataset's length, to refuse the state of another loader. */
   length: number;
+  /** The batch size, to refuse the state of another loader. */
   batchSize: number;
   /** The loader's own generator's state (null when it draws from the default one, which checkpoints save). */
   generator: GeneratorState | null;
@@ -89,10 +91,15 @@ interface Progress {
  * ```
  */
 export class DataLoader implements Iterable<Tensor[]> {
+  /** The dataset batches are drawn from. */
   readonly dataset: Dataset;
+  /** Examples per batch (the last batch may be smaller unless dropLast). */
   readonly batchSize: number;
+  /** Whether each iteration draws a new order (PyTorch's shuffle). */
   readonly shuffle: boolean;
+  /** Whether a last, smaller batch is left out (PyTorch's drop_last). */
   readonly dropLast: boolean;
+  /** The generator shuffling draws from; undefined: the default generator (manualSeed). */
   readonly generator: Generator | undefined;
   /** The sampler giving the order of indices, if one was passed (then shuffle is false). */
   readonly sampler: Sampler | undefined;
@@ -189,6 +196,7 @@ export class DataLoader implements Iterable<Tensor[]> {
     return idx;
   }
 
+  /** One pass over the data: batches of [inputs..., target] tensors, each with the batch dim first. */
   [Symbol.iterator](): Iterator<Tensor[]> {
     // The permutation is drawn here, when the iteration starts, not at the first next(). A resumed
     // iteration redraws the interrupted one's order from a scratch generator set to the state it
