@@ -67,6 +67,11 @@ export interface DataLoaderState {
   generator: GeneratorState | null;
   /** What the workers' per-batch seeds derive from (absent in states saved before workers existed). */
   workerSeed?: number;
+  /**
+   * The sampler's numReplicas when it has one (a DistributedSampler); absent means 1. A mid-epoch
+   * position counts batches of one rank's share, so it resumes only under the same world size.
+   */
+  replicas?: number;
 }
 
 /** Where an iteration stands: its order's origin, progress and the base of its workers' seeds. */
@@ -292,6 +297,7 @@ export class DataLoader implements Iterable<Tensor[]> {
       batchSize: this.batchSize,
       generator: this.generator ? this.generator.getState() : null,
       workerSeed: open ? c.workerSeed : 0,
+      ...(this.replicas() !== 1 ? { replicas: this.replicas() } : {}),
     };
   }
 
@@ -307,6 +313,12 @@ export class DataLoader implements Iterable<Tensor[]> {
     this.resume = st.started ? { orderRng, position: st.position, workerSeed } : null;
   }
 
+  /** How many data-parallel ranks share the data: the sampler's numReplicas, else 1. */
+  private replicas(): number {
+    const n = (this.sampler as { numReplicas?: unknown } | undefined)?.numReplicas;
+    return Number.isInteger(n) ? (n as number) : 1;
+  }
+
   /** Throws what loadStateDict would throw for st, changing nothing. */
   checkStateDict(st: DataLoaderState): void {
     const where = "DataLoader.loadStateDict";
@@ -316,6 +328,11 @@ export class DataLoader implements Iterable<Tensor[]> {
         `${where}: the state is of a loader over ${String(st.length)} examples in batches of ${String(st.batchSize)}, this one has ${this.dataset.length} in batches of ${this.batchSize}`,
       );
     if (typeof st.started !== "boolean") throw new DescentError(`${where}: started must be a boolean`);
+    const replicas = st.replicas ?? 1;
+    if (st.started && replicas !== this.replicas())
+      throw new DescentError(
+        `${where}: the state is of an epoch interrupted under ${String(replicas)} rank(s); this loader's sampler splits the data over ${this.replicas()}. A mid-epoch position resumes only under the same world size; resume from an epoch-end checkpoint instead`,
+      );
     if (!Number.isInteger(st.position) || st.position < 0 || st.position > this.length)
       throw new DescentError(
         `${where}: position must be an integer from 0 to ${this.length}, got ${String(st.position)}`,

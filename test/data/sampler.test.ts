@@ -97,3 +97,29 @@ test("DataLoader takes a sampler: its indices, in order, in batches", () => {
     /the sampler gave index 10 for a dataset of 10 examples/,
   );
 });
+
+test("a mid-epoch loader state resumes only under the same number of ranks; an epoch-end one under any", () => {
+  const ds = new data.TensorDataset(arange(24));
+  const under = (n: number) =>
+    new data.DataLoader(ds, {
+      batchSize: 2,
+      sampler: new data.DistributedSampler(ds, { numReplicas: n, rank: 0, shuffle: false }),
+    });
+  const two = under(2);
+  const it = two[Symbol.iterator]();
+  it.next();
+  const mid = two.stateDict();
+  assert.equal(mid.replicas, 2);
+  under(2).loadStateDict(mid);
+  assert.throws(
+    () => under(3).loadStateDict(mid),
+    (e: unknown) =>
+      e instanceof DescentError && /interrupted under 2 rank\(s\).*splits the data over 3/.test(e.message),
+  );
+  assert.throws(() => new data.DataLoader(ds, { batchSize: 2 }).loadStateDict(mid), /interrupted under 2 rank/);
+  while (!it.next().done);
+  under(3).loadStateDict(two.stateDict());
+  const single = new data.DataLoader(ds, { batchSize: 2 });
+  single[Symbol.iterator]().next();
+  assert.equal(single.stateDict().replicas, undefined);
+});
