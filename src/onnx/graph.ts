@@ -6,7 +6,7 @@ import type { Tensor } from "../tensor/tensor.js";
 import { DescentError } from "../core/errors.js";
 import { AT, DT, type ProtoObject } from "./proto.js";
 
-export type AttrValue = number | string | readonly number[] | { float: number };
+export type AttrValue = number | string | readonly number[] | { float: number } | { strings: readonly string[] };
 
 /** An expand left unwritten: ONNX's element-wise ops broadcast themselves, so only other consumers need it. */
 interface PendingExpand {
@@ -112,6 +112,7 @@ function attribute(name: string, v: AttrValue): ProtoObject {
   if (typeof v === "number") return { name, type: AT.INT, i: v };
   if (typeof v === "string") return { name, type: AT.STRING, s: new TextEncoder().encode(v) };
   if ("float" in v) return { name, type: AT.FLOAT, f: v.float };
+  if ("strings" in v) return { name, type: AT.STRINGS, strings: v.strings.map((x) => new TextEncoder().encode(x)) };
   return { name, type: AT.INTS, ints: [...v] };
 }
 

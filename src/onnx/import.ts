@@ -66,6 +66,9 @@ function decodeAttrs(node: ProtoObject): Attrs {
       case AT.INTS:
         out[name] = arr<number>(a.ints).map(Number);
         break;
+      case AT.STRINGS:
+        out[name] = arr<Uint8Array>(a.strings).map((b) => new TextDecoder().decode(b));
+        break;
       default:
         throw new DescentError(
           `onnx.load: attribute ${name} of ${String(node.op_type)} has an unsupported type ${String(a.type)}`,

@@ -7,10 +7,10 @@ import { tensor, zeros } from "../tensor/creation.js";
 import * as F from "../nn/functional/index.js";
 import { DescentError, shapeStr } from "../core/errors.js";
 import { DT } from "./proto.js";
-import { gruOp, lstmOp } from "./interp_rnn.js";
+import { gruOp, lstmOp, rnnOp } from "./interp_rnn.js";
 
 /** A node's attributes, decoded: ints/floats as numbers, lists as arrays, a tensor as a Tensor. */
-export type Attrs = Record<string, number | number[] | string | Tensor>;
+export type Attrs = Record<string, number | number[] | string | string[] | Tensor>;
 type OpFn = (ins: (Tensor | null)[], a: Attrs) => Tensor[];
 
 export const ints = (t: Tensor | null | undefined): number[] => (t ? Array.from(t.toFlatArray(), Number) : []);
@@ -292,6 +292,7 @@ export const OPS: Record<string, OpFn> = {
   },
   LSTM: lstmOp,
   GRU: gruOp,
+  RNN: rnnOp,
   Shape: one((x) => tensor([...x.shape], { dtype: "int32" })),
   ReduceSum: (ins, a) => [reduce(ins[0]!, ins, a, (x, d, k) => x.sum(d, k))],
   ReduceMean: (ins, a) => [reduce(ins[0]!, [ins[0]!, null], a, (x, d, k) => x.mean(d, k))],

@@ -1,6 +1,7 @@
-// ONNX's LSTM and GRU operators for onnx.load, written with Descent tensor methods one time step at a time
+// ONNX's LSTM, GRU and RNN operators for onnx.load, written with Descent tensor methods one time step at a time
 // (so gradients reach W, R and B). ONNX orders the gates i, o, f, c (PyTorch: i, f, g, o) and keeps
-// both biases in B = [Wb, Rb]; Y is [T, D, N, H], Y_h and Y_c are [D, N, H]. GRU's gates are z, r, h.
+// both biases in B = [Wb, Rb]; Y is [T, D, N, H], Y_h and Y_c are [D, N, H]. GRU's gates are z, r, h;
+// RNN has one, h = f(X Wᵀ + H Rᵀ + Wb + Rb) with f from `activations` (Tanh, the default, or Relu).
 import type { Tensor } from "../tensor/tensor.js";
 import { stack } from "../tensor/tensor.js";
 import { zeros } from "../tensor/creation.js";
@@ -9,17 +10,19 @@ import type { Attrs } from "./interp.js";
 
 export const lstmOp = (ins: (Tensor | null)[], a: Attrs): Tensor[] => recurrentOp("LSTM", ins, a);
 export const gruOp = (ins: (Tensor | null)[], a: Attrs): Tensor[] => recurrentOp("GRU", ins, a);
+export const rnnOp = (ins: (Tensor | null)[], a: Attrs): Tensor[] => recurrentOp("RNN", ins, a);
 
-function recurrentOp(kind: "LSTM" | "GRU", ins: (Tensor | null)[], a: Attrs): Tensor[] {
+function recurrentOp(kind: "LSTM" | "GRU" | "RNN", ins: (Tensor | null)[], a: Attrs): Tensor[] {
   const isLstm = kind === "LSTM";
   const [x0, W, R, B, seqLens, h0] = ins;
   const c0 = isLstm ? ins[6] : null;
   if (seqLens) throw new DescentError(`onnx.load: ${kind} with sequence_lens is not supported`);
-  for (const k of ["activations", "clip", "input_forget"])
+  const acts = kind === "RNN" ? rnnActivations(a.activations) : null;
+  for (const k of kind === "RNN" ? ["clip"] : ["activations", "clip", "input_forget"])
     if (a[k] !== undefined && !(k === "input_forget" && a[k] === 0))
       throw new DescentError(`onnx.load: ${kind} with attribute ${k} is not supported`);
   if (isLstm && ins[7]) throw new DescentError("onnx.load: LSTM with peepholes (input P) is not supported");
-  const G = isLstm ? 4 : 3;
+  const G = isLstm ? 4 : kind === "GRU" ? 3 : 1;
   const beforeReset = a.linear_before_reset === 1;
   const layout = typeof a.layout === "number" ? a.layout : 0;
   const x = layout === 1 ? x0!.transpose(0, 1) : x0!; // [T, N, I]
@@ -44,6 +47,13 @@ function recurrentOp(kind: "LSTM" | "GRU", ins: (Tensor | null)[], a: Attrs): Te
     for (let s = 0; s < T; s++) {
       const t = reverse ? T - 1 - s : s;
       const xt = xw.select(0, t);
+      if (kind === "RNN") {
+        let pre = xt.add(h.matmul(r));
+        if (rb) pre = pre.add(rb);
+        h = acts![Math.min(d, acts!.length - 1)] === "Relu" ? pre.relu() : pre.tanh();
+        out[t] = h;
+        continue;
+      }
       if (!isLstm) {
         // z, r, h: h~ = tanh(Xh + r ⊙ (H Rh + Rbh)) with linear_before_reset, else tanh(Xh + (r ⊙ H) Rh + Rbh).
         const gate = (k: number, v: Tensor) => v.slice(1, k * H, (k + 1) * H);
@@ -82,4 +92,14 @@ function recurrentOp(kind: "LSTM" | "GRU", ins: (Tensor | null)[], a: Attrs): Te
   const y = stack(ys, 1); // [T, D, N, H]
   const yOut = layout === 1 ? y.permute([2, 0, 1, 3]) : y;
   return isLstm ? [yOut, stack(hs, 0), stack(cs, 0)] : [yOut, stack(hs, 0)];
+}
+
+/** RNN's activations attribute: one name per direction, Tanh (the default) or Relu; others refused. */
+function rnnActivations(v: Attrs[string] | undefined): string[] {
+  if (v === undefined) return ["Tanh"];
+  const names = Array.isArray(v) ? v : [v];
+  for (const n of names)
+    if (n !== "Tanh" && n !== "Relu")
+      throw new DescentError(`onnx.load: RNN with activation ${String(n)} is not supported (Tanh or Relu)`);
+  return names as string[];
 }

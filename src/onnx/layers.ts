@@ -8,7 +8,7 @@ import * as nn from "../nn/index.js";
 import { ones, zeros } from "../tensor/creation.js";
 import { DescentError } from "../core/errors.js";
 import type { GraphBuilder } from "./graph.js";
-import { gru, lstm } from "./layers_rnn.js";
+import { gru, lstm, rnn } from "./layers_rnn.js";
 
 type LayerFn = (g: GraphBuilder, m: Module, x: Tensor, out: Tensor) => void;
 /** A layer writer sees forward's arguments and its raw result (a tuple for the recurrent layers). */
@@ -221,6 +221,7 @@ function onesLike(x: Tensor, shape: readonly number[]): Tensor {
 export function layerEmitter(m: Module): LayerEmit | null {
   if (m.constructor === nn.LSTM) return lstm;
   if (m.constructor === nn.GRU) return gru;
+  if (m.constructor === nn.RNN) return rnn;
   for (const [cls, emit] of emitters)
     if (m.constructor === cls) return (g, mod, args, out) => emit(g, mod, args[0] as Tensor, out as Tensor);
   return null;

@@ -1,8 +1,8 @@
-// onnx.export's writers for nn.LSTM and nn.GRU: one ONNX LSTM / GRU node per layer (both directions
+// onnx.export's writers for nn.LSTM, nn.GRU and nn.RNN: one ONNX LSTM / GRU / RNN node per layer (both directions
 // in one node). ONNX wants LSTM's gates as i, o, f, c where PyTorch and Descent keep i, f, g, o, and
 // GRU's as z, r, h where they keep r, z, n (with linear_before_reset = 1, PyTorch's GRU form); it
 // stacks the directions ([D, G·H, ·]) and keeps both biases in one B = [Wb, Rb]. The weights are
-// reordered here and written as constants.
+// reordered here and written as constants. RNN has one gate and names its nonlinearity in `activations`.
 import type { Tensor } from "../tensor/tensor.js";
 import { cat, stack } from "../tensor/tensor.js";
 import type { Module } from "../nn/module.js";
@@ -11,15 +11,17 @@ import { DescentError, shapeStr } from "../core/errors.js";
 import type { GraphBuilder } from "./graph.js";
 
 /** LSTM: PyTorch's gate blocks [i, f, g, o] -> ONNX's [i, o, f, c]; GRU: [r, z, n] -> [z, r, h]. */
-const ORDER = { LSTM: [0, 3, 1, 2], GRU: [1, 0, 2] } as const;
+const ORDER = { LSTM: [0, 3, 1, 2], GRU: [1, 0, 2], RNN: [0] } as const;
 
 export const lstm = (g: GraphBuilder, m: Module, args: unknown[], out: unknown): void =>
   recurrent("LSTM", g, m, args, out);
 export const gru = (g: GraphBuilder, m: Module, args: unknown[], out: unknown): void =>
   recurrent("GRU", g, m, args, out);
+export const rnn = (g: GraphBuilder, m: Module, args: unknown[], out: unknown): void =>
+  recurrent("RNN", g, m, args, out);
 
-function recurrent(kind: "LSTM" | "GRU", g: GraphBuilder, m: Module, args: unknown[], out: unknown): void {
-  const l = m as nn.LSTM | nn.GRU;
+function recurrent(kind: "LSTM" | "GRU" | "RNN", g: GraphBuilder, m: Module, args: unknown[], out: unknown): void {
+  const l = m as nn.LSTM | nn.GRU | nn.RNN;
   const isLstm = kind === "LSTM";
   const x = args[0] as Tensor;
   const state = (args[1] ?? null) as readonly [Tensor, Tensor] | Tensor | null;
@@ -73,7 +75,10 @@ function recurrent(kind: "LSTM" | "GRU", g: GraphBuilder, m: Module, args: unkno
     const [Y, Yh, Yc] = g.node(kind, ins, outs, {
       hidden_size: H,
       direction: D === 2 ? "bidirectional" : "forward",
-      ...(isLstm ? {} : { linear_before_reset: 1 }),
+      ...(kind === "GRU" ? { linear_before_reset: 1 } : {}),
+      ...(kind === "RNN"
+        ? { activations: { strings: dirs.map(() => ((l as nn.RNN).nonlinearity === "relu" ? "Relu" : "Tanh")) } }
+        : {}),
     });
     // Y [T, D, N, H] -> [T, N, D·H], the next layer's input.
     const t = g.node("Transpose", [Y!], [g.fresh("lstm_t")], { perm: [0, 2, 1, 3] });

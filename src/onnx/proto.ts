@@ -38,4 +38,4 @@ export function decodeModel(bytes: Uint8Array, where: string): ProtoObject {
 /** TensorProto.DataType values used here. */
 export const DT = { float: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, double: 11 } as const;
 /** AttributeProto.AttributeType values. */
-export const AT = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
+export const AT = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;

@@ -160,6 +160,28 @@ test("GRU: stacked, bidirectional, with an initial state (gates r,z,n -> z,r,h, 
   await check("gru", new GruNet(), [randn([3, 6, 4]), h0], [randn([3, 6, 4]), h0], { dynamicAxes: {} });
 });
 
+class RnnNet extends nn.Module {
+  constructor(public rnn: nn.RNN) {
+    super();
+  }
+  forward(x: Tensor, h0: Tensor): Tensor {
+    const [out, h] = this.rnn.forward(x, h0);
+    return cat([out.flatten(), h.flatten()], 0); // every output and final-state value
+  }
+}
+
+test("RNN: tanh and relu, stacked, bidirectional, batchFirst, with an initial state (ONNX RNN nodes)", async () => {
+  manualSeed(8);
+  const h0 = randn([4, 3, 5]);
+  const relu = new RnnNet(
+    new nn.RNN(4, 5, { numLayers: 2, bidirectional: true, batchFirst: true, nonlinearity: "relu" }),
+  );
+  await check("rnn_relu", relu, [randn([3, 6, 4]), h0], [randn([3, 6, 4]), h0], { dynamicAxes: {} });
+  const h1 = randn([1, 6, 5]);
+  const tanh = new RnnNet(new nn.RNN(4, 5, { bias: false }));
+  await check("rnn_tanh", tanh, [randn([3, 6, 4]), h1], [randn([3, 6, 4]), h1], { dynamicAxes: {} });
+});
+
 /** A forward of plain tensor code: traced op by op. */
 class Custom extends nn.Module {
   lin = new nn.Linear(4, 6);
