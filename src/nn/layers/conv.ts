@@ -28,11 +28,12 @@ export interface ConvLayerOptions<T> {
 }
 
 /** A Python tuple as PyTorch prints it: (3, 3) or (3,). */
-function pyTuple(v: readonly number[]): string {
+export function pyTuple(v: readonly number[]): string {
   return v.length === 1 ? `(${v[0]},)` : `(${v.join(", ")})`;
 }
 
-function tuple(op: string, name: string, v: number | readonly number[], n: number, min: number): number[] {
+/** v as n integers ≥ min (a number is repeated n times); a DescentError naming op and argument otherwise. */
+export function tuple(op: string, name: string, v: number | readonly number[], n: number, min: number): number[] {
   const t = typeof v === "number" ? Array<number>(n).fill(v) : [...v];
   if (t.length !== n || !t.every((x) => Number.isInteger(x) && x >= min)) {
     throw new DescentError(

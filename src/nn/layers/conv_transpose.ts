@@ -9,6 +9,7 @@ import type { Tensor } from "../../tensor/tensor.js";
 import { Module, Parameter } from "../module.js";
 import * as F from "../functional/conv_transpose.js";
 import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from "../init.js";
+import { pyTuple, tuple } from "./conv.js";
 
 /** Options of ConvTranspose1d and ConvTranspose2d (PyTorch's keyword arguments, camelCased). */
 export interface ConvTransposeLayerOptions<T> {
@@ -28,20 +29,6 @@ export interface ConvTransposeLayerOptions<T> {
   paddingMode?: "zeros";
   /** Parameter dtype; default float32. */
   dtype?: DType;
-}
-
-function pyTuple(v: readonly number[]): string {
-  return v.length === 1 ? `(${v[0]},)` : `(${v.join(", ")})`;
-}
-
-function tuple(op: string, name: string, v: number | readonly number[], n: number, min: number): number[] {
-  const t = typeof v === "number" ? Array<number>(n).fill(v) : [...v];
-  if (t.length !== n || !t.every((x) => Number.isInteger(x) && x >= min)) {
-    throw new DescentError(
-      `${op}: ${name} must be an integer ≥ ${min} or ${n} of them, got ${typeof v === "number" ? v : `[${t.join(", ")}]`}`,
-    );
-  }
-  return t;
 }
 
 abstract class ConvTransposeNd extends Module {
