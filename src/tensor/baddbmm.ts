@@ -3,6 +3,7 @@
 // and Inf do not reach the result) yet still gets a zero gradient, as PyTorch gives it.
 
 import { DescentError, shapeStr } from "../core/errors.js";
+import { checkOptions, keysOf } from "../core/options.js";
 import { broadcastShapes, sameShape } from "../core/shape.js";
 import { where } from "./elementwise.js";
 import type { Tensor } from "./tensor.js";
@@ -15,11 +16,14 @@ export interface BaddbmmOptions {
   alpha?: number;
 }
 
+const BADDBMM_KEYS = keysOf<BaddbmmOptions>()({ beta: true, alpha: true });
+
 /**
  * beta·input + alpha·(batch1 @ batch2) (torch.baddbmm): batch1 [B, n, m], batch2 [B, m, p], input
  * broadcastable to [B, n, p] → [B, n, p].
  */
 export function baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, opts: BaddbmmOptions = {}): Tensor {
+  checkOptions("baddbmm", opts, BADDBMM_KEYS);
   const beta = opts.beta ?? 1;
   const alpha = opts.alpha ?? 1;
   const shapes = `input ${shapeStr(input.shape)}, batch1 ${shapeStr(batch1.shape)}, batch2 ${shapeStr(batch2.shape)}`;

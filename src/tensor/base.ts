@@ -4,6 +4,7 @@
 
 import { dtypeOfArray, isFloat, type DType, type TypedArray } from "../core/dtype.js";
 import { DescentError, shapeStr } from "../core/errors.js";
+import { checkOptions } from "../core/options.js";
 import { isContiguous, sameShape, sizeOf } from "../core/shape.js";
 import { backend, type Storage, type View } from "../backends/index.js";
 import type { Node } from "../autograd/graph.js";
@@ -30,6 +31,9 @@ export interface HookHandle {
  * through a layout, a dtype, and the autograd state. Abstract: tensors are made as Tensor (the
  * subclass in tensor.ts, which adds the ops); methods that need a whole Tensor declare `this: Tensor`.
  */
+/** The keys of backward()'s options (PyTorch's retain_graph). */
+const BACKWARD_KEYS: ReadonlySet<string> = new Set(["retainGraph"]);
+
 /** The most entries toArray builds (2^26: about half a GiB of JS arrays). */
 export const MAX_TO_ARRAY_ENTRIES = 2 ** 26;
 
@@ -163,6 +167,7 @@ export abstract class TensorBase implements View {
 
   // ---- autograd ----
   backward(this: Tensor, gradient?: Tensor, opts: { retainGraph?: boolean } = {}): void {
+    checkOptions("backward", opts, BACKWARD_KEYS);
     if (!this.requiresGrad)
       throw new DescentError(
         `backward: this tensor (shape ${shapeStr(this.shape)}) does not require grad and has no gradFn`,

@@ -1,8 +1,9 @@
 // Creation functions of API.md: from JS values, filled, ranged and random tensors.
 
-import { isDType, type DType, type TypedArray } from "../core/dtype.js";
+import type { DType, TypedArray } from "../core/dtype.js";
 import { DescentError, shapeStr } from "../core/errors.js";
 import { defaultGenerator, type Generator } from "../core/random.js";
+import { checkDType, checkOptions, keysOf, mergeKeys } from "../core/options.js";
 import { checkShape, sizeOf } from "../core/shape.js";
 import { OutputAllocError } from "../ops/op.js";
 import { fromArray, fromRaw, type Tensor } from "./tensor.js";
@@ -19,6 +20,10 @@ export interface RandomOptions extends TensorOptions {
   /** Draw from this generator instead of the default one (seeded by manualSeed). */
   generator?: Generator;
 }
+const TENSOR_KEYS = keysOf<TensorOptions>()({ dtype: true, requiresGrad: true });
+const RANDOM_KEYS = keysOf<RandomOptions>()({ dtype: true, requiresGrad: true, generator: true });
+const SHAPED_KEYS = mergeKeys(TENSOR_KEYS, new Set(["shape"]));
+const EYE_KEYS = mergeKeys(TENSOR_KEYS, new Set(["m"]));
 /** Numbers nested in arrays, one level per dimension: 1, [1, 2], [[1, 2], [3, 4]]. */
 export type NestedArray = number | readonly NestedArray[];
 /** A shape: a size for 1-D, or the list of sizes ([N, C, H, W]). */
@@ -29,10 +34,10 @@ function finish(t: Tensor, opts: TensorOptions): Tensor {
   return t;
 }
 
-function dtypeOpt(op: string, opts: TensorOptions, fallback: DType): DType {
-  const d = opts.dtype ?? fallback;
-  if (!isDType(d)) throw new DescentError(`${op}: unknown dtype "${String(d)}" (expected float32, float64 or int32)`);
-  return d;
+/** The dtype asked for (checked), after the options object itself is checked against `keys`. */
+function dtypeOpt(op: string, opts: TensorOptions, fallback: DType, keys = TENSOR_KEYS): DType {
+  checkOptions(op, opts, keys);
+  return opts.dtype === undefined ? fallback : checkDType(op, opts.dtype);
 }
 
 /**
@@ -79,7 +84,7 @@ export function tensor(
     if (sizeOf(shape) !== arr.length)
       throw new DescentError(`tensor: shape ${shapeStr(shape)} needs ${sizeOf(shape)} values, got ${arr.length}`);
     return finish(
-      make("tensor", dtypeOpt("tensor", opts, fallback), shape, (i) => arr[i]!),
+      make("tensor", dtypeOpt("tensor", opts, fallback, SHAPED_KEYS), shape, (i) => arr[i]!),
       opts,
     );
   }
@@ -108,7 +113,7 @@ export function tensor(
   walk(values as NestedArray, 0, "");
   if (opts.shape && sizeOf(opts.shape) === flat.length) shape.splice(0, shape.length, ...opts.shape);
   return finish(
-    make("tensor", dtypeOpt("tensor", opts, "float32"), shape, (i) => flat[i]!),
+    make("tensor", dtypeOpt("tensor", opts, "float32", SHAPED_KEYS), shape, (i) => flat[i]!),
     opts,
   );
 }
@@ -150,7 +155,7 @@ export function onesLike(t: Tensor, opts: TensorOptions = {}): Tensor {
 export function rand(shape: ShapeArg, opts: RandomOptions = {}): Tensor {
   const g = opts.generator ?? defaultGenerator;
   return finish(
-    make("rand", dtypeOpt("rand", opts, "float32"), shapeOf("rand", shape), () => g.uniform()),
+    make("rand", dtypeOpt("rand", opts, "float32", RANDOM_KEYS), shapeOf("rand", shape), () => g.uniform()),
     opts,
   );
 }
@@ -159,7 +164,7 @@ export function rand(shape: ShapeArg, opts: RandomOptions = {}): Tensor {
 export function randn(shape: ShapeArg, opts: RandomOptions = {}): Tensor {
   const g = opts.generator ?? defaultGenerator;
   return finish(
-    make("randn", dtypeOpt("randn", opts, "float32"), shapeOf("randn", shape), () => g.normal()),
+    make("randn", dtypeOpt("randn", opts, "float32", RANDOM_KEYS), shapeOf("randn", shape), () => g.normal()),
     opts,
   );
 }
@@ -170,7 +175,12 @@ export function randint(low: number, high: number, shape: ShapeArg, opts: Random
     throw new DescentError(`randint: need integers low < high, got ${low} and ${high}`);
   const g = opts.generator ?? defaultGenerator;
   return finish(
-    make("randint", dtypeOpt("randint", opts, "int32"), shapeOf("randint", shape), () => low + g.randint(high - low)),
+    make(
+      "randint",
+      dtypeOpt("randint", opts, "int32", RANDOM_KEYS),
+      shapeOf("randint", shape),
+      () => low + g.randint(high - low),
+    ),
     opts,
   );
 }
@@ -208,7 +218,9 @@ export function linspace(start: number, end: number, steps: number, opts: Tensor
 export function eye(n: number, opts: TensorOptions & { m?: number } = {}): Tensor {
   const m = opts.m ?? n;
   return finish(
-    make("eye", dtypeOpt("eye", opts, "float32"), shapeOf("eye", [n, m]), (i) => (i % m === Math.floor(i / m) ? 1 : 0)),
+    make("eye", dtypeOpt("eye", opts, "float32", EYE_KEYS), shapeOf("eye", [n, m]), (i) =>
+      i % m === Math.floor(i / m) ? 1 : 0,
+    ),
     opts,
   );
 }

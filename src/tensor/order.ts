@@ -3,6 +3,7 @@
 // cumprod. A 0-d input is treated as one element, as PyTorch does.
 
 import { DescentError, shapeStr } from "../core/errors.js";
+import { checkOptions, keysOf } from "../core/options.js";
 import { normDim } from "../core/shape.js";
 import { Argsort, Cumprod, Cumsum } from "../ops/order.js";
 import { apply } from "./apply.js";
@@ -28,6 +29,9 @@ export interface TopkOptions {
   sorted?: boolean;
 }
 
+const SORT_KEYS = keysOf<SortOptions>()({ dim: true, descending: true, stable: true });
+const TOPK_KEYS = keysOf<TopkOptions>()({ dim: true, largest: true, sorted: true });
+
 /** Runs f on x seen as 1-D when x is 0-d (dim 0 of that), and gives the results x's shape back. */
 function on1d<T extends Tensor | Tensor[]>(x: Tensor, f: (x: Tensor) => T): T {
   if (x.ndim > 0) return f(x);
@@ -36,12 +40,14 @@ function on1d<T extends Tensor | Tensor[]>(x: Tensor, f: (x: Tensor) => T): T {
 }
 
 export function argsort(x: Tensor, opts: SortOptions = {}): Tensor {
+  checkOptions("argsort", opts, SORT_KEYS);
   const dim = normDim("argsort", opts.dim ?? -1, x.ndim);
   return on1d(x, (v) => apply(Argsort, [v], { dim, descending: opts.descending ?? false }));
 }
 
 /** [values, indices]: values ascending (descending if asked), NaN the largest, ties in input order. */
 export function sort(x: Tensor, opts: SortOptions = {}): [Tensor, Tensor] {
+  checkOptions("sort", opts, SORT_KEYS);
   const dim = normDim("sort", opts.dim ?? -1, x.ndim);
   const [values, indices] = on1d(x, (v) => {
     const idx = apply(Argsort, [v], { dim, descending: opts.descending ?? false });
@@ -52,6 +58,7 @@ export function sort(x: Tensor, opts: SortOptions = {}): [Tensor, Tensor] {
 
 /** The k largest (or smallest) along dim with their int32 indices; among ties the lower index comes first. */
 export function topk(x: Tensor, k: number, opts: TopkOptions = {}): [Tensor, Tensor] {
+  checkOptions("topk", opts, TOPK_KEYS);
   const dim = normDim("topk", opts.dim ?? -1, x.ndim);
   const size = x.ndim === 0 ? 1 : x.shape[dim]!;
   if (!Number.isInteger(k) || k < 0 || k > size) {

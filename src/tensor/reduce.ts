@@ -3,6 +3,7 @@
 // numerically stable forms where the textbook one overflows.
 
 import { checkFloat } from "../core/dtype.js";
+import { checkFinite, checkOptions, keysOf } from "../core/options.js";
 import { normDim, normDims } from "../core/shape.js";
 import { Amax, Amin, ArgReduce, Sum, droppedShape } from "../ops/reduce.js";
 import { apply } from "./apply.js";
@@ -18,6 +19,8 @@ export interface VarOptions {
   keepDim?: boolean;
 }
 
+const VAR_KEYS = keysOf<VarOptions>()({ unbiased: true, correction: true, keepDim: true });
+
 export function sum(x: Tensor, dim: Dims | undefined, keepDim: boolean): Tensor {
   return apply(Sum, [x], { dims: normDims("sum", dim, x.ndim), keepDim });
 }
@@ -29,15 +32,18 @@ export function mean(x: Tensor, dim: Dims | undefined, keepDim: boolean): Tensor
 }
 
 export function variance(x: Tensor, dim: Dims | undefined, opts: VarOptions): Tensor {
+  checkOptions("var", opts, VAR_KEYS);
   checkFloat("var", x.dtype);
   const dims = normDims("var", dim, x.ndim);
   const n = dims.reduce((acc, d) => acc * x.shape[d]!, 1);
   const correction = opts.correction ?? (opts.unbiased === false ? 0 : 1);
+  checkFinite("var", "correction", correction);
   const centered = x.sub(mean(x, dims, true));
   return sum(centered.square(), dims, opts.keepDim ?? false).div(Math.max(n - correction, 0));
 }
 
 export function std(x: Tensor, dim: Dims | undefined, opts: VarOptions): Tensor {
+  checkOptions("std", opts, VAR_KEYS);
   checkFloat("std", x.dtype);
   return variance(x, dim, opts).sqrt();
 }

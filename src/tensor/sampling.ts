@@ -3,6 +3,7 @@
 // Weights are read to the host once; the draws are sequential scalar work, not a kernel's.
 
 import { DescentError, shapeStr } from "../core/errors.js";
+import { checkOptions, keysOf } from "../core/options.js";
 import { defaultGenerator, type Generator } from "../core/random.js";
 import { fromArray, type Tensor } from "./tensor.js";
 
@@ -14,6 +15,8 @@ export interface MultinomialOptions {
   generator?: Generator;
 }
 
+const MULTINOMIAL_KEYS = keysOf<MultinomialOptions>()({ replacement: true, generator: true });
+
 /**
  * numSamples category indices per row of probs (1-D [C] → [numSamples], 2-D [N, C] → [N,
  * numSamples]), each drawn with probability proportional to its weight. Without replacement the
@@ -21,6 +24,7 @@ export interface MultinomialOptions {
  */
 export function multinomial(probs: Tensor, numSamples: number, opts: MultinomialOptions = {}): Tensor {
   const op = "multinomial";
+  checkOptions(op, opts, MULTINOMIAL_KEYS);
   if (probs.dtype === "int32") throw new DescentError(`${op}: probs must be float32 or float64, got int32`);
   if (probs.ndim !== 1 && probs.ndim !== 2)
     throw new DescentError(`${op}: probs must be 1-D or 2-D, got shape ${shapeStr(probs.shape)}`);

@@ -4,7 +4,8 @@
 // activation, reduce, matmul, views, indexing, window, inplace), whose functions apply the ops
 // themselves. Those files see this class only as a type, so imports point one way, down.
 
-import type { DType, TypedArray } from "../core/dtype.js";
+import { isDType, type DType, type TypedArray } from "../core/dtype.js";
+import { checkDType } from "../core/options.js";
 import { DescentError, shapeStr } from "../core/errors.js";
 import { sizeOf } from "../core/shape.js";
 import type { Window2d } from "../backends/index.js";
@@ -63,7 +64,7 @@ export class Tensor extends TensorBase {
    * This tensor converted to dtype (itself when it already has it); differentiable between float dtypes. PyTorch's `x.to(dtype)`.
    */
   to(dtype: DType): Tensor {
-    return dtype === this.dtype ? this : apply(U.Cast, [this], dtype);
+    return dtype === this.dtype ? this : apply(U.Cast, [this], isDType(dtype) ? dtype : checkDType("to", dtype));
   }
   /** `to("float32")`. */
   float(): Tensor {
