@@ -5,6 +5,7 @@
 import { DescentError, shapeStr } from "../core/errors.js";
 import { noGrad } from "../autograd/graph.js";
 import { defaultGenerator } from "../core/random.js";
+import { checkOptions, keysOf } from "../core/options.js";
 import { fromHost, type Tensor } from "../tensor/tensor.js";
 
 /** The nonlinearities calculateGain knows (PyTorch's names; the camelCase forms are accepted too). */
@@ -38,6 +39,9 @@ export interface KaimingOptions {
   /** Default "leaky_relu", as PyTorch. */
   nonlinearity?: Nonlinearity;
 }
+
+/** The keys of KaimingOptions, for checkOptions. */
+const KAIMING_KEYS = keysOf<KaimingOptions>()({ a: true, mode: true, nonlinearity: true });
 
 const LINEAR_LIKE = new Set([
   "linear",
@@ -149,6 +153,7 @@ export function xavierNormal_(t: Tensor, gain: number | { gain?: number } = {}):
 }
 
 function kaimingStd(op: string, t: Tensor, opts: KaimingOptions): number {
+  checkOptions(op, opts, KAIMING_KEYS);
   const fan = correctFan(op, t, opts.mode ?? "fanIn");
   return calculateGain(opts.nonlinearity ?? "leaky_relu", opts.a ?? 0) / Math.sqrt(fan);
 }

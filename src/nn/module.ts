@@ -5,8 +5,12 @@
 
 import { DescentError, shapeStr } from "../core/errors.js";
 import { sameShape } from "../core/shape.js";
+import { checkOptions } from "../core/options.js";
 import { noGrad } from "../autograd/graph.js";
 import { Tensor, type HookHandle } from "../tensor/tensor.js";
+
+const BUFFER_KEYS: ReadonlySet<string> = new Set(["persistent"]);
+const LOAD_STATE_KEYS: ReadonlySet<string> = new Set(["strict"]);
 
 /** A Tensor that a Module counts as a parameter: a leaf that requires grad, sharing t's storage. */
 export class Parameter extends Tensor {
@@ -80,6 +84,7 @@ export abstract class Module {
 
   /** Registers t as a buffer (saved in stateDict unless persistent is false), assigned to this[name]. */
   registerBuffer(name: string, t: Tensor | null, opts: { persistent?: boolean } = {}): void {
+    checkOptions("registerBuffer", opts, BUFFER_KEYS);
     this._buffers.add(name);
     if (opts.persistent === false) this._nonPersistent.add(name);
     (this as unknown as Record<string, unknown>)[name] = t;
@@ -189,6 +194,7 @@ export abstract class Module {
     dict: Record<string, Tensor>,
     opts: { strict?: boolean } = {},
   ): { missingKeys: string[]; unexpectedKeys: string[] } {
+    checkOptions("loadStateDict", opts, LOAD_STATE_KEYS);
     if (dict === null || typeof dict !== "object")
       throw new DescentError(`loadStateDict: expected an object of tensors, got ${String(dict)}`);
     // Each module may fill in keys that older files lack (BatchNorm's num_batches_tracked), as

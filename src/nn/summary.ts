@@ -6,6 +6,7 @@
 
 import { noGrad } from "../autograd/graph.js";
 import { DescentError, shapeStr } from "../core/errors.js";
+import { checkOptions, keysOf } from "../core/options.js";
 import { zeros } from "../tensor/creation.js";
 import { Tensor } from "../tensor/tensor.js";
 import { Module, Parameter } from "./module.js";
@@ -16,8 +17,12 @@ export interface CountParametersOptions {
   trainableOnly?: boolean;
 }
 
+/** The keys of CountParametersOptions, for checkOptions. */
+const COUNT_KEYS = keysOf<CountParametersOptions>()({ trainableOnly: true });
+
 /** The number of scalar parameters of model, each shared parameter once. */
 export function countParameters(model: Module, opts: CountParametersOptions = {}): number {
+  checkOptions("countParameters", opts, COUNT_KEYS);
   if (!(model instanceof Module)) throw new DescentError(`countParameters: expected an nn.Module, got ${typeof model}`);
   let n = 0;
   for (const p of model.parameters()) if (!opts.trainableOnly || p.requiresGrad) n += p.size;

@@ -2,8 +2,11 @@
 // flattening of parameters into one vector and back.
 
 import { DescentError } from "../core/errors.js";
+import { checkOptions } from "../core/options.js";
 import { noGrad } from "../autograd/graph.js";
 import { cat, type Tensor } from "../tensor/tensor.js";
+
+const CLIP_KEYS: ReadonlySet<string> = new Set(["errorIfNonfinite"]);
 
 /** One tensor or an iterable of tensors (model.parameters()). */
 export type Params = Tensor | Iterable<Tensor>;
@@ -40,6 +43,7 @@ export function clipGradNorm_(
   normType = 2,
   opts: { errorIfNonfinite?: boolean } = {},
 ): number {
+  checkOptions("clipGradNorm_", opts, CLIP_KEYS);
   if (typeof maxNorm !== "number" || Number.isNaN(maxNorm))
     throw new DescentError(`clipGradNorm_: maxNorm must be a number, got ${String(maxNorm)}`);
   if (typeof normType !== "number" || Number.isNaN(normType))

@@ -53,8 +53,11 @@ function build(c: Case): Module & { forward(x: Tensor, outputSize?: number[]): T
       return new GroupNorm(p[0], p[1], o);
     case "InstanceNorm2d":
       return new InstanceNorm2d(p[0], o);
-    case "Upsample":
-      return new Upsample(o);
+    case "Upsample": {
+      // The fixture gives every layer its dtype; Upsample holds no parameters and (as PyTorch's) takes none.
+      const { dtype: _dtype, ...rest } = o;
+      return new Upsample(rest);
+    }
     case "PixelShuffle":
       return new PixelShuffle(p[0]);
     case "PixelUnshuffle":

@@ -21,10 +21,10 @@ type Run = (r: Roles, a: Args) => Tensor;
 
 const i32 = (v: number[], shape?: number[]): Tensor => tensor(Int32Array.from(v), shape ? { shape } : {});
 
-/** The options every loss understands, read from a fixture's args and its weight inputs. */
+/** A loss's options, read from a fixture's args and the weight inputs it has (only those: unknown options throw). */
 function options(r: Roles, a: Args): Args {
   const { roles: _roles, ...rest } = a;
-  return { ...rest, weight: r.weight ?? null, posWeight: r.posWeight ?? null };
+  return { ...rest, ...(r.weight ? { weight: r.weight } : {}), ...(r.posWeight ? { posWeight: r.posWeight } : {}) };
 }
 
 // Functional form, one line per loss.

@@ -17,8 +17,8 @@ type PadArgs = { pad: number[]; mode?: "constant" | "reflect" | "replicate" | "c
 
 describe("ops_b.json: pad", () => {
   for (const c of loadFixtures("ops_b.json").cases.filter((c) => c.op === "pad")) {
-    const a = c.args as PadArgs;
-    test(c.name, () => checkOp(c, (x) => pad(viewed(x!, c.inputs[0]!.view), a.pad, a)));
+    const { pad: p, ...opts } = c.args as PadArgs; // pad is positional; the rest are pad's options
+    test(c.name, () => checkOp(c, (x) => pad(viewed(x!, c.inputs[0]!.view), p, opts)));
   }
 });
 

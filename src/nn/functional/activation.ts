@@ -4,6 +4,7 @@
 
 import { DescentError, shapeStr } from "../../core/errors.js";
 import { defaultGenerator } from "../../core/random.js";
+import { checkOptions } from "../../core/options.js";
 import { fromArray, where, type Tensor } from "../../tensor/tensor.js";
 
 /** max(x, 0) (F.relu). */
@@ -42,8 +43,11 @@ export function elu(x: Tensor, alpha = 1): Tensor {
   return x.elu(alpha);
 }
 
+const GELU_KEYS: ReadonlySet<string> = new Set(["approximate"]);
+
 /** Exact GELU x·Φ(x), or with {approximate: "tanh"} PyTorch's tanh approximation. */
 export function gelu(x: Tensor, opts: { approximate?: "none" | "tanh" } = {}): Tensor {
+  checkOptions("gelu", opts, GELU_KEYS);
   const approximate = opts.approximate ?? "none";
   if (approximate !== "none" && approximate !== "tanh")
     throw new DescentError(`gelu: approximate must be "none" or "tanh", got ${String(approximate)}`);

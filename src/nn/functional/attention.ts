@@ -7,6 +7,7 @@
 // out), a float mask is added to the scores.
 
 import { DescentError, shapeStr } from "../../core/errors.js";
+import { checkOptions, keysOf } from "../../core/options.js";
 import { fromArray, where, type Tensor } from "../../tensor/tensor.js";
 import { zeros } from "../../tensor/creation.js";
 import { fusedAttention } from "../../tensor/attention.js";
@@ -23,6 +24,9 @@ export interface SdpaOptions {
   /** Default 1/√E. */
   scale?: number | null;
 }
+
+/** The keys of SdpaOptions, for checkOptions. */
+const SDPA_KEYS = keysOf<SdpaOptions>()({ attnMask: true, dropoutP: true, isCausal: true, scale: true });
 
 /** The [L, S] int32 mask of isCausal: 1 where key j ≤ query i. */
 export function causalMask(L: number, S: number): Tensor {
@@ -66,6 +70,7 @@ export function checkSdpa(op: string, q: Tensor, k: Tensor, v: Tensor, opts: Sdp
 
 /** softmax(q·kᵀ·scale + mask)·v with dropout on the weights; returns the output [..., L, Ev]. */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: SdpaOptions = {}): Tensor {
+  checkOptions("scaledDotProductAttention", opts, SDPA_KEYS);
   const [L, S, E] = checkSdpa("scaledDotProductAttention", q, k, v, opts);
   const m = opts.attnMask;
   const batch = (t: Tensor) => t.shape.slice(0, -2).join(",");

@@ -7,6 +7,7 @@
 
 import { DescentError, shapeStr } from "../../core/errors.js";
 import { windowOut } from "../../core/shape.js";
+import { checkOptions, keysOf } from "../../core/options.js";
 import { noGrad } from "../../autograd/graph.js";
 import { cat, type Tensor } from "../../tensor/tensor.js";
 import { tensor, zeros } from "../../tensor/creation.js";
@@ -29,6 +30,9 @@ export interface ConvOptions {
   groups?: number;
 }
 
+/** The keys of ConvOptions, for checkOptions. */
+const CONV_KEYS = keysOf<ConvOptions>()({ stride: true, padding: true, dilation: true, groups: true });
+
 /** Options of conv1d (F.conv1d's keyword arguments). */
 export interface Conv1dOptions {
   /** Step of the sliding window (default 1). */
@@ -40,6 +44,9 @@ export interface Conv1dOptions {
   /** Independent channel groups (default 1). */
   groups?: number;
 }
+
+/** The keys of Conv1dOptions, for checkOptions. */
+const CONV1D_KEYS = keysOf<Conv1dOptions>()({ stride: true, padding: true, dilation: true, groups: true });
 
 /** A number or a pair of non-negative integers (at least `min`) as a pair. */
 export function pair(op: string, name: string, v: Pair, min = 0): [number, number] {
@@ -90,11 +97,13 @@ function checkFloatInput(op: string, x: Tensor): void {
  * end, as PyTorch), "valid" is 0.
  */
 export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: ConvOptions = {}): Tensor {
+  checkOptions("conv2d", opts, CONV_KEYS);
   return convNd("conv2d", x, w, b ?? null, opts, 2);
 }
 
 /** 1-D convolution: x [N, C, L] or [C, L], w [O, C/groups, k]; computed as a 2-D one of height 1. */
 export function conv1d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv1dOptions = {}): Tensor {
+  checkOptions("conv1d", opts, CONV1D_KEYS);
   const op = "conv1d";
   if (w.ndim !== 3) throw new DescentError(`${op}: expected a 3-D weight [O, C/groups, k], got ${shapeStr(w.shape)}`);
   const [x3, unbatch] = batched(op, x, 3, "[N, C, L]");
@@ -181,6 +190,9 @@ export interface MaxPoolOptions {
   ceilMode?: boolean;
 }
 
+/** The keys of MaxPoolOptions, for checkOptions. */
+const MAXPOOL_KEYS = keysOf<MaxPoolOptions>()({ stride: true, padding: true, dilation: true, ceilMode: true });
+
 /** Options of avgPool2d (F.avg_pool2d's keyword arguments). */
 export interface AvgPoolOptions {
   /** Window step (default: the kernel size). */
@@ -194,6 +206,15 @@ export interface AvgPoolOptions {
   /** Divide by this instead of the window size, when set. */
   divisorOverride?: number | null;
 }
+
+/** The keys of AvgPoolOptions, for checkOptions. */
+const AVGPOOL_KEYS = keysOf<AvgPoolOptions>()({
+  stride: true,
+  padding: true,
+  ceilMode: true,
+  countIncludePad: true,
+  divisorOverride: true,
+});
 
 /** Output size of a pooling window, with PyTorch's ceil-mode rule (the last window must start inside the input or left padding). */
 function poolOut(size: number, k: number, s: number, p: number, d: number, ceil: boolean): number {
@@ -253,6 +274,7 @@ function poolGeometry(
  * a NaN in a window wins, as in PyTorch.
  */
 export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPoolOptions = {}): Tensor {
+  checkOptions("maxPool2d", opts, MAXPOOL_KEYS);
   const op = "maxPool2d";
   checkFloatInput(op, x);
   const [x4, unbatch] = batched(op, x, 4, "[N, C, H, W]");
@@ -267,6 +289,7 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPoolOptions = {}
  * input (countIncludePad, the default) or to the input itself, or divisorOverride when given.
  */
 export function avgPool2d(x: Tensor, kernelSize: Pair, opts: AvgPoolOptions = {}): Tensor {
+  checkOptions("avgPool2d", opts, AVGPOOL_KEYS);
   const op = "avgPool2d";
   checkFloatInput(op, x);
   const [x4, unbatch] = batched(op, x, 4, "[N, C, H, W]");
@@ -341,6 +364,9 @@ export interface WindowOptions {
   stride?: Pair;
 }
 
+/** The keys of WindowOptions, for checkOptions. */
+const WINDOW_KEYS = keysOf<WindowOptions>()({ dilation: true, padding: true, stride: true });
+
 function windowOf(op: string, kernelSize: Pair, opts: WindowOptions): Window {
   return {
     kernel: pair(op, "kernelSize", kernelSize, 1),
@@ -352,12 +378,14 @@ function windowOf(op: string, kernelSize: Pair, opts: WindowOptions): Window {
 
 /** Sliding blocks as columns: [N, C, H, W] (or [C, H, W]) → [N, C·kh·kw, L] (F.unfold). */
 export function unfold(x: Tensor, kernelSize: Pair, opts: WindowOptions = {}): Tensor {
+  checkOptions("unfold", opts, WINDOW_KEYS);
   const [x4, unbatch] = batched("unfold", x, 4, "[N, C, H, W]");
   return unbatch(x4.im2col(windowOf("unfold", kernelSize, opts)));
 }
 
 /** The adjoint of unfold, summing overlaps: [N, C·kh·kw, L] (or [C·kh·kw, L]) → [N, C, H, W] (F.fold). */
 export function fold(x: Tensor, outputSize: Pair, kernelSize: Pair, opts: WindowOptions = {}): Tensor {
+  checkOptions("fold", opts, WINDOW_KEYS);
   const [x3, unbatch] = batched("fold", x, 3, "[N, C·kh·kw, L]");
   return unbatch(x3.col2im(pair("fold", "outputSize", outputSize, 1), windowOf("fold", kernelSize, opts)));
 }

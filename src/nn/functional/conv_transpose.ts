@@ -5,6 +5,7 @@
 // forward machinery again and no new kernel is needed.
 
 import { DescentError, shapeStr } from "../../core/errors.js";
+import { checkOptions, keysOf } from "../../core/options.js";
 import { zeros } from "../../tensor/creation.js";
 import { cat, type Tensor } from "../../tensor/tensor.js";
 import { pair, type Pair } from "./conv.js";
@@ -25,6 +26,16 @@ export interface ConvTransposeOptions {
   outputSize?: readonly number[] | null;
 }
 
+/** The keys of ConvTransposeOptions, for checkOptions. */
+const CONVT_KEYS = keysOf<ConvTransposeOptions>()({
+  stride: true,
+  padding: true,
+  outputPadding: true,
+  groups: true,
+  dilation: true,
+  outputSize: true,
+});
+
 /** Options of convTranspose1d (F.conv_transpose1d's keyword arguments). */
 export interface ConvTranspose1dOptions {
   /** Step of the sliding window (default 1). */
@@ -41,11 +52,22 @@ export interface ConvTranspose1dOptions {
   outputSize?: readonly number[] | null;
 }
 
+/** The keys of ConvTranspose1dOptions, for checkOptions. */
+const CONVT1D_KEYS = keysOf<ConvTranspose1dOptions>()({
+  stride: true,
+  padding: true,
+  outputPadding: true,
+  groups: true,
+  dilation: true,
+  outputSize: true,
+});
+
 /**
  * 2-D transposed convolution: x [N, Cin, H, W] or [Cin, H, W], w [Cin, Cout/groups, kh, kw] (PyTorch's
  * layout), b [Cout]. Output size per dim: (in - 1)·stride - 2·padding + dilation·(k - 1) + outputPadding + 1.
  */
 export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: ConvTransposeOptions = {}): Tensor {
+  checkOptions("convTranspose2d", opts, CONVT_KEYS);
   const op = "convTranspose2d";
   if (w.ndim !== 4)
     throw new DescentError(`${op}: expected a 4-D weight [Cin, Cout/groups, kh, kw], got ${shapeStr(w.shape)}`);
@@ -66,6 +88,7 @@ export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: C
 
 /** 1-D transposed convolution: x [N, Cin, L] or [Cin, L], w [Cin, Cout/groups, k]; a 2-D one of height 1. */
 export function convTranspose1d(x: Tensor, w: Tensor, b?: Tensor | null, opts: ConvTranspose1dOptions = {}): Tensor {
+  checkOptions("convTranspose1d", opts, CONVT1D_KEYS);
   const op = "convTranspose1d";
   if (w.ndim !== 3)
     throw new DescentError(`${op}: expected a 3-D weight [Cin, Cout/groups, k], got ${shapeStr(w.shape)}`);

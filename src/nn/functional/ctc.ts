@@ -6,6 +6,7 @@
 
 import { checkFloat } from "../../core/dtype.js";
 import { DescentError, shapeStr } from "../../core/errors.js";
+import { checkOptions, keysOf } from "../../core/options.js";
 import { isGradEnabled } from "../../autograd/graph.js";
 import { fromArray, type Tensor } from "../../tensor/tensor.js";
 import { reductionOf, type ReductionOptions } from "./loss.js";
@@ -17,6 +18,9 @@ export interface CtcOptions extends ReductionOptions {
   /** Replace infinite losses (impossible alignments) and their gradients by 0 (default false). */
   zeroInfinity?: boolean;
 }
+
+/** The keys of CtcOptions, for checkOptions. */
+export const CTC_KEYS = keysOf<CtcOptions>()({ reduction: true, blank: true, zeroInfinity: true });
 
 /** int32 tensor or plain numbers. */
 export type Lengths = Tensor | readonly number[];
@@ -35,6 +39,7 @@ export function ctcLoss(
   targetLengths: Lengths,
   opts: CtcOptions = {},
 ): Tensor {
+  checkOptions("ctcLoss", opts, CTC_KEYS);
   const op = "ctcLoss";
   const r = reductionOf(op, opts.reduction);
   checkFloat(op, logProbs.dtype);

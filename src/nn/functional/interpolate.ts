@@ -7,6 +7,7 @@
 // through indexSelect (its gradient is a scatter-add), so no new kernel is needed.
 
 import { DescentError, shapeStr } from "../../core/errors.js";
+import { checkOptions, keysOf } from "../../core/options.js";
 import { tensor } from "../../tensor/creation.js";
 import type { Tensor } from "../../tensor/tensor.js";
 
@@ -24,6 +25,14 @@ export interface InterpolateOptions {
   /** linear/bilinear only: map corner pixel centres to corner pixel centres (default false). */
   alignCorners?: boolean | null;
 }
+
+/** The keys of InterpolateOptions, for checkOptions. */
+export const INTERPOLATE_KEYS = keysOf<InterpolateOptions>()({
+  size: true,
+  scaleFactor: true,
+  mode: true,
+  alignCorners: true,
+});
 
 const OP = "interpolate";
 
@@ -43,6 +52,7 @@ function perDim(name: string, v: number | readonly number[], nd: number, x: Tens
  * (PyTorch's default recompute_scale_factor=None), not input/output.
  */
 export function interpolate(x: Tensor, opts: InterpolateOptions = {}): Tensor {
+  checkOptions("interpolate", opts, INTERPOLATE_KEYS);
   const mode = opts.mode ?? "nearest";
   if (mode !== "nearest" && mode !== "linear" && mode !== "bilinear")
     throw new DescentError(`${OP}: mode must be "nearest", "linear" or "bilinear", got ${JSON.stringify(mode)}`);

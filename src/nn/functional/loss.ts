@@ -8,6 +8,7 @@
 import { checkFloat, isFloat } from "../../core/dtype.js";
 import { DescentError, shapeStr } from "../../core/errors.js";
 import { broadcastShapes, sameShape } from "../../core/shape.js";
+import { checkOptions, keysOf } from "../../core/options.js";
 import { isGradEnabled, noGrad } from "../../autograd/graph.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { arange } from "../../tensor/creation.js";
@@ -21,11 +22,17 @@ export interface ReductionOptions {
   reduction?: Reduction;
 }
 
+/** The keys of ReductionOptions, for checkOptions. */
+export const REDUCTION_KEYS = keysOf<ReductionOptions>()({ reduction: true });
+
 /** Options of the losses with per-class weights. */
 export interface WeightedOptions extends ReductionOptions {
   /** One rescaling weight per class, shape [C]. */
   weight?: Tensor | null;
 }
+
+/** The keys of WeightedOptions, for checkOptions. */
+export const WEIGHTED_KEYS = keysOf<WeightedOptions>()({ reduction: true, weight: true });
 
 /** Options of nllLoss (F.nll_loss's keyword arguments). */
 export interface NllOptions extends WeightedOptions {
@@ -33,11 +40,22 @@ export interface NllOptions extends WeightedOptions {
   ignoreIndex?: number;
 }
 
+/** The keys of NllOptions, for checkOptions. */
+export const NLL_KEYS = keysOf<NllOptions>()({ reduction: true, weight: true, ignoreIndex: true });
+
 /** Options of crossEntropy (F.cross_entropy's keyword arguments). */
 export interface CrossEntropyOptions extends NllOptions {
   /** ε in [0, 1]: the target becomes (1 - ε)·target + ε/C (default 0). */
   labelSmoothing?: number;
 }
+
+/** The keys of CrossEntropyOptions, for checkOptions. */
+export const CROSS_ENTROPY_KEYS = keysOf<CrossEntropyOptions>()({
+  reduction: true,
+  weight: true,
+  ignoreIndex: true,
+  labelSmoothing: true,
+});
 
 /** Options of mapeLoss. */
 export interface MapeOptions extends ReductionOptions {
@@ -47,6 +65,21 @@ export interface MapeOptions extends ReductionOptions {
    */
   eps?: number;
 }
+
+/** The keys of MapeOptions, for checkOptions. */
+export const MAPE_KEYS = keysOf<MapeOptions>()({ reduction: true, eps: true });
+
+/** The keys of the losses whose options are written inline. */
+export const HUBER_KEYS = keysOf<ReductionOptions & { delta?: number }>()({ reduction: true, delta: true });
+export const SMOOTH_L1_KEYS = keysOf<ReductionOptions & { beta?: number }>()({ reduction: true, beta: true });
+export const HINGE_KEYS = keysOf<ReductionOptions & { margin?: number }>()({ reduction: true, margin: true });
+export const MULTI_MARGIN_KEYS = keysOf<WeightedOptions & { p?: number; margin?: number }>()({
+  reduction: true,
+  weight: true,
+  p: true,
+  margin: true,
+});
+export const KL_DIV_KEYS = keysOf<{ reduction?: string; logTarget?: boolean }>()({ reduction: true, logTarget: true });
 
 /** Checks and returns the reduction (default "mean"); "batchmean" only where allowed (KL divergence). */
 export function reductionOf<R extends string = Reduction>(op: string, r: string | undefined, extra: R[] = []): R {
@@ -122,12 +155,14 @@ export function attachGradient(value: Tensor, x: Tensor, grad: Tensor): Tensor {
 
 /** mean((input - target)²). */
 export function mseLoss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
+  checkOptions("mseLoss", opts, REDUCTION_KEYS);
   const r = reductionOf("mseLoss", opts.reduction);
   return reduce(input.sub(sameShapeTarget("mseLoss", input, target)).square(), r);
 }
 
 /** mean(|input - target|) (MAE); the gradient at input = target is 0, as PyTorch's. */
 export function l1Loss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
+  checkOptions("l1Loss", opts, REDUCTION_KEYS);
   const r = reductionOf("l1Loss", opts.reduction);
   return reduce(input.sub(sameShapeTarget("l1Loss", input, target)).abs(), r);
 }
@@ -137,6 +172,7 @@ export function l1Loss(input: Tensor, target: Tensor, opts: ReductionOptions = {
  * (naming its index) unless `eps` is given, which makes the denominator max(|target|, eps).
  */
 export function mapeLoss(input: Tensor, target: Tensor, opts: MapeOptions = {}): Tensor {
+  checkOptions("mapeLoss", opts, MAPE_KEYS);
   const op = "mapeLoss";
   const r = reductionOf(op, opts.reduction);
   const t = sameShapeTarget(op, input, target);
@@ -160,6 +196,7 @@ export function mapeLoss(input: Tensor, target: Tensor, opts: MapeOptions = {}):
 
 /** 0.5·d² where |d| < delta, else delta·(|d| - 0.5·delta), d = input - target. */
 export function huberLoss(input: Tensor, target: Tensor, opts: ReductionOptions & { delta?: number } = {}): Tensor {
+  checkOptions("huberLoss", opts, HUBER_KEYS);
   const op = "huberLoss";
   const r = reductionOf(op, opts.reduction);
   const delta = opts.delta ?? 1;
@@ -178,6 +215,7 @@ export function huberLoss(input: Tensor, target: Tensor, opts: ReductionOptions 
 
 /** 0.5·d²/beta where |d| < beta, else |d| - 0.5·beta; beta = 0 is the L1 loss (as PyTorch). */
 export function smoothL1Loss(input: Tensor, target: Tensor, opts: ReductionOptions & { beta?: number } = {}): Tensor {
+  checkOptions("smoothL1Loss", opts, SMOOTH_L1_KEYS);
   const op = "smoothL1Loss";
   const r = reductionOf(op, opts.reduction);
   const beta = opts.beta ?? 1;
@@ -215,6 +253,7 @@ function quadLinear(d: Tensor, k: number, quad: (q: Tensor) => Tensor, lin: (a: 
  * with probabilities, by the number of samples N·d1·….
  */
 export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  checkOptions("crossEntropy", opts, CROSS_ENTROPY_KEYS);
   const op = "crossEntropy";
   const r = reductionOf(op, opts.reduction);
   checkFloat(op, input.dtype);
@@ -249,6 +288,7 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
 
 /** Negative log likelihood of log-probabilities `input` ([C], [N, C] or [N, C, d1, ...]) at int32 class targets. */
 export function nllLoss(input: Tensor, target: Tensor, opts: NllOptions = {}): Tensor {
+  checkOptions("nllLoss", opts, NLL_KEYS);
   const op = "nllLoss";
   const r = reductionOf(op, opts.reduction);
   checkFloat(op, input.dtype);
@@ -270,6 +310,8 @@ function nllCore(
   ignoreIndex: number,
   r: Reduction,
 ): { loss: Tensor; ignored: Tensor | null; denominator: Tensor | number | null } {
+  if (!Number.isSafeInteger(ignoreIndex))
+    throw new DescentError(`${op}: ignoreIndex must be an integer, got ${ignoreIndex}`);
   const cdim = logp.ndim === 1 ? 0 : 1;
   const classes = logp.shape[cdim]!;
   const expected = logp.shape.filter((_, i) => i !== cdim);
@@ -317,6 +359,7 @@ const BCE_EPS = Math.fround(1e-12);
  * forward (with the clamped logs). PyTorch's F.binary_cross_entropy.
  */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: WeightedOptions = {}): Tensor {
+  checkOptions("binaryCrossEntropy", opts, WEIGHTED_KEYS);
   const op = "binaryCrossEntropy";
   const r = reductionOf(op, opts.reduction);
   const t = sameShapeTarget(op, input, target);
@@ -351,11 +394,15 @@ export interface BceWithLogitsOptions extends WeightedOptions {
   posWeight?: Tensor | null;
 }
 
+/** The keys of BceWithLogitsOptions, for checkOptions. */
+export const BCE_LOGITS_KEYS = keysOf<BceWithLogitsOptions>()({ reduction: true, weight: true, posWeight: true });
+
 /**
  * Sigmoid + binary cross entropy in the stable form (1-t)·x − lw·logσ(x), lw = 1 + (posWeight-1)·t,
  * which is max(x,0) − x·t + log(1+e^{−|x|}) when posWeight = 1: finite for every finite logit.
  */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opts: BceWithLogitsOptions = {}): Tensor {
+  checkOptions("binaryCrossEntropyWithLogits", opts, BCE_LOGITS_KEYS);
   const op = "binaryCrossEntropyWithLogits";
   const r = reductionOf(op, opts.reduction);
   const t = sameShapeTarget(op, input, target);
@@ -390,6 +437,7 @@ export function hingeEmbeddingLoss(
   target: Tensor,
   opts: ReductionOptions & { margin?: number } = {},
 ): Tensor {
+  checkOptions("hingeEmbeddingLoss", opts, HINGE_KEYS);
   const op = "hingeEmbeddingLoss";
   const r = reductionOf(op, opts.reduction);
   const t = sameShapeTarget(op, input, target);
@@ -407,6 +455,7 @@ export function multiMarginLoss(
   target: Tensor,
   opts: WeightedOptions & { p?: number; margin?: number } = {},
 ): Tensor {
+  checkOptions("multiMarginLoss", opts, MULTI_MARGIN_KEYS);
   const op = "multiMarginLoss";
   const r = reductionOf(op, opts.reduction);
   checkFloat(op, input.dtype);
@@ -455,6 +504,7 @@ export function klDiv(
   target: Tensor,
   opts: { reduction?: Reduction | "batchmean"; logTarget?: boolean } = {},
 ): Tensor {
+  checkOptions("klDiv", opts, KL_DIV_KEYS);
   const op = "klDiv";
   const r = reductionOf<Reduction | "batchmean">(op, opts.reduction, ["batchmean"]);
   const t = sameShapeTarget(op, input, target);

@@ -9,6 +9,7 @@
 // indexSelect over the whole dim with PyTorch's source index instead.
 
 import { DescentError, shapeStr } from "../../core/errors.js";
+import { checkOptions, keysOf } from "../../core/options.js";
 import { tensor } from "../../tensor/creation.js";
 import { constantPad } from "../../tensor/pad.js";
 import { cat, type Tensor } from "../../tensor/tensor.js";
@@ -23,6 +24,9 @@ export interface PadOptions {
   /** The fill of constant mode (default 0); other modes refuse a non-zero value, as PyTorch. */
   value?: number;
 }
+
+/** The keys of PadOptions, for checkOptions. */
+const PAD_KEYS = keysOf<PadOptions>()({ mode: true, value: true });
 
 const MODES: readonly string[] = ["constant", "reflect", "replicate", "circular"];
 
@@ -51,6 +55,7 @@ function edge(y: Tensor, d: number, mode: Exclude<PadMode, "constant">, p: numbe
  * e.g. [1, 1, 2, 2] pads W by 1 and H by 2 on each side of [N, C, H, W]. Negative amounts crop.
  */
 export function pad(x: Tensor, pad: readonly number[], opts: PadOptions = {}): Tensor {
+  checkOptions("pad", opts, PAD_KEYS);
   const mode = opts.mode ?? "constant";
   const where = `pad [${Array.isArray(pad) ? pad.join(", ") : String(pad)}] of input ${shapeStr(x.shape)}`;
   if (!Array.isArray(pad) || pad.some((p) => !Number.isInteger(p)))

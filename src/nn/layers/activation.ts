@@ -5,6 +5,7 @@ import { full } from "../../tensor/creation.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import type { DType } from "../../core/dtype.js";
 import { DescentError } from "../../core/errors.js";
+import { checkFinite, checkOptions, dtypeOption } from "../../core/options.js";
 import { Module, Parameter } from "../module.js";
 import * as F from "../functional/activation.js";
 import { pyFloat } from "../repr.js";
@@ -16,13 +17,21 @@ export class ReLU extends Module {
   }
 }
 
+// The keys of the layers whose options are written inline (a number is accepted in their place).
+const LEAKY_KEYS: ReadonlySet<string> = new Set(["negativeSlope"]);
+const PRELU_KEYS: ReadonlySet<string> = new Set(["dtype"]);
+const ELU_KEYS: ReadonlySet<string> = new Set(["alpha"]);
+const GELU_KEYS: ReadonlySet<string> = new Set(["approximate"]);
+
 /** x where x > 0, else negativeSlope·x (torch.nn.LeakyReLU); any shape. */
 export class LeakyReLU extends Module {
   /** Slope for x < 0 (default 0.01). */
   negativeSlope: number;
   constructor(negativeSlope: number | { negativeSlope?: number } = 0.01) {
     super();
+    if (typeof negativeSlope !== "number") checkOptions("LeakyReLU", negativeSlope, LEAKY_KEYS);
     this.negativeSlope = typeof negativeSlope === "number" ? negativeSlope : (negativeSlope.negativeSlope ?? 0.01);
+    checkFinite("LeakyReLU", "negativeSlope", this.negativeSlope);
   }
   forward(x: Tensor): Tensor {
     return F.leakyRelu(x, this.negativeSlope);
@@ -40,10 +49,11 @@ export class PReLU extends Module {
   weight: Parameter;
   constructor(numParameters = 1, init = 0.25, opts: { dtype?: DType } = {}) {
     super();
+    checkOptions("PReLU", opts, PRELU_KEYS);
     if (!Number.isInteger(numParameters) || numParameters < 1)
       throw new DescentError(`PReLU: numParameters must be a positive integer, got ${numParameters}`);
     this.numParameters = numParameters;
-    this.weight = new Parameter(full([numParameters], init, { dtype: opts.dtype ?? "float32" }));
+    this.weight = new Parameter(full([numParameters], init, { dtype: dtypeOption("PReLU", opts.dtype) }));
   }
   forward(x: Tensor): Tensor {
     return F.prelu(x, this.weight);
@@ -59,7 +69,9 @@ export class ELU extends Module {
   alpha: number;
   constructor(alpha: number | { alpha?: number } = 1) {
     super();
+    if (typeof alpha !== "number") checkOptions("ELU", alpha, ELU_KEYS);
     this.alpha = typeof alpha === "number" ? alpha : (alpha.alpha ?? 1);
+    checkFinite("ELU", "alpha", this.alpha);
   }
   forward(x: Tensor): Tensor {
     return F.elu(x, this.alpha);
@@ -75,6 +87,7 @@ export class GELU extends Module {
   approximate: "none" | "tanh";
   constructor(opts: { approximate?: "none" | "tanh" } | "none" | "tanh" = {}) {
     super();
+    if (typeof opts !== "string") checkOptions("GELU", opts, GELU_KEYS);
     this.approximate = typeof opts === "string" ? opts : (opts.approximate ?? "none");
     if (this.approximate !== "none" && this.approximate !== "tanh")
       throw new DescentError(`GELU: approximate must be "none" or "tanh", got ${String(this.approximate)}`);

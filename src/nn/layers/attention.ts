@@ -8,6 +8,7 @@ import { zeros } from "../../tensor/creation.js";
 import { where, type Tensor } from "../../tensor/tensor.js";
 import type { DType } from "../../core/dtype.js";
 import { DescentError, shapeStr } from "../../core/errors.js";
+import { checkOptions, keysOf, dtypeOption } from "../../core/options.js";
 import { Module, Parameter } from "../module.js";
 import { Linear } from "./linear.js";
 import * as F from "../functional/activation.js";
@@ -30,6 +31,16 @@ export interface MultiheadAttentionOptions {
   dtype?: DType;
 }
 
+/** The keys of MultiheadAttentionOptions, for checkOptions. */
+const MHA_KEYS = keysOf<MultiheadAttentionOptions>()({
+  dropout: true,
+  bias: true,
+  kdim: true,
+  vdim: true,
+  batchFirst: true,
+  dtype: true,
+});
+
 /** Options of MultiheadAttention.forward (PyTorch's forward keyword arguments, camelCased). */
 export interface MhaForwardOptions {
   /** [N, S] (or [S] unbatched): int32 1 = ignore that key, or a float added to the scores. */
@@ -43,6 +54,15 @@ export interface MhaForwardOptions {
   /** A causal mask (query i sees keys ≤ i) when attnMask is not given; with attnMask, a hint. */
   isCausal?: boolean;
 }
+
+/** The keys of MhaForwardOptions, for checkOptions. */
+const MHA_FORWARD_KEYS = keysOf<MhaForwardOptions>()({
+  keyPaddingMask: true,
+  needWeights: true,
+  attnMask: true,
+  averageAttnWeights: true,
+  isCausal: true,
+});
 
 /** PyTorch's out_proj class (a Linear; named so that toString prints what PyTorch prints). */
 export class NonDynamicallyQuantizableLinear extends Linear {}
@@ -91,6 +111,7 @@ export class MultiheadAttention extends Module {
 
   constructor(embedDim: number, numHeads: number, opts: MultiheadAttentionOptions = {}) {
     super();
+    checkOptions("MultiheadAttention", opts, MHA_KEYS);
     const kdim = opts.kdim ?? embedDim;
     const vdim = opts.vdim ?? embedDim;
     for (const [name, v] of [
@@ -112,7 +133,7 @@ export class MultiheadAttention extends Module {
     F.checkDropoutP("MultiheadAttention", this.dropout);
     this.batchFirst = opts.batchFirst ?? false;
     this.headDim = embedDim / numHeads;
-    const dtype = opts.dtype ?? "float32";
+    const dtype = dtypeOption("MultiheadAttention", opts.dtype);
     const same = kdim === embedDim && vdim === embedDim;
     const p = (shape: number[]): Parameter => new Parameter(zeros(shape, { dtype }));
     this.in_proj_weight = same ? p([3 * embedDim, embedDim]) : null;
@@ -135,6 +156,7 @@ export class MultiheadAttention extends Module {
   }
 
   forward(query: Tensor, key: Tensor, value: Tensor, opts: MhaForwardOptions = {}): [Tensor, Tensor | null] {
+    checkOptions("MultiheadAttention.forward", opts, MHA_FORWARD_KEYS);
     const E = this.embedDim;
     const H = this.numHeads;
     const shapes = `query ${shapeStr(query.shape)}, key ${shapeStr(key.shape)}, value ${shapeStr(value.shape)}`;

@@ -4,6 +4,7 @@
 
 import type { DType } from "../../core/dtype.js";
 import { DescentError, shapeStr } from "../../core/errors.js";
+import { checkNonNegative, checkOptions, checkProbability, dtypeOption, keysOf } from "../../core/options.js";
 import { noGrad } from "../../autograd/graph.js";
 import { ones, zeros } from "../../tensor/creation.js";
 import type { Tensor } from "../../tensor/tensor.js";
@@ -25,6 +26,15 @@ export interface BatchNormOptions {
   dtype?: DType;
 }
 
+/** The keys of BatchNormOptions, for checkOptions. */
+const BATCHNORM_KEYS = keysOf<BatchNormOptions>()({
+  eps: true,
+  momentum: true,
+  affine: true,
+  trackRunningStats: true,
+  dtype: true,
+});
+
 abstract class BatchNormNd extends Module {
   numFeatures: number;
   eps: number;
@@ -39,12 +49,15 @@ abstract class BatchNormNd extends Module {
 
   constructor(op: string, numFeatures: number, opts: BatchNormOptions) {
     super();
+    checkOptions(op, opts, BATCHNORM_KEYS);
     if (!Number.isInteger(numFeatures) || numFeatures < 1)
       throw new DescentError(`${op}: numFeatures must be a positive integer, got ${numFeatures}`);
-    const dtype = opts.dtype ?? "float32";
+    const dtype = dtypeOption(op, opts.dtype);
     this.numFeatures = numFeatures;
     this.eps = opts.eps ?? 1e-5;
     this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
+    checkNonNegative(op, "eps", this.eps);
+    if (this.momentum !== null) checkProbability(op, "momentum", this.momentum);
     this.affine = opts.affine ?? true;
     this.trackRunningStats = opts.trackRunningStats ?? true;
     this.weight = this.affine ? new Parameter(ones([numFeatures], { dtype })) : null;

@@ -3,6 +3,7 @@
 
 import type { DType } from "../../core/dtype.js";
 import { DescentError } from "../../core/errors.js";
+import { checkOptions, keysOf, dtypeOption } from "../../core/options.js";
 import { zeros } from "../../tensor/creation.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { Module, Parameter } from "../module.js";
@@ -26,6 +27,17 @@ export interface ConvLayerOptions<T> {
   /** Parameter dtype (PyTorch's `dtype=` factory argument); default float32. */
   dtype?: DType;
 }
+
+/** The keys of ConvLayerOptions, for checkOptions. */
+const CONV_LAYER_KEYS = keysOf<ConvLayerOptions<number>>()({
+  stride: true,
+  padding: true,
+  dilation: true,
+  groups: true,
+  bias: true,
+  paddingMode: true,
+  dtype: true,
+});
 
 /** A Python tuple as PyTorch prints it: (3, 3) or (3,). */
 export function pyTuple(v: readonly number[]): string {
@@ -65,6 +77,7 @@ abstract class ConvNd extends Module {
     opts: ConvLayerOptions<number | readonly number[]>,
   ) {
     super();
+    checkOptions(op, opts, CONV_LAYER_KEYS);
     for (const [name, v] of [
       ["inChannels", inChannels],
       ["outChannels", outChannels],
@@ -94,7 +107,7 @@ abstract class ConvNd extends Module {
     this.dilation = tuple(op, "dilation", opts.dilation ?? 1, nd, 1);
     this.groups = groups;
     this.paddingMode = "zeros";
-    const dtype = opts.dtype ?? "float32";
+    const dtype = dtypeOption(op, opts.dtype);
     this.weight = new Parameter(zeros([outChannels, inChannels / groups, ...this.kernelSize], { dtype }));
     this.bias = (opts.bias ?? true) ? new Parameter(zeros([outChannels], { dtype })) : null;
     this.resetParameters();

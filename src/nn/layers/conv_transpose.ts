@@ -4,6 +4,7 @@
 
 import type { DType } from "../../core/dtype.js";
 import { DescentError } from "../../core/errors.js";
+import { checkOptions, keysOf, dtypeOption } from "../../core/options.js";
 import { zeros } from "../../tensor/creation.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { Module, Parameter } from "../module.js";
@@ -31,6 +32,18 @@ export interface ConvTransposeLayerOptions<T> {
   dtype?: DType;
 }
 
+/** The keys of ConvTransposeLayerOptions, for checkOptions. */
+const CONVT_LAYER_KEYS = keysOf<ConvTransposeLayerOptions<number>>()({
+  stride: true,
+  padding: true,
+  outputPadding: true,
+  groups: true,
+  bias: true,
+  dilation: true,
+  paddingMode: true,
+  dtype: true,
+});
+
 abstract class ConvTransposeNd extends Module {
   inChannels: number;
   outChannels: number;
@@ -52,6 +65,7 @@ abstract class ConvTransposeNd extends Module {
     opts: ConvTransposeLayerOptions<number | readonly number[]>,
   ) {
     super();
+    checkOptions(op, opts, CONVT_LAYER_KEYS);
     for (const [name, v] of [
       ["inChannels", inChannels],
       ["outChannels", outChannels],
@@ -81,7 +95,7 @@ abstract class ConvTransposeNd extends Module {
           `${op}: outputPadding ${pyTuple(this.outputPadding)} must be smaller than stride ${pyTuple(this.stride)} or dilation ${pyTuple(this.dilation)}`,
         );
     });
-    const dtype = opts.dtype ?? "float32";
+    const dtype = dtypeOption(op, opts.dtype);
     this.weight = new Parameter(zeros([inChannels, outChannels / groups, ...this.kernelSize], { dtype }));
     this.bias = (opts.bias ?? true) ? new Parameter(zeros([outChannels], { dtype })) : null;
     this.resetParameters();

@@ -5,6 +5,7 @@ import { zeros } from "../../tensor/creation.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import type { DType } from "../../core/dtype.js";
 import { DescentError, shapeStr } from "../../core/errors.js";
+import { checkOptions, keysOf, dtypeOption } from "../../core/options.js";
 import { noGrad } from "../../autograd/graph.js";
 import { Module, Parameter } from "../module.js";
 import * as F from "../functional/activation.js";
@@ -17,6 +18,11 @@ export interface EmbeddingOptions {
   /** Parameter dtype (default float32). */
   dtype?: DType;
 }
+
+/** The keys of EmbeddingOptions, for checkOptions. */
+const EMBEDDING_KEYS = keysOf<EmbeddingOptions>()({ paddingIdx: true, dtype: true });
+
+const PRETRAINED_KEYS = keysOf<{ freeze?: boolean; paddingIdx?: number | null }>()({ freeze: true, paddingIdx: true });
 
 /**
  * A lookup table (torch.nn.Embedding): int32 indices [*] → [*, embeddingDim], rows of weight
@@ -34,6 +40,7 @@ export class Embedding extends Module {
 
   constructor(numEmbeddings: number, embeddingDim: number, opts: EmbeddingOptions = {}) {
     super();
+    checkOptions("Embedding", opts, EMBEDDING_KEYS);
     for (const [name, v] of [
       ["numEmbeddings", numEmbeddings],
       ["embeddingDim", embeddingDim],
@@ -44,12 +51,13 @@ export class Embedding extends Module {
     this.numEmbeddings = numEmbeddings;
     this.embeddingDim = embeddingDim;
     this.paddingIdx = F.normPaddingIdx("Embedding", opts.paddingIdx, numEmbeddings);
-    this.weight = new Parameter(zeros([numEmbeddings, embeddingDim], { dtype: opts.dtype ?? "float32" }));
+    this.weight = new Parameter(zeros([numEmbeddings, embeddingDim], { dtype: dtypeOption("Embedding", opts.dtype) }));
     this.resetParameters();
   }
 
   /** An Embedding holding (a copy of) the given [num, dim] weights; frozen (no gradient) by default. */
   static fromPretrained(embeddings: Tensor, opts: { freeze?: boolean; paddingIdx?: number | null } = {}): Embedding {
+    checkOptions("Embedding.fromPretrained", opts, PRETRAINED_KEYS);
     if (embeddings.ndim !== 2)
       throw new DescentError(`Embedding.fromPretrained: embeddings must be 2-D, got ${shapeStr(embeddings.shape)}`);
     const e = new Embedding(embeddings.shape[0]!, embeddings.shape[1]!, {

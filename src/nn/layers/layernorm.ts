@@ -5,6 +5,7 @@ import { ones, zeros } from "../../tensor/creation.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import type { DType } from "../../core/dtype.js";
 import { DescentError, shapeStr } from "../../core/errors.js";
+import { checkOptions, keysOf } from "../../core/options.js";
 import { Module, Parameter } from "../module.js";
 import * as F from "../functional/activation.js";
 import { pyBool, pyFloat } from "../repr.js";
@@ -20,6 +21,9 @@ export interface LayerNormOptions {
   /** Parameter dtype (default float32). */
   dtype?: DType;
 }
+
+/** The keys of LayerNormOptions, for checkOptions. */
+const LAYERNORM_KEYS = keysOf<LayerNormOptions>()({ eps: true, elementwiseAffine: true, bias: true, dtype: true });
 
 /**
  * Layer normalisation over the last dimensions (torch.nn.LayerNorm): input [*, ...normalizedShape],
@@ -39,6 +43,7 @@ export class LayerNorm extends Module {
 
   constructor(normalizedShape: number | readonly number[], opts: LayerNormOptions = {}) {
     super();
+    checkOptions("LayerNorm", opts, LAYERNORM_KEYS);
     const shape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
     if (shape.length === 0 || shape.some((s) => !Number.isInteger(s) || s < 0))
       throw new DescentError(`LayerNorm: normalizedShape must be non-negative integers, got ${shapeStr(shape)}`);

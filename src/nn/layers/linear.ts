@@ -5,6 +5,7 @@ import { zeros } from "../../tensor/creation.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import type { DType } from "../../core/dtype.js";
 import { DescentError } from "../../core/errors.js";
+import { checkOptions, dtypeOption } from "../../core/options.js";
 import { Module, Parameter } from "../module.js";
 import * as F from "../functional/activation.js";
 import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from "../init.js";
@@ -20,6 +21,9 @@ import { pyBool } from "../repr.js";
  * const y = fc.forward(randn([32, 784])); // [32, 10]
  * ```
  */
+const LINEAR_KEYS: ReadonlySet<string> = new Set(["bias", "dtype"]);
+const FLATTEN_KEYS: ReadonlySet<string> = new Set(["startDim", "endDim"]);
+
 export class Linear extends Module {
   /** Size of each input sample's last dimension. */
   inFeatures: number;
@@ -36,6 +40,7 @@ export class Linear extends Module {
    */
   constructor(inFeatures: number, outFeatures: number, opts: { bias?: boolean; dtype?: DType } = {}) {
     super();
+    checkOptions("Linear", opts, LINEAR_KEYS);
     for (const [name, v] of [
       ["inFeatures", inFeatures],
       ["outFeatures", outFeatures],
@@ -43,7 +48,7 @@ export class Linear extends Module {
       if (!Number.isInteger(v) || v < 0)
         throw new DescentError(`Linear: ${name} must be a non-negative integer, got ${v}`);
     }
-    const dtype = opts.dtype ?? "float32";
+    const dtype = dtypeOption("Linear", opts.dtype);
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
     this.weight = new Parameter(zeros([outFeatures, inFeatures], { dtype }));
@@ -86,6 +91,7 @@ export class Flatten extends Module {
   endDim: number;
   constructor(startDim: number | { startDim?: number; endDim?: number } = 1, endDim = -1) {
     super();
+    if (typeof startDim !== "number") checkOptions("Flatten", startDim, FLATTEN_KEYS);
     this.startDim = typeof startDim === "number" ? startDim : (startDim.startDim ?? 1);
     this.endDim = typeof startDim === "number" ? endDim : (startDim.endDim ?? -1);
   }

@@ -4,18 +4,20 @@
 
 import type { Tensor } from "../../tensor/tensor.js";
 import { DescentError } from "../../core/errors.js";
+import { checkOptions, type OptionKeys } from "../../core/options.js";
 import { Module } from "../module.js";
 import * as F from "../functional/loss.js";
-import { ctcLoss, type CtcOptions, type Lengths } from "../functional/ctc.js";
+import { CTC_KEYS, ctcLoss, type CtcOptions, type Lengths } from "../functional/ctc.js";
 
 type Reduction = F.Reduction;
 
-/** Base of the losses: holds the reduction (default "mean"), checked at construction. */
+/** Base of the losses: holds the reduction (default "mean"); the options are checked at construction. */
 abstract class Loss<R extends string = Reduction> extends Module {
   reduction: R;
-  constructor(op: string, reduction: string | undefined, extra: R[] = []) {
+  constructor(op: string, opts: { reduction?: string }, keys: OptionKeys, extra: R[] = []) {
     super();
-    this.reduction = F.reductionOf<R>(op, reduction, extra);
+    checkOptions(op, opts, keys);
+    this.reduction = F.reductionOf<R>(op, opts.reduction, extra);
   }
 }
 
@@ -23,8 +25,8 @@ abstract class Loss<R extends string = Reduction> extends Module {
 abstract class WeightedLoss extends Loss {
   /** Rescaling weight (a buffer): per class [C], or broadcast over the input for BCELoss; or null. */
   declare weight: Tensor | null;
-  constructor(op: string, opts: F.WeightedOptions) {
-    super(op, opts.reduction);
+  constructor(op: string, opts: F.WeightedOptions, keys: OptionKeys) {
+    super(op, opts, keys);
     this.registerBuffer("weight", opts.weight ?? null);
   }
 }
@@ -34,7 +36,7 @@ abstract class WeightedLoss extends Loss {
  */
 export class MSELoss extends Loss {
   constructor(opts: F.ReductionOptions = {}) {
-    super("MSELoss", opts.reduction);
+    super("MSELoss", opts, F.REDUCTION_KEYS);
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return F.mseLoss(input, target, { reduction: this.reduction });
@@ -44,7 +46,7 @@ export class MSELoss extends Loss {
 /** Mean absolute error (torch.nn.L1Loss): mean(|input − target|) (reduction "mean", "sum" or "none"). */
 export class L1Loss extends Loss {
   constructor(opts: F.ReductionOptions = {}) {
-    super("L1Loss", opts.reduction);
+    super("L1Loss", opts, F.REDUCTION_KEYS);
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return F.l1Loss(input, target, { reduction: this.reduction });
@@ -56,7 +58,7 @@ export class MAPELoss extends Loss {
   /** The denominator is max(|target|, eps) when set (default undefined: a zero target throws). */
   eps: number | undefined;
   constructor(opts: F.MapeOptions = {}) {
-    super("MAPELoss", opts.reduction);
+    super("MAPELoss", opts, F.MAPE_KEYS);
     this.eps = opts.eps;
   }
   forward(input: Tensor, target: Tensor): Tensor {
@@ -69,7 +71,7 @@ export class HuberLoss extends Loss {
   /** Where the loss turns from quadratic to linear (default 1). */
   delta: number;
   constructor(opts: F.ReductionOptions & { delta?: number } = {}) {
-    super("HuberLoss", opts.reduction);
+    super("HuberLoss", opts, F.HUBER_KEYS);
     this.delta = opts.delta ?? 1;
   }
   forward(input: Tensor, target: Tensor): Tensor {
@@ -82,7 +84,7 @@ export class SmoothL1Loss extends Loss {
   /** Where the loss turns from quadratic to linear (default 1). */
   beta: number;
   constructor(opts: F.ReductionOptions & { beta?: number } = {}) {
-    super("SmoothL1Loss", opts.reduction);
+    super("SmoothL1Loss", opts, F.SMOOTH_L1_KEYS);
     this.beta = opts.beta ?? 1;
   }
   forward(input: Tensor, target: Tensor): Tensor {
@@ -107,7 +109,7 @@ export class CrossEntropyLoss extends WeightedLoss {
   /** Amount of smoothing towards the uniform distribution, in [0, 1] (default 0). */
   labelSmoothing: number;
   constructor(opts: F.CrossEntropyOptions = {}) {
-    super("CrossEntropyLoss", opts);
+    super("CrossEntropyLoss", opts, F.CROSS_ENTROPY_KEYS);
     this.ignoreIndex = opts.ignoreIndex ?? -100;
     this.labelSmoothing = opts.labelSmoothing ?? 0;
   }
@@ -128,7 +130,7 @@ export class NLLLoss extends WeightedLoss {
   /** Targets with this class index add nothing (default -100). */
   ignoreIndex: number;
   constructor(opts: F.NllOptions = {}) {
-    super("NLLLoss", opts);
+    super("NLLLoss", opts, F.NLL_KEYS);
     this.ignoreIndex = opts.ignoreIndex ?? -100;
   }
   forward(input: Tensor, target: Tensor): Tensor {
@@ -139,7 +141,7 @@ export class NLLLoss extends WeightedLoss {
 /** Binary cross entropy of probabilities (torch.nn.BCELoss): input in [0, 1] and target of one shape. */
 export class BCELoss extends WeightedLoss {
   constructor(opts: F.WeightedOptions = {}) {
-    super("BCELoss", opts);
+    super("BCELoss", opts, F.WEIGHTED_KEYS);
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return F.binaryCrossEntropy(input, target, { weight: this.weight, reduction: this.reduction });
@@ -156,7 +158,7 @@ export class BCEWithLogitsLoss extends Loss {
   /** Weight of the positive examples per class (a buffer, under PyTorch's state-dict name), or null. */
   declare pos_weight: Tensor | null;
   constructor(opts: F.BceWithLogitsOptions = {}) {
-    super("BCEWithLogitsLoss", opts.reduction);
+    super("BCEWithLogitsLoss", opts, F.BCE_LOGITS_KEYS);
     this.registerBuffer("weight", opts.weight ?? null);
     this.registerBuffer("pos_weight", opts.posWeight ?? null);
   }
@@ -178,7 +180,7 @@ export class HingeEmbeddingLoss extends Loss {
   /** The margin (default 1). */
   margin: number;
   constructor(opts: F.ReductionOptions & { margin?: number } = {}) {
-    super("HingeEmbeddingLoss", opts.reduction);
+    super("HingeEmbeddingLoss", opts, F.HINGE_KEYS);
     this.margin = opts.margin ?? 1;
   }
   forward(input: Tensor, target: Tensor): Tensor {
@@ -193,7 +195,7 @@ export class MultiMarginLoss extends WeightedLoss {
   /** The margin (default 1). */
   margin: number;
   constructor(opts: F.WeightedOptions & { p?: number; margin?: number } = {}) {
-    super("MultiMarginLoss", opts);
+    super("MultiMarginLoss", opts, F.MULTI_MARGIN_KEYS);
     this.p = opts.p ?? 1;
     this.margin = opts.margin ?? 1;
     if (this.p !== 1 && this.p !== 2)
@@ -217,7 +219,7 @@ export class KLDivLoss extends Loss<Reduction | "batchmean"> {
   /** The target holds log-probabilities (default false). */
   logTarget: boolean;
   constructor(opts: { reduction?: Reduction | "batchmean"; logTarget?: boolean } = {}) {
-    super("KLDivLoss", opts.reduction, ["batchmean"]);
+    super("KLDivLoss", opts, F.KL_DIV_KEYS, ["batchmean"]);
     this.logTarget = opts.logTarget ?? false;
   }
   forward(input: Tensor, target: Tensor): Tensor {
@@ -235,7 +237,7 @@ export class CTCLoss extends Loss {
   /** Replace infinite losses (impossible alignments) and their gradients by 0 (default false). */
   zeroInfinity: boolean;
   constructor(opts: CtcOptions = {}) {
-    super("CTCLoss", opts.reduction);
+    super("CTCLoss", opts, CTC_KEYS);
     this.blank = opts.blank ?? 0;
     this.zeroInfinity = opts.zeroInfinity ?? false;
   }

@@ -3,6 +3,7 @@
 
 import type { DType } from "../../core/dtype.js";
 import { DescentError, shapeStr } from "../../core/errors.js";
+import { checkNonNegative, checkOptions, dtypeOption, keysOf } from "../../core/options.js";
 import { ones, zeros } from "../../tensor/creation.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { Module, Parameter } from "../module.js";
@@ -18,6 +19,9 @@ export interface GroupNormOptions {
   /** Parameter dtype (default float32). */
   dtype?: DType;
 }
+
+/** The keys of GroupNormOptions, for checkOptions. */
+const GROUPNORM_KEYS = keysOf<GroupNormOptions>()({ eps: true, affine: true, dtype: true });
 
 /** Group norm over [N, C, ...]: numGroups groups of C/numGroups channels each. */
 export class GroupNorm extends Module {
@@ -36,6 +40,7 @@ export class GroupNorm extends Module {
 
   constructor(numGroups: number, numChannels: number, opts: GroupNormOptions = {}) {
     super();
+    checkOptions("GroupNorm", opts, GROUPNORM_KEYS);
     for (const [name, v] of [
       ["numGroups", numGroups],
       ["numChannels", numChannels],
@@ -45,10 +50,11 @@ export class GroupNorm extends Module {
     }
     if (numChannels % numGroups !== 0)
       throw new DescentError(`GroupNorm: numChannels (${numChannels}) must be divisible by numGroups (${numGroups})`);
-    const dtype = opts.dtype ?? "float32";
+    const dtype = dtypeOption("GroupNorm", opts.dtype);
     this.numGroups = numGroups;
     this.numChannels = numChannels;
     this.eps = opts.eps ?? 1e-5;
+    checkNonNegative("GroupNorm", "eps", this.eps);
     this.affine = opts.affine ?? true;
     this.weight = this.affine ? new Parameter(ones([numChannels], { dtype })) : null;
     this.bias = this.affine ? new Parameter(zeros([numChannels], { dtype })) : null;
@@ -79,6 +85,15 @@ export interface InstanceNormOptions {
   dtype?: DType;
 }
 
+/** The keys of InstanceNormOptions, for checkOptions. */
+const INSTANCENORM_KEYS = keysOf<InstanceNormOptions>()({
+  eps: true,
+  momentum: true,
+  affine: true,
+  trackRunningStats: true,
+  dtype: true,
+});
+
 /**
  * Instance norm over [N, C, H, W] (or unbatched [C, H, W]): each channel of each sample is
  * normalised by its own statistics in training, and in eval too unless running statistics are
@@ -108,14 +123,16 @@ export class InstanceNorm2d extends Module {
 
   constructor(numFeatures: number, opts: InstanceNormOptions = {}) {
     super();
+    checkOptions("InstanceNorm2d", opts, INSTANCENORM_KEYS);
     if (!Number.isInteger(numFeatures) || numFeatures < 1)
       throw new DescentError(`InstanceNorm2d: numFeatures must be a positive integer, got ${numFeatures}`);
     const momentum = opts.momentum ?? 0.1;
     if (typeof momentum !== "number" || !(momentum >= 0 && momentum <= 1))
       throw new DescentError(`InstanceNorm2d: momentum must be a number in [0, 1], got ${momentum}`);
-    const dtype = opts.dtype ?? "float32";
+    const dtype = dtypeOption("InstanceNorm2d", opts.dtype);
     this.numFeatures = numFeatures;
     this.eps = opts.eps ?? 1e-5;
+    checkNonNegative("InstanceNorm2d", "eps", this.eps);
     this.momentum = momentum;
     this.affine = opts.affine ?? false;
     this.trackRunningStats = opts.trackRunningStats ?? false;

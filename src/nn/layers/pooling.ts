@@ -2,6 +2,7 @@
 // that keep their arguments as given (a number or a pair), so they print as PyTorch's do.
 
 import { DescentError } from "../../core/errors.js";
+import { checkOptions } from "../../core/options.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { Module } from "../module.js";
 import * as F from "../functional/conv.js";
@@ -14,6 +15,16 @@ export type Pair = number | readonly [number, number];
 function pyPair(v: Pair | readonly (number | null)[]): string {
   return typeof v === "number" ? String(v) : `(${v.map((x) => (x === null ? "None" : String(x))).join(", ")})`;
 }
+
+// The keys of the pooling layers' options: F's keys, plus returnIndices (refused, with a reason) for MaxPool2d.
+const MAXPOOL_LAYER_KEYS: ReadonlySet<string> = new Set(["stride", "padding", "dilation", "ceilMode", "returnIndices"]);
+const AVGPOOL_LAYER_KEYS: ReadonlySet<string> = new Set([
+  "stride",
+  "padding",
+  "ceilMode",
+  "countIncludePad",
+  "divisorOverride",
+]);
 
 /**
  * 2-D max pooling (torch.nn.MaxPool2d): [N, C, H, W] (or [C, H, W]) → [N, C, Hout, Wout], the
@@ -37,6 +48,7 @@ export class MaxPool2d extends Module {
     opts: { stride?: Pair | null; padding?: Pair; dilation?: Pair; ceilMode?: boolean; returnIndices?: boolean } = {},
   ) {
     super();
+    checkOptions("MaxPool2d", opts, MAXPOOL_LAYER_KEYS);
     if (opts.returnIndices)
       throw new DescentError("MaxPool2d: returnIndices is not supported (there is no MaxUnpool2d to consume them)");
     this.kernelSize = kernelSize;
@@ -87,6 +99,7 @@ export class AvgPool2d extends Module {
     } = {},
   ) {
     super();
+    checkOptions("AvgPool2d", opts, AVGPOOL_LAYER_KEYS);
     this.kernelSize = kernelSize;
     this.stride = opts.stride ?? kernelSize;
     this.padding = opts.padding ?? 0;

@@ -3,11 +3,18 @@
 // functional/interpolate.ts; these hold the options and print as PyTorch does.
 
 import { DescentError, shapeStr } from "../../core/errors.js";
+import { checkOptions } from "../../core/options.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { Module } from "../module.js";
 import { checkDropoutP } from "../functional/activation.js";
 import { dropout1d, dropout2d, pixelShuffle, pixelUnshuffle } from "../functional/channel.js";
-import { interpolate, type InterpolateOptions, type InterpolateMode } from "../functional/interpolate.js";
+import { DROPOUT_KEYS } from "./dropout.js";
+import {
+  INTERPOLATE_KEYS,
+  interpolate,
+  type InterpolateOptions,
+  type InterpolateMode,
+} from "../functional/interpolate.js";
 import { pyBool, pyFloat } from "../repr.js";
 
 /** Splits dim into the given sizes (one of them may be -1): [N, 12] with (1, [3, 4]) → [N, 3, 4]. */
@@ -98,6 +105,7 @@ export class Upsample extends Module {
   alignCorners: boolean | null;
   constructor(opts: InterpolateOptions = {}) {
     super();
+    checkOptions("Upsample", opts, INTERPOLATE_KEYS);
     const has = (v: unknown) => v !== undefined && v !== null;
     if (has(opts.size) === has(opts.scaleFactor))
       throw new DescentError(
@@ -138,6 +146,7 @@ abstract class ChannelDropout extends Module {
   p: number;
   constructor(op: string, p: number | { p?: number }) {
     super();
+    if (typeof p !== "number") checkOptions(op, p, DROPOUT_KEYS);
     this.p = typeof p === "number" ? p : (p.p ?? 0.5);
     checkDropoutP(op, this.p);
   }

@@ -9,6 +9,7 @@
 
 import type { DType } from "../../core/dtype.js";
 import { DescentError, shapeStr } from "../../core/errors.js";
+import { checkOptions, keysOf, mergeKeys } from "../../core/options.js";
 import { noGrad } from "../../autograd/graph.js";
 import { cat, stack, type Tensor } from "../../tensor/tensor.js";
 import { zeros } from "../../tensor/creation.js";
@@ -34,6 +35,18 @@ export interface RNNOptions {
   /** Parameter dtype (PyTorch's `dtype=` factory argument); default float32. */
   dtype?: "float32" | "float64";
 }
+
+/** The keys of RNNOptions, for checkOptions. */
+const RNN_KEYS = keysOf<RNNOptions>()({
+  numLayers: true,
+  batchFirst: true,
+  bias: true,
+  dropout: true,
+  bidirectional: true,
+  dtype: true,
+});
+
+const ELMAN_KEYS = mergeKeys(RNN_KEYS, new Set(["nonlinearity"]));
 
 const GATES: Record<RNNMode, number> = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 };
 
@@ -65,6 +78,7 @@ export abstract class RNNBase extends Module {
   constructor(mode: RNNMode, inputSize: number, hiddenSize: number, opts: RNNOptions = {}) {
     super();
     const name = layerName(mode);
+    checkOptions(name, opts, mode === "RNN_TANH" || mode === "RNN_RELU" ? ELMAN_KEYS : RNN_KEYS);
     const { numLayers = 1, batchFirst = false, bias = true, dropout = 0, bidirectional = false } = opts;
     const dtype: DType = opts.dtype ?? "float32";
     const posInt = (v: number, what: string, min: number) => {

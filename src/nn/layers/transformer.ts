@@ -6,6 +6,7 @@
 import type { Tensor } from "../../tensor/tensor.js";
 import type { DType } from "../../core/dtype.js";
 import { DescentError } from "../../core/errors.js";
+import { checkOptions, keysOf, mergeKeys } from "../../core/options.js";
 import { Module } from "../module.js";
 import { Linear } from "./linear.js";
 import { Dropout } from "./dropout.js";
@@ -34,6 +35,17 @@ export interface TransformerLayerOptions {
   dtype?: DType;
 }
 
+/** The keys of TransformerLayerOptions, for checkOptions. */
+const TRANSFORMER_LAYER_KEYS = keysOf<TransformerLayerOptions>()({
+  dimFeedforward: true,
+  dropout: true,
+  activation: true,
+  layerNormEps: true,
+  batchFirst: true,
+  normFirst: true,
+  dtype: true,
+});
+
 /** Masks for an encoder layer's self-attention (PyTorch's src_mask, src_key_padding_mask, is_causal). */
 export interface EncoderForwardOptions {
   /** [L, L] attention mask (int32 1 = may not attend, or a float added to the scores). */
@@ -43,6 +55,16 @@ export interface EncoderForwardOptions {
   /** A causal self-attention mask when srcMask is not given. */
   isCausal?: boolean;
 }
+
+/** The keys of EncoderForwardOptions, for checkOptions. */
+const ENCODER_FORWARD_KEYS = keysOf<EncoderForwardOptions>()({
+  srcMask: true,
+  srcKeyPaddingMask: true,
+  isCausal: true,
+});
+/** TransformerEncoder.forward also takes `mask` (PyTorch's name there for srcMask). */
+const ENCODER_STACK_KEYS = mergeKeys(ENCODER_FORWARD_KEYS, new Set(["mask"]));
+const STACK_KEYS: ReadonlySet<string> = new Set(["norm"]);
 
 /** Masks for a decoder layer's self- and cross-attention (PyTorch's tgt_mask, memory_mask, … is_causal). */
 export interface DecoderForwardOptions {
@@ -57,6 +79,15 @@ export interface DecoderForwardOptions {
   /** A causal self-attention mask when tgtMask is not given. */
   tgtIsCausal?: boolean;
 }
+
+/** The keys of DecoderForwardOptions, for checkOptions. */
+const DECODER_FORWARD_KEYS = keysOf<DecoderForwardOptions>()({
+  tgtMask: true,
+  memoryMask: true,
+  tgtKeyPaddingMask: true,
+  memoryKeyPaddingMask: true,
+  tgtIsCausal: true,
+});
 
 function activationFn(op: string, a: TransformerActivation): (x: Tensor) => Tensor {
   if (typeof a === "function") return a;
@@ -80,6 +111,7 @@ abstract class TransformerLayerBase extends Module {
 
   constructor(op: string, dModel: number, nhead: number, opts: TransformerLayerOptions, cross: boolean) {
     super();
+    checkOptions(op, opts, TRANSFORMER_LAYER_KEYS);
     // Kept non-enumerable: they are options, not parameters or children.
     const hidden = { dModel, nhead, opts: { ...opts }, act: activationFn(op, opts.activation ?? "relu") };
     for (const [k, v] of Object.entries(hidden)) Object.defineProperty(this, k, { value: v, enumerable: false });
@@ -147,6 +179,7 @@ export class TransformerEncoderLayer extends TransformerLayerBase {
 
   /** src [S, N, E] ([N, S, E] with batchFirst, or unbatched [S, E]). */
   forward(src: Tensor, opts: EncoderForwardOptions = {}): Tensor {
+    checkOptions("TransformerEncoderLayer.forward", opts, ENCODER_FORWARD_KEYS);
     const sa = (x: Tensor): Tensor =>
       this.dropout1.forward(
         this.self_attn.forward(x, x, x, {
@@ -200,6 +233,7 @@ export class TransformerDecoderLayer extends TransformerLayerBase {
 
   /** tgt [T, N, E], memory [S, N, E] ([N, ·, E] with batchFirst, or unbatched). */
   forward(tgt: Tensor, memory: Tensor, opts: DecoderForwardOptions = {}): Tensor {
+    checkOptions("TransformerDecoderLayer.forward", opts, DECODER_FORWARD_KEYS);
     const sa = (x: Tensor): Tensor =>
       this.dropout1.forward(
         this.self_attn.forward(x, x, x, {
@@ -244,6 +278,7 @@ export class TransformerEncoder extends Module {
 
   constructor(layer: TransformerEncoderLayer, numLayers: number, opts: { norm?: Module | null } = {}) {
     super();
+    checkOptions("TransformerEncoder", opts, STACK_KEYS);
     if (!(layer instanceof TransformerEncoderLayer))
       throw new DescentError(`TransformerEncoder: layer must be a TransformerEncoderLayer`);
     checkNumLayers("TransformerEncoder", numLayers);
@@ -253,7 +288,9 @@ export class TransformerEncoder extends Module {
   }
 
   forward(src: Tensor, opts: EncoderForwardOptions & { mask?: Tensor | null } = {}): Tensor {
-    const o = { ...opts, srcMask: opts.srcMask ?? opts.mask };
+    checkOptions("TransformerEncoder.forward", opts, ENCODER_STACK_KEYS);
+    const { mask, ...rest } = opts;
+    const o = { ...rest, srcMask: rest.srcMask ?? mask };
     let x = src;
     for (let i = 0; i < this.layers.length; i++) x = this.layers.at(i).forward(x, o);
     return this.norm ? (this.norm.forward as (t: Tensor) => Tensor)(x) : x;
@@ -271,6 +308,7 @@ export class TransformerDecoder extends Module {
 
   constructor(layer: TransformerDecoderLayer, numLayers: number, opts: { norm?: Module | null } = {}) {
     super();
+    checkOptions("TransformerDecoder", opts, STACK_KEYS);
     if (!(layer instanceof TransformerDecoderLayer))
       throw new DescentError(`TransformerDecoder: layer must be a TransformerDecoderLayer`);
     checkNumLayers("TransformerDecoder", numLayers);
@@ -280,6 +318,7 @@ export class TransformerDecoder extends Module {
   }
 
   forward(tgt: Tensor, memory: Tensor, opts: DecoderForwardOptions = {}): Tensor {
+    checkOptions("TransformerDecoder.forward", opts, DECODER_FORWARD_KEYS);
     let x = tgt;
     for (let i = 0; i < this.layers.length; i++) x = this.layers.at(i).forward(x, memory, opts);
     return this.norm ? (this.norm.forward as (t: Tensor) => Tensor)(x) : x;

@@ -7,6 +7,7 @@
 
 import { DescentError, shapeStr } from "../../core/errors.js";
 import { Generator } from "../../core/random.js";
+import { checkOptions, keysOf } from "../../core/options.js";
 import { noGrad } from "../../autograd/graph.js";
 import { tensor } from "../../tensor/creation.js";
 import { cat, Tensor } from "../../tensor/tensor.js";
@@ -27,6 +28,16 @@ export interface GenerateOptions {
   /** Called with each step's last-position logits [B, vocabSize] (tests compare them). */
   onLogits?: (logits: Tensor) => void;
 }
+
+/** The keys of GenerateOptions, for checkOptions. */
+const GENERATE_KEYS = keysOf<GenerateOptions>()({
+  maxNewTokens: true,
+  temperature: true,
+  topK: true,
+  seed: true,
+  useCache: true,
+  onLogits: true,
+});
 
 /** Draws one token per row of logits [B, V] (host-side, in float64). */
 export function sampleLogits(logits: Tensor, opts: { temperature?: number; topK?: number }, gen: Generator): number[] {
@@ -62,8 +73,10 @@ export function sampleLogits(logits: Tensor, opts: { temperature?: number; topK?
   return out;
 }
 
-function checkOptions(o: GenerateOptions, vocab: number): void {
+function checkGenerateOptions(o: GenerateOptions, vocab: number): void {
   const op = "GPT.generate";
+  checkOptions(op, o, GENERATE_KEYS);
+  if (o === undefined) throw new DescentError(`${op}: options { maxNewTokens } are required`);
   if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 0)
     throw new DescentError(`${op}: maxNewTokens must be a non-negative integer, got ${o.maxNewTokens}`);
   const t = o.temperature ?? 1;
@@ -76,7 +89,7 @@ function checkOptions(o: GenerateOptions, vocab: number): void {
 /** prompt: token ids (one sequence) or int32 [B, T]; returns int32 [B, T + maxNewTokens]. */
 export function generate(model: GPT, prompt: Tensor | readonly number[], opts: GenerateOptions): Tensor {
   const { vocabSize, contextLength } = model.config;
-  checkOptions(opts, vocabSize);
+  checkGenerateOptions(opts, vocabSize);
   let idx = prompt instanceof Tensor ? prompt : tensor(Int32Array.from(prompt), { shape: [1, prompt.length] });
   if (idx.ndim !== 2 || idx.dtype !== "int32" || idx.shape[1] === 0)
     throw new DescentError(`GPT.generate: the prompt must be int32 ids [B, T] with T >= 1, got ${shapeStr(idx.shape)}`);

@@ -10,6 +10,7 @@
 // context length and attention reads their filled prefix as a view: no per-token copy of the cache.
 
 import { DescentError, shapeStr } from "../../core/errors.js";
+import { checkOptions, keysOf } from "../../core/options.js";
 import { isGradEnabled } from "../../autograd/graph.js";
 import { arange, zeros } from "../../tensor/creation.js";
 import { cat, type Tensor } from "../../tensor/tensor.js";
@@ -39,6 +40,16 @@ export interface GPTConfig {
   /** Dropout after the embeddings, on the attention weights, and on each residual branch. Default 0. */
   dropout?: number;
 }
+
+/** The keys of GPTConfig, for checkOptions. */
+const GPT_CONFIG_KEYS = keysOf<GPTConfig>()({
+  vocabSize: true,
+  contextLength: true,
+  dModel: true,
+  nHeads: true,
+  nLayers: true,
+  dropout: true,
+});
 
 /**
  * Per layer, the keys and values [B, nHeads, t, headDim] of the t positions seen so far. With a
@@ -109,6 +120,7 @@ export class KVCache {
 
 function checkConfig(c: GPTConfig): Required<GPTConfig> {
   if (c === null || typeof c !== "object") throw new DescentError(`GPT: expected a config object, got ${String(c)}`);
+  checkOptions("GPT", c, GPT_CONFIG_KEYS);
   for (const key of ["vocabSize", "contextLength", "dModel", "nHeads", "nLayers"] as const) {
     const v = c[key];
     if (!Number.isInteger(v) || v < 1)
