@@ -38,14 +38,19 @@ export interface AdagradOptions {
  */
 export class Adagrad extends Optimizer<AdagradOptions> {
   constructor(params: ParamsArg<AdagradOptions>, opts: Partial<AdagradOptions> = {}) {
-    super("Adagrad", params, {
-      lr: opts.lr ?? 1e-2,
-      lrDecay: opts.lrDecay ?? 0,
-      weightDecay: opts.weightDecay ?? 0,
-      initialAccumulatorValue: opts.initialAccumulatorValue ?? 0,
-      eps: opts.eps ?? 1e-10,
-      maximize: opts.maximize ?? false,
-    });
+    super(
+      "Adagrad",
+      params,
+      {
+        lr: opts.lr ?? 1e-2,
+        lrDecay: opts.lrDecay ?? 0,
+        weightDecay: opts.weightDecay ?? 0,
+        initialAccumulatorValue: opts.initialAccumulatorValue ?? 0,
+        eps: opts.eps ?? 1e-10,
+        maximize: opts.maximize ?? false,
+      },
+      opts,
+    );
     for (const g of this.paramGroups) for (const p of g.params) this.state.set(p, this.initState(p, g));
   }
 

@@ -106,7 +106,7 @@ function adamStep(
  */
 export class Adam extends Optimizer<AdamOptions> {
   constructor(params: ParamsArg<AdamOptions>, opts: Partial<AdamOptions> = {}) {
-    super("Adam", params, defaults(opts, 0));
+    super("Adam", params, defaults(opts, 0), opts);
   }
   protected checkGroup(g: ParamGroup<AdamOptions>, i: number): void {
     check(this.name, g, i);
@@ -122,7 +122,7 @@ export class Adam extends Optimizer<AdamOptions> {
 /** `new AdamW(params, {…as Adam, weightDecay = 1e-2})`: decay decoupled from the gradient. */
 export class AdamW extends Optimizer<AdamOptions> {
   constructor(params: ParamsArg<AdamOptions>, opts: Partial<AdamOptions> = {}) {
-    super("AdamW", params, defaults(opts, 1e-2));
+    super("AdamW", params, defaults(opts, 1e-2), opts);
   }
   protected checkGroup(g: ParamGroup<AdamOptions>, i: number): void {
     check(this.name, g, i);

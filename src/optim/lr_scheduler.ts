@@ -5,11 +5,17 @@
 // they compose with other changes to lr in the same way. ReduceLROnPlateau steps on a metric.
 
 import { DescentError } from "../core/errors.js";
+import { checkFinite, checkOptions, keysOf } from "../core/options.js";
 import { Tensor } from "../tensor/tensor.js";
 import { Optimizer, type ParamGroup } from "./optimizer.js";
 import { checkFields, fieldsOf, loadFields, type SchedulerStateDict } from "./scheduler_state.js";
 
 export type { SchedulerStateDict } from "./scheduler_state.js";
+
+// The keys of the schedules whose options are written inline.
+const GAMMA_KEYS: ReadonlySet<string> = new Set(["gamma"]);
+const COSINE_KEYS: ReadonlySet<string> = new Set(["etaMin"]);
+const LINEAR_KEYS: ReadonlySet<string> = new Set(["startFactor", "endFactor", "totalIters"]);
 
 function checkOptimizer(name: string, optimizer: unknown): Optimizer {
   if (!(optimizer instanceof Optimizer))
@@ -93,8 +99,10 @@ export class StepLR extends LRScheduler {
   gamma: number;
   constructor(optimizer: Optimizer, stepSize: number, opts: { gamma?: number } = {}) {
     super("StepLR", optimizer);
+    checkOptions("StepLR", opts, GAMMA_KEYS);
     this.stepSize = positiveInt("StepLR", "stepSize", stepSize);
     this.gamma = opts.gamma ?? 0.1;
+    checkFinite("StepLR", "gamma", this.gamma);
     this.start();
   }
   protected getLr(): number[] {
@@ -111,11 +119,13 @@ export class MultiStepLR extends LRScheduler {
   gamma: number;
   constructor(optimizer: Optimizer, milestones: readonly number[], opts: { gamma?: number } = {}) {
     super("MultiStepLR", optimizer);
+    checkOptions("MultiStepLR", opts, GAMMA_KEYS);
     if (!Array.isArray(milestones) || milestones.some((m) => !Number.isInteger(m))) {
       throw new DescentError(`MultiStepLR: milestones must be a list of integers, got ${String(milestones)}`);
     }
     this.milestones = [...milestones].sort((a, b) => a - b);
     this.gamma = opts.gamma ?? 0.1;
+    checkFinite("MultiStepLR", "gamma", this.gamma);
     this.start();
   }
   protected getLr(): number[] {
@@ -153,8 +163,10 @@ export class CosineAnnealingLR extends LRScheduler {
   etaMin: number;
   constructor(optimizer: Optimizer, tMax: number, opts: { etaMin?: number } = {}) {
     super("CosineAnnealingLR", optimizer);
+    checkOptions("CosineAnnealingLR", opts, COSINE_KEYS);
     this.tMax = positiveInt("CosineAnnealingLR", "tMax", tMax);
     this.etaMin = opts.etaMin ?? 0;
+    checkFinite("CosineAnnealingLR", "etaMin", this.etaMin);
     this.start();
   }
   protected getLr(): number[] {
@@ -182,6 +194,7 @@ export class LinearLR extends LRScheduler {
   totalIters: number;
   constructor(optimizer: Optimizer, opts: { startFactor?: number; endFactor?: number; totalIters?: number } = {}) {
     super("LinearLR", optimizer);
+    checkOptions("LinearLR", opts, LINEAR_KEYS);
     this.startFactor = opts.startFactor ?? 1 / 3;
     this.endFactor = opts.endFactor ?? 1;
     this.totalIters = opts.totalIters ?? 5;
@@ -227,6 +240,21 @@ export interface OneCycleOptions {
   threePhase?: boolean;
 }
 
+/** The keys of OneCycleOptions, for checkOptions. */
+const ONE_CYCLE_KEYS = keysOf<OneCycleOptions>()({
+  totalSteps: true,
+  epochs: true,
+  stepsPerEpoch: true,
+  pctStart: true,
+  annealStrategy: true,
+  cycleMomentum: true,
+  baseMomentum: true,
+  maxMomentum: true,
+  divFactor: true,
+  finalDivFactor: true,
+  threePhase: true,
+});
+
 /** One phase of OneCycleLR's schedule: the step it ends at and the group keys it anneals between. */
 export interface Phase {
   /** The step the phase ends at. */
@@ -261,6 +289,7 @@ export class OneCycleLR extends LRScheduler {
 
   constructor(optimizer: Optimizer, maxLr: number | readonly number[], opts: OneCycleOptions = {}) {
     super("OneCycleLR", optimizer);
+    checkOptions("OneCycleLR", opts, ONE_CYCLE_KEYS);
     const name = "OneCycleLR";
     if (opts.totalSteps !== undefined) {
       this.totalSteps = positiveInt(name, "totalSteps", opts.totalSteps);
@@ -410,6 +439,18 @@ export interface ReduceLROnPlateauOptions {
   eps?: number;
 }
 
+/** The keys of ReduceLROnPlateauOptions, for checkOptions. */
+const PLATEAU_KEYS = keysOf<ReduceLROnPlateauOptions>()({
+  mode: true,
+  factor: true,
+  patience: true,
+  threshold: true,
+  thresholdMode: true,
+  cooldown: true,
+  minLr: true,
+  eps: true,
+});
+
 /**
  * Multiplies lr by factor when the metric given to step(metric) has not improved (by threshold,
  * relative or absolute) for more than patience epochs; then waits cooldown epochs. lr never goes
@@ -445,6 +486,7 @@ export class ReduceLROnPlateau {
   protected lastLr: number[];
 
   constructor(optimizer: Optimizer, opts: ReduceLROnPlateauOptions = {}) {
+    checkOptions("ReduceLROnPlateau", opts, PLATEAU_KEYS);
     const name = "ReduceLROnPlateau";
     this.optimizer = checkOptimizer(name, optimizer);
     this.factor = opts.factor ?? 0.1;

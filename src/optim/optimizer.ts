@@ -7,6 +7,7 @@
 import { isFloat } from "../core/dtype.js";
 import { DescentError, shapeStr } from "../core/errors.js";
 import { sameShape } from "../core/shape.js";
+import { checkOptions, keysOf, mergeKeys, type OptionKeys } from "../core/options.js";
 import { enableGrad, noGrad } from "../autograd/graph.js";
 import { Tensor } from "../tensor/tensor.js";
 
@@ -29,6 +30,15 @@ export interface SchedulerKeys {
   /** OneCycleLR's lowest momentum or beta1 (PyTorch's base_momentum). */
   baseMomentum?: number;
 }
+
+/** The SchedulerKeys, which a parameter group may also give. */
+const SCHEDULER_KEYS = keysOf<SchedulerKeys>()({
+  initialLr: true,
+  maxLr: true,
+  minLr: true,
+  maxMomentum: true,
+  baseMomentum: true,
+});
 
 /** One parameter group: its parameters and its own value of every option. */
 export type ParamGroup<O extends BaseOptions = BaseOptions> = O & SchedulerKeys & { params: Tensor[] };
@@ -64,9 +74,16 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   /** Names the optimizer in error messages ("Adam", "SGD", …). */
   protected readonly name: string;
 
-  protected constructor(name: string, params: ParamsArg<O>, defaults: O) {
+  /** The keys a parameter group may give: every option (the keys of `defaults`), the scheduler keys, params. */
+  private readonly groupKeys: OptionKeys;
+
+  /** `given` is the options object the user passed, checked against the keys of `defaults`. */
+  protected constructor(name: string, params: ParamsArg<O>, defaults: O, given: object = {}) {
+    const optionKeys = new Set(Object.keys(defaults));
+    checkOptions(name, given, optionKeys);
     this.name = name;
     this.defaults = defaults;
+    this.groupKeys = mergeKeys(optionKeys, SCHEDULER_KEYS, new Set(["params"]));
     if (params instanceof Tensor || params === null || typeof params !== "object" || !(Symbol.iterator in params)) {
       throw new DescentError(`${name}: params must be an iterable of tensors or of parameter groups`);
     }
@@ -83,6 +100,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     if (spec === null || typeof spec !== "object" || !("params" in spec)) {
       throw new DescentError(`${where} must be an object with a params list`);
     }
+    checkOptions(where, spec, this.groupKeys);
     const params = spec.params instanceof Tensor ? [spec.params] : [...spec.params];
     if (params.length === 0) throw new DescentError(`${where} has no parameters`);
     const inOthers = new Set(this.paramGroups.flatMap((g) => g.params));

@@ -40,15 +40,20 @@ export interface RMSpropOptions {
  */
 export class RMSprop extends Optimizer<RMSpropOptions> {
   constructor(params: ParamsArg<RMSpropOptions>, opts: Partial<RMSpropOptions> = {}) {
-    super("RMSprop", params, {
-      lr: opts.lr ?? 1e-2,
-      alpha: opts.alpha ?? 0.99,
-      eps: opts.eps ?? 1e-8,
-      weightDecay: opts.weightDecay ?? 0,
-      momentum: opts.momentum ?? 0,
-      centered: opts.centered ?? false,
-      maximize: opts.maximize ?? false,
-    });
+    super(
+      "RMSprop",
+      params,
+      {
+        lr: opts.lr ?? 1e-2,
+        alpha: opts.alpha ?? 0.99,
+        eps: opts.eps ?? 1e-8,
+        weightDecay: opts.weightDecay ?? 0,
+        momentum: opts.momentum ?? 0,
+        centered: opts.centered ?? false,
+        maximize: opts.maximize ?? false,
+      },
+      opts,
+    );
   }
 
   protected checkGroup(g: ParamGroup<RMSpropOptions>, i: number): void {

@@ -33,14 +33,19 @@ export interface SGDOptions {
  */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: ParamsArg<SGDOptions>, opts: Partial<SGDOptions> = {}) {
-    super("SGD", params, {
-      lr: opts.lr as number, // may be undefined here when every group gives its own; checkGroup decides
-      momentum: opts.momentum ?? 0,
-      dampening: opts.dampening ?? 0,
-      weightDecay: opts.weightDecay ?? 0,
-      nesterov: opts.nesterov ?? false,
-      maximize: opts.maximize ?? false,
-    });
+    super(
+      "SGD",
+      params,
+      {
+        lr: opts.lr as number, // may be undefined here when every group gives its own; checkGroup decides
+        momentum: opts.momentum ?? 0,
+        dampening: opts.dampening ?? 0,
+        weightDecay: opts.weightDecay ?? 0,
+        nesterov: opts.nesterov ?? false,
+        maximize: opts.maximize ?? false,
+      },
+      opts,
+    );
   }
 
   protected checkGroup(g: ParamGroup<SGDOptions>, i: number): void {
