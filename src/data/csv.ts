@@ -5,6 +5,7 @@
 
 import { DescentError } from "../core/errors.js";
 import { readFileLimited } from "../core/files.js";
+import { checkOptions, keysOf } from "../core/options.js";
 import { fromArray, type Tensor } from "../tensor/tensor.js";
 
 /** Options of readCsv. */
@@ -18,6 +19,9 @@ export interface CsvOptions {
   /** The largest file read, in bytes (default DEFAULT_CSV_MAX_BYTES). */
   maxBytes?: number;
 }
+
+/** The keys of CsvOptions, for checkOptions. */
+const CSV_KEYS = keysOf<CsvOptions>()({ header: true, labelColumn: true, delimiter: true, maxBytes: true });
 
 /**
  * 256 MiB. Each byte of text can become a JS string cell and a float64 before the float32
@@ -170,6 +174,7 @@ function parseNumber(cell: string): number | null {
  * than opts.maxBytes is refused before it is read.
  */
 export function readCsv(path: string, opts: CsvOptions = {}): CsvData {
+  checkOptions("readCsv", opts, CSV_KEYS);
   const where = `readCsv: ${path}`;
   const header = opts.header ?? true;
   const delim = opts.delimiter ?? ",";

@@ -9,6 +9,7 @@ import { constants as zc, gunzipSync, inflateRawSync } from "node:zlib";
 import { allocArray, type DType } from "../core/dtype.js";
 import { DescentError } from "../core/errors.js";
 import { checkLimit, readFileLimited, tooLarge } from "../core/files.js";
+import { checkOptions, keysOf } from "../core/options.js";
 import { fromHost, type Tensor } from "../tensor/tensor.js";
 
 /** Options of readIdx. */
@@ -19,6 +20,9 @@ export interface IdxOptions {
    */
   maxBytes?: number;
 }
+
+/** The keys of IdxOptions, for checkOptions. */
+const IDX_KEYS = keysOf<IdxOptions>()({ maxBytes: true });
 
 /** 1 GiB: twenty times Fashion-MNIST's training images as int32, small enough for any machine. */
 export const DEFAULT_IDX_MAX_BYTES = 2 ** 30;
@@ -160,6 +164,7 @@ function gunzipIdx(where: string, raw: Buffer, maxBytes: number): { bytes: Uint8
  * whose size, decompressed size or tensor exceeds opts.maxBytes.
  */
 export function readIdx(path: string, opts: IdxOptions = {}): Tensor {
+  checkOptions("readIdx", opts, IDX_KEYS);
   const where = `readIdx: ${path}`;
   const maxBytes = opts.maxBytes ?? DEFAULT_IDX_MAX_BYTES;
   checkLimit(where, "maxBytes", maxBytes);

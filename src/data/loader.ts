@@ -18,6 +18,7 @@
 
 import { DescentError } from "../core/errors.js";
 import { Generator, defaultGenerator, type GeneratorState } from "../core/random.js";
+import { checkOptions, keysOf } from "../core/options.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { TensorDataset, type Dataset } from "./dataset.js";
 import { gather, share, unpack, type PackedTensor } from "./collate.js";
@@ -44,6 +45,19 @@ export interface DataLoaderOptions {
   /** The indices to visit, in order (excludes shuffle; e.g. a DistributedSampler). */
   sampler?: Sampler;
 }
+
+/** The keys of DataLoaderOptions, for checkOptions. */
+const DATALOADER_KEYS = keysOf<DataLoaderOptions>()({
+  batchSize: true,
+  shuffle: true,
+  dropLast: true,
+  generator: true,
+  numWorkers: true,
+  prefetchFactor: true,
+  persistentWorkers: true,
+  workerDataset: true,
+  sampler: true,
+});
 
 /** An order of dataset indices for a DataLoader; iterating it again may give another order. */
 export interface Sampler extends Iterable<number> {
@@ -124,6 +138,7 @@ export class DataLoader implements Iterable<Tensor[]> {
   private iterations = 0;
 
   constructor(dataset: Dataset, opts: DataLoaderOptions = {}) {
+    checkOptions("DataLoader", opts, DATALOADER_KEYS);
     if (dataset === null || typeof dataset !== "object" || typeof dataset.get !== "function") {
       throw new DescentError("DataLoader: expected a dataset (an object with length and get(i))");
     }

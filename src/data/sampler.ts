@@ -8,6 +8,7 @@
 
 import { DescentError } from "../core/errors.js";
 import { Generator } from "../core/random.js";
+import { checkOptions, keysOf } from "../core/options.js";
 import { isInitialized, rank as worldRank, worldSize } from "../distributed/collectives.js";
 
 /** Options of a DistributedSampler (torch.utils.data.DistributedSampler's arguments). */
@@ -23,6 +24,15 @@ export interface DistributedSamplerOptions {
   /** Cut the tail that does not divide evenly instead of padding (default false). */
   dropLast?: boolean;
 }
+
+/** The keys of DistributedSamplerOptions, for checkOptions. */
+const SAMPLER_KEYS = keysOf<DistributedSamplerOptions>()({
+  numReplicas: true,
+  rank: true,
+  shuffle: true,
+  seed: true,
+  dropLast: true,
+});
 
 /**
  * The dataset indices one data-parallel rank visits (torch.utils.data.DistributedSampler): without
@@ -64,6 +74,7 @@ export class DistributedSampler implements Iterable<number> {
   epoch = 0;
 
   constructor(dataset: { readonly length: number }, opts: DistributedSamplerOptions = {}) {
+    checkOptions("DistributedSampler", opts, SAMPLER_KEYS);
     const where = "DistributedSampler";
     if (dataset === null || typeof dataset !== "object" || !Number.isInteger(dataset.length) || dataset.length < 0)
       throw new DescentError(`${where}: expected a dataset with a non-negative integer length`);

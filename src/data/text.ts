@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { DescentError } from "../core/errors.js";
 import { Generator } from "../core/random.js";
 import { readFileLimited } from "../core/files.js";
+import { checkOptions } from "../core/options.js";
 import { tensor } from "../tensor/creation.js";
 import type { Tensor } from "../tensor/tensor.js";
 
@@ -90,11 +91,14 @@ export interface TextSplit {
   val: string;
 }
 
+const TEXT_SPLIT_KEYS: ReadonlySet<string> = new Set(["valEvery"]);
+
 /**
  * The regular text files of dir (sorted by name; fortune's *.dat indexes and symlinks skipped),
  * every valEvery-th of them (the 3rd, then valEvery further…) held out for validation.
  */
 export function readTextSplit(dir: string, opts: { valEvery?: number } = {}): TextSplit {
+  checkOptions("readTextSplit", opts, TEXT_SPLIT_KEYS);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     const hint = /(^|\/)fortunes\/?$/.test(dir)
       ? " (install Debian's `fortunes` package: sudo apt-get install fortunes)"

@@ -10,6 +10,7 @@
 // A parameter that gets no gradient leaves the reduction unfinished: the next forward says so.
 
 import { DescentError } from "../core/errors.js";
+import { checkOptions, keysOf } from "../core/options.js";
 import { noGrad } from "../autograd/graph.js";
 import type { Tensor, HookHandle } from "../tensor/tensor.js";
 import { Module, type Parameter } from "../nn/module.js";
@@ -20,6 +21,9 @@ export interface DistributedDataParallelOptions {
   /** Target size of a gradient bucket in MiB (default 25, PyTorch's). */
   bucketCapMb?: number;
 }
+
+/** The keys of DistributedDataParallelOptions, for checkOptions. */
+const DDP_KEYS = keysOf<DistributedDataParallelOptions>()({ bucketCapMb: true });
 
 interface Bucket {
   params: Parameter[];
@@ -57,6 +61,7 @@ export class DistributedDataParallel extends Module {
 
   constructor(model: Module, opts: DistributedDataParallelOptions = {}) {
     super();
+    checkOptions("DistributedDataParallel", opts, DDP_KEYS);
     if (!(model instanceof Module)) throw new DescentError("DistributedDataParallel: expected a Module");
     const cap = opts.bucketCapMb ?? 25;
     if (!(typeof cap === "number" && cap > 0 && Number.isFinite(cap)))

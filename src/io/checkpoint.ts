@@ -11,6 +11,7 @@
 
 import { DescentError } from "../core/errors.js";
 import { Generator, defaultGenerator, type GeneratorState } from "../core/random.js";
+import { checkOptions, keysOf } from "../core/options.js";
 import type { Module } from "../nn/module.js";
 import type { Optimizer, OptimizerStateDict, ParamState } from "../optim/optimizer.js";
 import { Tensor } from "../tensor/tensor.js";
@@ -57,6 +58,17 @@ export interface CheckpointContents {
   extra?: Record<string, unknown>;
 }
 
+/** The keys of CheckpointContents, for checkOptions. */
+const CONTENTS_KEYS = keysOf<CheckpointContents>()({
+  model: true,
+  optimizer: true,
+  scheduler: true,
+  loader: true,
+  epoch: true,
+  step: true,
+  extra: true,
+});
+
 /** Where loadCheckpoint restores a checkpoint into (the same objects, freshly built, as were saved). */
 export interface CheckpointTargets {
   /** Receives the saved model state (loadStateDict). */
@@ -73,6 +85,15 @@ export interface CheckpointTargets {
    */
   check?: (info: CheckpointInfo) => void;
 }
+
+/** The keys of CheckpointTargets, for checkOptions. */
+const TARGETS_KEYS = keysOf<CheckpointTargets>()({
+  model: true,
+  optimizer: true,
+  scheduler: true,
+  loader: true,
+  check: true,
+});
 
 /** What loadCheckpoint returns besides the restored objects: the counters and the extra JSON. */
 export interface CheckpointInfo {
@@ -130,6 +151,7 @@ export function saveCheckpoint(path: string, c: CheckpointContents): void {
   if (!c || typeof c !== "object" || typeof c.model?.stateDict !== "function") {
     throw new DescentError(`${op}: expected {model, optimizer?, scheduler?, epoch?, step?, extra?}`);
   }
+  checkOptions(op, c, CONTENTS_KEYS);
   const tensors: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(c.model.stateDict())) tensors[`model.${k}`] = t;
   const meta: Record<string, string> = {
@@ -208,6 +230,7 @@ export function loadCheckpoint(path: string, t: CheckpointTargets, opts?: LoadOp
   if (!t || typeof t !== "object" || typeof t.model?.loadStateDict !== "function") {
     throw new DescentError(`loadCheckpoint: expected {model, optimizer?, scheduler?}`);
   }
+  checkOptions("loadCheckpoint", t, TARGETS_KEYS);
   const { tensors, metadata } = loadFile(path, opts);
   if (metadata.format !== FORMAT)
     throw new DescentError(`${where}: not a Descent checkpoint (no format "${FORMAT}" in its metadata)`);

@@ -8,6 +8,7 @@ import { endianness } from "node:os";
 import { allocArray, type DType, type TypedArray } from "../core/dtype.js";
 import { DescentError, shapeStr } from "../core/errors.js";
 import { checkLimit, openRegularFile, readExactly, tooLarge } from "../core/files.js";
+import { checkOptions, keysOf } from "../core/options.js";
 import { fromHost, type Tensor } from "../tensor/tensor.js";
 import { JsonError, parseStrictJson, TooManyKeys } from "./strict_json.js";
 
@@ -85,6 +86,9 @@ export interface LoadOptions {
   maxTensors?: number;
 }
 
+/** The keys of LoadOptions, for checkOptions. */
+const LOAD_KEYS = keysOf<LoadOptions>()({ maxBytes: true, maxHeaderBytes: true, maxTensors: true });
+
 /**
  * 8 GiB. A file's size already bounds what it can make Descent allocate (at most 4x, when U8 or
  * BOOL data becomes int32), so this guards a machine from a file that is merely huge; it is far
@@ -109,6 +113,7 @@ interface Limits {
 }
 
 function limits(where: string, o: LoadOptions = {}): Limits {
+  checkOptions(where, o, LOAD_KEYS);
   const l = {
     maxBytes: o.maxBytes ?? DEFAULT_MAX_LOAD_BYTES,
     maxHeaderBytes: o.maxHeaderBytes ?? MAX_HEADER_BYTES,

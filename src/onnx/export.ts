@@ -12,6 +12,7 @@ import { setOpTracer } from "../tensor/apply.js";
 import { noGrad } from "../autograd/graph.js";
 import type { Module } from "../nn/module.js";
 import { DescentError } from "../core/errors.js";
+import { checkOptions, keysOf } from "../core/options.js";
 import { encodeModel, type ProtoObject } from "./proto.js";
 import { GraphBuilder, onnxDType } from "./graph.js";
 import { emitOp } from "./ops.js";
@@ -28,6 +29,14 @@ export interface ExportOptions {
   /** Only 17 is written (LayerNormalization needs 17; opset 18 moved reduce axes to inputs). */
   opsetVersion?: number;
 }
+
+/** The keys of ExportOptions, for checkOptions. */
+const EXPORT_KEYS = keysOf<ExportOptions>()({
+  inputNames: true,
+  outputNames: true,
+  dynamicAxes: true,
+  opsetVersion: true,
+});
 
 /** Traces model on exampleInputs and writes the ONNX file to path; returns the encoded bytes. */
 export function exportModel(
@@ -51,6 +60,7 @@ export function exportBytes(
   exampleInputs: Tensor | readonly Tensor[],
   opts: ExportOptions = {},
 ): Uint8Array {
+  checkOptions("onnx.export", opts, EXPORT_KEYS);
   const inputs = exampleInputs instanceof Tensor ? [exampleInputs] : [...exampleInputs];
   const opset = opts.opsetVersion ?? 17;
   if (opset !== 17) throw new DescentError(`onnx.export: opsetVersion ${opset} is not supported (only 17)`);
