@@ -2,6 +2,7 @@
 // under noGrad) and predict (batched outputs), plus the batch handling fit shares with them.
 
 import { DescentError } from "../core/errors.js";
+import { checkOneOf, checkOptions, keysOf } from "../core/options.js";
 import { noGrad } from "../autograd/graph.js";
 import { Tensor, cat } from "../tensor/tensor.js";
 import type { Module } from "../nn/module.js";
@@ -24,6 +25,10 @@ export interface EvaluateOptions {
   /** Default: ["loss"] when a loss is given; add "accuracy" for classifiers. */
   metrics?: MetricName[];
 }
+
+/** The keys of EvaluateOptions, for checkOptions. */
+const PREDICT_KEYS: ReadonlySet<string> = new Set(["batchSize"]);
+const EVALUATE_KEYS = keysOf<EvaluateOptions>()({ loss: true, metrics: true });
 
 /** What evaluate returns: the sample-weighted means of the asked metrics. */
 export interface EvaluateResult {
@@ -81,7 +86,9 @@ export function inEval<T>(model: Module, fn: () => T): T {
  * noGrad; the model's training/eval modes are restored afterwards.
  */
 export function evaluate(model: Module, loader: Batches, opts: EvaluateOptions = {}): EvaluateResult {
+  checkOptions("evaluate", opts, EVALUATE_KEYS);
   const metrics = opts.metrics ?? (opts.loss ? ["loss"] : []);
+  for (const m of metrics) checkOneOf("evaluate", "each metric", m, ["loss", "accuracy"]);
   if (metrics.includes("loss") && !opts.loss) throw new DescentError('evaluate: metric "loss" needs opts.loss');
   const wantAcc = metrics.includes("accuracy");
   const wantLoss = metrics.includes("loss");
@@ -111,6 +118,7 @@ export function predict(
   input: Tensor | Iterable<Tensor | readonly Tensor[]>,
   opts: { batchSize?: number } = {},
 ): Tensor {
+  checkOptions("predict", opts, PREDICT_KEYS);
   const batchSize = opts.batchSize ?? 256;
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new DescentError(`predict: batchSize must be a positive integer, got ${String(batchSize)}`);

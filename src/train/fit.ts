@@ -7,6 +7,7 @@
 import { performance } from "node:perf_hooks";
 import { join } from "node:path";
 import { DescentError } from "../core/errors.js";
+import { checkOptions, mergeKeys } from "../core/options.js";
 import { Module } from "../nn/module.js";
 import { clipGradNorm_ } from "../nn/utils.js";
 import type { Tensor } from "../tensor/tensor.js";
@@ -17,7 +18,7 @@ import { loadFile } from "../io/safetensors.js";
 import { MetricAccumulator, correctCount } from "./metrics.js";
 import { createLogger, type EpochLog, type TrainingLogger } from "./progress.js";
 import { batchLength, computeLoss, evaluate, forward, splitBatch } from "./evaluate.js";
-import { isResumable, resolveFitOptions, type FitOptions, type History } from "./fit_options.js";
+import { FIT_KEYS, isResumable, resolveFitOptions, type FitOptions, type History } from "./fit_options.js";
 import { monitored, readFitProgress, snapshot, type FitProgress, type InEpoch } from "./fit_state.js";
 import { fitRole, reduceMetrics, setSamplerEpoch } from "./fit_distributed.js";
 
@@ -48,6 +49,7 @@ export type { Monitor } from "./fit_state.js";
  * ```
  */
 export function fit(model: Module, opts: FitOptions): History {
+  checkOptions("fit", opts, FIT_KEYS);
   const run = fitLoop(model, opts);
   for (let r = run.next(); ; r = run.next()) {
     if (r.done) return r.value;
@@ -64,6 +66,8 @@ export interface FitAsyncOptions extends FitOptions {
   signal?: AbortSignal;
 }
 
+const FIT_ASYNC_KEYS = mergeKeys(FIT_KEYS, new Set(["signal"]));
+
 /** fitAsync hands the event loop back after this much training time, so timers and I/O stay live. */
 const SLICE_MS = 8;
 
@@ -73,6 +77,7 @@ const SLICE_MS = 8;
  * SLICE_MS of work, awaits an onEpochEnd that returns a Promise, and stops when opts.signal aborts.
  */
 export async function fitAsync(model: Module, opts: FitAsyncOptions): Promise<History> {
+  checkOptions("fitAsync", opts, FIT_ASYNC_KEYS);
   const signal = opts.signal;
   const stopIfAborted = () => {
     if (signal?.aborted) throw signal.reason ?? new DescentError("fitAsync: aborted");

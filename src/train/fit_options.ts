@@ -3,6 +3,7 @@
 
 import { mkdirSync } from "node:fs";
 import { DescentError } from "../core/errors.js";
+import { checkOptions, keysOf } from "../core/options.js";
 import { Module } from "../nn/module.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import { LRScheduler, OneCycleLR, ReduceLROnPlateau } from "../optim/lr_scheduler.js";
@@ -26,6 +27,14 @@ export interface EarlyStoppingOptions {
   minDelta?: number;
 }
 
+/** The keys of EarlyStoppingOptions, for checkOptions. */
+const EARLY_STOPPING_KEYS = keysOf<EarlyStoppingOptions>()({
+  patience: true,
+  monitor: true,
+  mode: true,
+  minDelta: true,
+});
+
 /** FitOptions.checkpoint: where and when fit saves safetensors checkpoints (best.safetensors, last.safetensors). */
 export interface CheckpointOptions {
   /** Folder for the checkpoints (created if missing). */
@@ -41,6 +50,16 @@ export interface CheckpointOptions {
   /** Load the best checkpoint's weights into the model when fit ends (default false). */
   restoreBest?: boolean;
 }
+
+/** The keys of CheckpointOptions, for checkOptions. */
+const CHECKPOINT_KEYS = keysOf<CheckpointOptions>()({
+  dir: true,
+  keepBest: true,
+  saveLast: true,
+  monitor: true,
+  mode: true,
+  restoreBest: true,
+});
 
 /**
  * Options of fit: the data, the loss, the optimizer and the epochs, and optionally validation, metrics,
@@ -103,6 +122,32 @@ export interface FitOptions {
   resumeFrom?: string;
 }
 
+/** The keys of FitOptions, for checkOptions. */
+export const CLIP_KEYS: ReadonlySet<string> = new Set(["maxNorm", "normType"]);
+const EVERY_KEYS: ReadonlySet<string> = new Set(["steps"]);
+export const FIT_KEYS = keysOf<FitOptions>()({
+  train: true,
+  val: true,
+  loss: true,
+  optimizer: true,
+  scheduler: true,
+  schedulerStep: true,
+  epochs: true,
+  metrics: true,
+  clipGradNorm: true,
+  earlyStopping: true,
+  checkpoint: true,
+  log: true,
+  logStream: true,
+  logEvery: true,
+  initialEpoch: true,
+  onEpochEnd: true,
+  gradientMonitor: true,
+  report: true,
+  checkpointEvery: true,
+  resumeFrom: true,
+});
+
 /** What fit returns: per-epoch logs and curves (Keras' History.history), and how the run ended. */
 export interface History {
   /** One log per epoch trained. */
@@ -160,6 +205,10 @@ export function isResumable(train: unknown): train is Resumable {
 export function resolveFitOptions(model: Module, opts: FitOptions): ResolvedFit {
   const { train, val, optimizer, scheduler } = opts;
   if (!(model instanceof Module)) throw new DescentError(`fit: expected an nn.Module, got ${String(model)}`);
+  if (typeof opts.clipGradNorm === "object") checkOptions("fit: clipGradNorm", opts.clipGradNorm, CLIP_KEYS);
+  checkOptions("fit: earlyStopping", opts.earlyStopping, EARLY_STOPPING_KEYS);
+  checkOptions("fit: checkpoint", opts.checkpoint, CHECKPOINT_KEYS);
+  checkOptions("fit: checkpointEvery", opts.checkpointEvery, EVERY_KEYS);
   if (!train || typeof (train as Iterable<unknown>)[Symbol.iterator] !== "function")
     throw new DescentError("fit: opts.train must be a DataLoader (or an iterable of batches)");
   if (val !== undefined && typeof (val as Iterable<unknown>)[Symbol.iterator] !== "function")

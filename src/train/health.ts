@@ -7,6 +7,7 @@
 import { DescentError } from "../core/errors.js";
 import { detectAnomaly, isGradEnabled } from "../autograd/graph.js";
 import type { TypedArray } from "../core/dtype.js";
+import { checkOptions, keysOf } from "../core/options.js";
 import { Tensor, type HookHandle } from "../tensor/tensor.js";
 import { Module, type Parameter } from "../nn/module.js";
 import { ReLU, Sigmoid, Tanh } from "../nn/layers/activation.js";
@@ -31,6 +32,18 @@ export interface HealthThresholds {
   updateRatioLow: number;
 }
 
+/** The keys of HealthThresholds, for checkOptions. */
+const THRESHOLD_KEYS = keysOf<HealthThresholds>()({
+  vanishingRatio: true,
+  vanishingNorm: true,
+  explodingNorm: true,
+  deadFraction: true,
+  saturatedFraction: true,
+  saturationMargin: true,
+  updateRatioHigh: true,
+  updateRatioLow: true,
+});
+
 /** The default HealthThresholds (each field's default is in its comment). */
 export const DEFAULT_THRESHOLDS: Readonly<HealthThresholds> = Object.freeze({
   vanishingRatio: 1e3,
@@ -52,6 +65,9 @@ export interface GradientMonitorOptions {
   /** How many of the latest records the per-layer diagnoses take the median over. Default 10. */
   window?: number;
 }
+
+/** The keys of GradientMonitorOptions, for checkOptions. */
+const MONITOR_KEYS = keysOf<GradientMonitorOptions>()({ every: true, thresholds: true, window: true });
 
 /** What one recorded step saw. Keys are PyTorch's dotted names (parameters and modules). */
 export interface HealthRecord {
@@ -202,6 +218,8 @@ export class GradientMonitor {
     readonly model: Module,
     opts: GradientMonitorOptions = {},
   ) {
+    checkOptions("GradientMonitor", opts, MONITOR_KEYS);
+    checkOptions("GradientMonitor: thresholds", opts.thresholds, THRESHOLD_KEYS);
     this.every = opts.every ?? 1;
     this.window = opts.window ?? 10;
     if (!Number.isInteger(this.every) || this.every < 1)
@@ -507,6 +525,8 @@ function relabel(err: DescentError, where: string): DescentError {
 const moduleLabel = (name: string, m: Module) =>
   name ? `module "${name}" (${m.constructor.name})` : `the model's own forward (${m.constructor.name})`;
 
+const CONTEXT_KEYS: ReadonlySet<string> = new Set(["anomaly"]);
+
 /**
  * Runs fn (synchronously) under detectAnomaly (unless anomaly is false) with every module of model
  * instrumented, so that a DescentError thrown inside a module's forward, e.g. the first NaN/Inf,
@@ -515,6 +535,7 @@ const moduleLabel = (name: string, m: Module) =>
  * is the module being back-propagated through when the network is a chain.
  */
 export function withModuleContext<T>(model: Module, fn: () => T, opts: { anomaly?: boolean } = {}): T {
+  checkOptions("withModuleContext", opts, CONTEXT_KEYS);
   if (inContext.has(model)) return fn();
   const trail: string[] = [];
   const restore: (() => void)[] = [];

@@ -6,6 +6,7 @@
 // train` with a text config, and the PyTorch trajectory test (which feeds its own batches).
 
 import { DescentError } from "../core/errors.js";
+import { checkOptions, keysOf } from "../core/options.js";
 import { noGrad } from "../autograd/graph.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { AdamW } from "../optim/adam.js";
@@ -43,6 +44,22 @@ export interface LMTrainOptions {
   /** Called after every step with its log (valLoss set on evaluation steps). */
   onStep?: (log: LMStepLog) => void;
 }
+
+/** The keys of LMTrainOptions, for checkOptions. */
+const LM_TRAIN_KEYS = keysOf<LMTrainOptions>()({
+  steps: true,
+  lr: true,
+  warmupSteps: true,
+  weightDecay: true,
+  betas: true,
+  clip: true,
+  nextBatch: true,
+  valBatches: true,
+  evalEvery: true,
+  maxSeconds: true,
+  monitor: true,
+  onStep: true,
+});
 
 /** What one step of trainLanguageModel reports. */
 export interface LMStepLog {
@@ -109,6 +126,7 @@ export function lmSchedule(opt: AdamW, steps: number, lr: number, warmupSteps: n
 
 /** Trains for o.steps steps (or until maxSeconds); returns every step's log. */
 export function trainLanguageModel(model: GPT, o: LMTrainOptions): LMStepLog[] {
+  checkOptions("trainLanguageModel", o, LM_TRAIN_KEYS);
   if (!Number.isInteger(o.steps) || o.steps < 3)
     throw new DescentError(`trainLanguageModel: steps must be an integer >= 3, got ${o.steps}`);
   const opt = lmOptimizer(model, o);

@@ -2,6 +2,7 @@
 // lines (one object per epoch, optionally one per N batches) for logs and other programs.
 
 import { performance } from "node:perf_hooks";
+import { checkOptions } from "../core/options.js";
 
 /** Where fit writes: process.stdout by default; anything with write() (and isTTY/columns if a terminal). */
 export interface LogStream {
@@ -53,12 +54,16 @@ export interface TrainingLogger {
   note(event: string, fields: Record<string, unknown>, text: string): void;
 }
 
+const LOGGER_KEYS: ReadonlySet<string> = new Set(["logEvery"]);
+const BAR_KEYS: ReadonlySet<string> = new Set(["redraw"]);
+
 /** Chooses the logger for a mode. "auto" picks the bar when stream.isTTY and the CI variable is unset. */
 export function createLogger(
   mode: LogMode = "auto",
   stream: LogStream = process.stdout,
   opts: { logEvery?: number } = {},
 ): TrainingLogger {
+  checkOptions("createLogger", opts, LOGGER_KEYS);
   let m = mode;
   if (m === "auto") m = stream.isTTY && !process.env.CI ? "progress" : "json";
   if (m === "progress") return new ProgressBar(stream);
@@ -148,6 +153,7 @@ export class ProgressBar implements TrainingLogger {
     private readonly stream: LogStream,
     opts: { redraw?: boolean } = {},
   ) {
+    checkOptions("ProgressBar", opts, BAR_KEYS);
     this.redraw = opts.redraw ?? true;
   }
 

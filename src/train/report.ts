@@ -7,6 +7,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { DescentError } from "../core/errors.js";
+import { checkOptions, keysOf } from "../core/options.js";
 import { writeTextAtomic } from "../io/atomic.js";
 import { fmt, type Diagnosis, type GradientMonitor } from "./health.js";
 
@@ -28,6 +29,9 @@ export interface ReportOptions {
   /** The page's title. */
   title?: string;
 }
+
+/** The keys of ReportOptions, for checkOptions. */
+const REPORT_KEYS = keysOf<ReportOptions>()({ history: true, monitor: true, title: true });
 
 interface Series {
   name: string;
@@ -283,6 +287,7 @@ function diagnosesHtml(ds: Diagnosis[], recorded: number): string {
 
 /** The whole HTML document as a string (writeReport writes it). */
 export function renderReport(opts: ReportOptions): string {
+  checkOptions("renderReport", opts, REPORT_KEYS);
   const title = opts.title ?? "Descent training report";
   const sections: string[] = [];
   const charts: ChartData[] = [];

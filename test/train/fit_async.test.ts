@@ -20,14 +20,15 @@ function setup(n = 256, width = 64) {
   const model = new Sequential(new Linear(20, width), new ReLU(), new Dropout(0.1), new Linear(width, 4));
   const train = new DataLoader(new TensorDataset(x, y), { batchSize: 8, shuffle: true });
   const optimizer = new Adam(model.parameters(), { lr: 1e-2 });
-  return { model, train, optimizer, loss: new CrossEntropyLoss(), log: "silent" as const };
+  // The model is fit's first argument, not one of its options (an unknown option is an error).
+  return { model, opts: { train, optimizer, loss: new CrossEntropyLoss(), log: "silent" as const } };
 }
 
 test("fitAsync trains exactly as fit does: same losses, same weights", async () => {
   const a = setup();
-  const ha = fit(a.model, { ...a, epochs: 3 });
+  const ha = fit(a.model, { ...a.opts, epochs: 3 });
   const b = setup();
-  const hb = await fitAsync(b.model, { ...b, epochs: 3 });
+  const hb = await fitAsync(b.model, { ...b.opts, epochs: 3 });
   assert.deepEqual(hb.loss, ha.loss);
   assert.equal(hb.steps, ha.steps);
   for (const [k, t] of Object.entries(a.model.stateDict()))
@@ -46,10 +47,10 @@ test("timers fire while fitAsync trains, and not while fit does", async () => {
     return ticks;
   };
   const s = setup(2048, 256);
-  const sync = await count(() => fit(s.model, { ...s, epochs: 1 }));
+  const sync = await count(() => fit(s.model, { ...s.opts, epochs: 1 }));
   const t = setup(2048, 256);
   const started = performance.now();
-  const asyncTicks = await count(() => fitAsync(t.model, { ...t, epochs: 1 }));
+  const asyncTicks = await count(() => fitAsync(t.model, { ...t.opts, epochs: 1 }));
   const ms = performance.now() - started;
   assert.equal(sync, 0, "fit blocks the event loop, so the interval cannot fire during it");
   // Slices are 8 ms of work, so a run of ms milliseconds hands the loop back about ms/8 times;
@@ -61,7 +62,7 @@ test("an async onEpochEnd is awaited and its false stops training; fit refuses o
   const s = setup();
   const seen: number[] = [];
   const h = await fitAsync(s.model, {
-    ...s,
+    ...s.opts,
     epochs: 5,
     onEpochEnd: async (log) => {
       await new Promise((r) => setTimeout(r, 5));
@@ -74,7 +75,7 @@ test("an async onEpochEnd is awaited and its false stops training; fit refuses o
   assert.equal(h.stopped, true);
   const t = setup();
   assert.throws(
-    () => fit(t.model, { ...t, epochs: 2, onEpochEnd: async () => {} }),
+    () => fit(t.model, { ...t.opts, epochs: 2, onEpochEnd: async () => {} }),
     (e: unknown) => e instanceof DescentError && /onEpochEnd returned a Promise; use fitAsync/.test(e.message),
   );
 });
@@ -84,13 +85,13 @@ test("an AbortSignal rejects fitAsync with its reason; an aborted one takes no s
   const before = s.model.stateDict()["0.weight"]!.toFlatArray();
   const pre = new AbortController();
   pre.abort(new Error("stop before"));
-  await assert.rejects(fitAsync(s.model, { ...s, epochs: 1, signal: pre.signal }), /stop before/);
+  await assert.rejects(fitAsync(s.model, { ...s.opts, epochs: 1, signal: pre.signal }), /stop before/);
   assert.deepEqual(s.model.stateDict()["0.weight"]!.toFlatArray(), before);
 
   const ctl = new AbortController();
   let epochs = 0;
   const run = fitAsync(s.model, {
-    ...s,
+    ...s.opts,
     epochs: 50,
     signal: ctl.signal,
     onEpochEnd: () => {
