@@ -17,9 +17,10 @@
 // terminates them.
 
 import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
-import { extname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DescentError } from "../core/errors.js";
+import { packageFile, runningFromSources } from "../core/package_files.js";
 import type { PackedTensor } from "./collate.js";
 
 /** A dataset a worker builds itself: `new (await import(module))[export](...args)`. */
@@ -70,10 +71,16 @@ export function moduleUrl(spec: WorkerDatasetSpec): string {
   return m.startsWith(".") || m.startsWith("/") ? pathToFileURL(resolve(m)).href : m;
 }
 
-const ext = extname(new URL(import.meta.url).pathname);
-const entry = new URL(`./worker_entry${ext}`, import.meta.url).href;
-/** Run from sources under tsx (tests, benches), a worker registers tsx itself: --import hooks do not reach workers. */
-const tsxApi = ext === ".ts" ? resolveTsx() : null;
+/**
+ * The module a worker starts, found when the first pool starts (no work at import): beside this file
+ * in src/; dist/data/worker_entry.js in the build, whose bundle puts this code in dist/index.js or a
+ * chunk. Run from sources under tsx (tests, benches), a worker registers tsx itself (`tsx`): --import
+ * hooks do not reach workers.
+ */
+function workerEntry(): { entry: string; tsx: string | null } {
+  if (runningFromSources()) return { entry: new URL("./worker_entry.ts", import.meta.url).href, tsx: resolveTsx() };
+  return { entry: pathToFileURL(packageFile("dist/data/worker_entry.js")).href, tsx: null };
+}
 
 function resolveTsx(): string | null {
   // Another TypeScript loader (or none) is not an error here; the worker then reports what it cannot load.
@@ -111,9 +118,10 @@ export class WorkerPool {
   closed = false;
 
   constructor(n: number, source: DatasetSource, length: number) {
+    const { entry, tsx } = workerEntry();
     for (let id = 0; id < n; id++) {
       const { port1, port2 } = new MessageChannel();
-      const init: WorkerInit = { id, source, length, port: port2, control: this.control, entry, tsx: tsxApi };
+      const init: WorkerInit = { id, source, length, port: port2, control: this.control, entry, tsx };
       const w = new Worker(BOOT, { eval: true, workerData: init, transferList: [port2] });
       this.failed.push(null);
       w.on("error", (e: Error) => (this.failed[id] = e.message));
