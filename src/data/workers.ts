@@ -16,7 +16,7 @@
 // never keeps the process alive; close() (or the end of an iteration without persistentWorkers)
 // terminates them.
 
-import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
+import type { MessagePort, Worker } from "node:worker_threads";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DescentError } from "../core/errors.js";
@@ -106,6 +106,9 @@ process.on("exit", (code) => fail("the worker exited (code " + code + ")"));
   .catch((e) => fail("cannot start the worker: " + ((e && e.message) || e)));
 `;
 
+/** node:worker_threads, loaded by the first pool, not at import: it took ~10 ms of every program's start-up. */
+const threads = () => process.getBuiltinModule("node:worker_threads");
+
 /** Milliseconds between checks while waiting (a lost wake-up costs at most this). */
 const WAIT_SLICE_MS = 50;
 
@@ -119,6 +122,7 @@ export class WorkerPool {
 
   constructor(n: number, source: DatasetSource, length: number) {
     const { entry, tsx } = workerEntry();
+    const { MessageChannel, Worker } = threads();
     for (let id = 0; id < n; id++) {
       const { port1, port2 } = new MessageChannel();
       const init: WorkerInit = { id, source, length, port: port2, control: this.control, entry, tsx };
@@ -152,7 +156,7 @@ export class WorkerPool {
     const port = this.ports[w]!;
     for (;;) {
       const seen = Atomics.load(this.control, 0);
-      const m = receiveMessageOnPort(port)?.message as Reply | undefined;
+      const m = threads().receiveMessageOnPort(port)?.message as Reply | undefined;
       if (m !== undefined) {
         if (m.iter !== iter && m.iter !== -1) continue;
         if (m.error !== undefined || m.batch !== batch)
