@@ -79,6 +79,11 @@ if ("addon" in nativeLoad) {
       peakIsa = r.isa;
     }
   else notes.push("Peak not measured: the addon predates fmaPeak (native/probe.cc); rebuild it.");
+  if (peak.size === 2 && peak.get(2)! < 1.5 * peak.get(1)!)
+    notes.push(
+      "The 2T peak is under 1.5× the 1T peak: the second CPU was busy with other processes during the probe, so the " +
+        "2T peak (and the 2T shares of it) are a floor, not the machine's.",
+    );
 }
 
 // ---- Running workers -------------------------------------------------------------------------
@@ -365,12 +370,20 @@ const explain = [
     "targets on the faster of PyTorch 1T/2T. Identical work on every system: same shapes, loss and optimizer " +
     "(Adam, lr 1e-3), the loss read back every step; each library's own layouts (TF.js NHWC, batch-major LSTM " +
     "with sigmoid gates) and default initialisation; W5 runs without autograd (noGrad / no_grad / apply).",
-  "ONNX Runtime nT: onnxruntime-node (CPU provider, intraOpNumThreads = n, interOpNumThreads = 1, other options " +
-    "its defaults) running Descent's own model written by onnx.export (the same weights), its output checked against " +
-    "Descent's on the benchmark input first (a mismatch fails the cell); cells time the binding's synchronous run(), " +
-    "which the public `await session.run()` calls after a setImmediate" +
-    (ort?.["asyncRunB1Us"] !== undefined ? ` (that public call took ${ort["asyncRunB1Us"]} µs at W5 batch 1).` : "."),
-  "W3f: W3's CNN, inference forward only (eval mode, no autograd; TF.js apply with training false), batch 64.",
+  ...(present.has("ort1") || present.has("ort2")
+    ? [
+        "ONNX Runtime nT: onnxruntime-node (CPU provider, intraOpNumThreads = n, interOpNumThreads = 1, other options " +
+          "its defaults) running Descent's own model written by onnx.export (the same weights), its output checked against " +
+          "Descent's on the benchmark input first (a mismatch fails the cell); cells time the binding's synchronous run(), " +
+          "which the public `await session.run()` calls after a setImmediate" +
+          (ort?.["asyncRunB1Us"] !== undefined
+            ? ` (that public call took ${ort["asyncRunB1Us"]} µs at W5 batch 1).`
+            : "."),
+      ]
+    : []),
+  ...(WORKLOADS.includes("w3f")
+    ? ["W3f: W3's CNN, inference forward only (eval mode, no autograd; TF.js apply with training false), batch 64."]
+    : []),
   ...notes,
   ...(skipped.length ? ["Not measured:", ...skipped.map((s) => `  - ${s}`)] : []),
 ];
