@@ -2,7 +2,7 @@
 
 The same workloads as bench/suite/descent.ts, with torch.nn and torch.optim.Adam, timed by the rule
 of bench/suite/measure.ts (kept in step with it: warm-up, samples of >= sample_ms each, median).
-Usage: python3 bench/pytorch_suite.py <w1..w5|w6|w7|w8> --threads N [--budget JSON]. The suite runs it
+Usage: python3 bench/pytorch_suite.py <w1..w5|w3f|w6|w7|w8> --threads N [--budget JSON]. The suite runs it
 with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from the environment (so OpenBLAS picks its
 kernels for this CPU, AVX-512 included) and OMP_NUM_THREADS / OPENBLAS_NUM_THREADS = N.
 Prints "@@info" and "@@cell" lines as JSON; "w6" builds the MLP, takes one step and exits (the
@@ -153,13 +153,22 @@ def main():
     elif workload == "w2":
         model, x, y = mlp(), filled((128, 784)), labels(128)
         cell("w2", train_step(model.parameters(), lambda: F.cross_entropy(model(x), y)), budget)
-    elif workload == "w3":
+    elif workload in ("w3", "w3f"):
         model = nn.Sequential(
             nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
             nn.Flatten(), nn.Linear(64 * 5 * 5, 128), nn.ReLU(), nn.Linear(128, 10),
         )  # fmt: skip
         x, y = filled((64, 1, 28, 28)), labels(64)
+        if workload == "w3f":  # W3's CNN, inference forward only (eval mode, no autograd)
+            model.eval()
+
+            def forward_cnn():
+                with torch.no_grad():
+                    model(x)
+
+            cell("w3f", forward_cnn, budget)
+            return
         cell("w3", train_step(model.parameters(), lambda: F.cross_entropy(model(x), y)), budget)
     elif workload == "w4":
         lstm = nn.LSTM(64, 128)

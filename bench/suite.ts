@@ -15,7 +15,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { loadAddon } from "../src/backends/native/index.js";
 import { DEFAULT_BUDGET, median, type Budget } from "./suite/measure.js";
-import { ROWS, SYSTEMS, renderRaw, renderTable, type Cell, type SystemId } from "./suite/table.js";
+import { ONLY, ROWS, SYSTEMS, renderRaw, renderTable, type Cell, type SystemId } from "./suite/table.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PYTHON = "/usr/bin/python3";
@@ -31,7 +31,7 @@ const budget: Budget = quick ? { ...DEFAULT_BUDGET, targetMs: 600, capMs: 4000, 
 const SPAWNS = Number(option("--spawns") ?? (quick ? 3 : 7));
 /** A worker still running after this long is killed and its cells reported as such. */
 const WORKER_TIMEOUT_S = quick ? 90 : 240;
-const WORKLOADS = (option("--only") ?? "w1,w2,w3,w4,w5,w6,w7,w8").split(",");
+const WORKLOADS = (option("--only") ?? "w1,w2,w3,w3f,w4,w5,w6,w7,w8").split(",");
 const wantedSystems = option("--systems")?.split(",");
 const log = (s: string) => process.stderr.write(s + "\n");
 
@@ -59,8 +59,31 @@ for (const { id, label } of SYSTEMS) {
   if (id.startsWith("tf") && !resolves(id === "tfwasm" ? "@tensorflow/tfjs-backend-wasm" : "@tensorflow/tfjs"))
     why = "the @tensorflow/tfjs dev dependencies are not installed (npm install)";
   if (id.startsWith("pt") && torch.status !== 0) why = `\`${PYTHON} -c 'import torch'\` failed`;
+  if (id.startsWith("ort") && !resolves("onnxruntime-node"))
+    why = "the onnxruntime-node dev dependency is not installed (npm install)";
   if (why) notes.push(`${label} skipped: ${why}.`);
   else present.add(id);
+}
+
+// ---- The machine's measured peak (native/probe.cc) -------------------------------------------
+
+/** fp32 FMA-throughput peak at 1 and 2 threads (GFLOP/s), measured before the workloads; W1 is reported against it. */
+const peak = new Map<number, number>();
+let peakIsa = "";
+if ("addon" in nativeLoad) {
+  const probe = (nativeLoad.addon as unknown as { fmaPeak?: (t: number) => { gflops: number; isa: string } }).fmaPeak;
+  if (probe)
+    for (const t of [1, 2]) {
+      const r = probe(t);
+      peak.set(t, r.gflops);
+      peakIsa = r.isa;
+    }
+  else notes.push("Peak not measured: the addon predates fmaPeak (native/probe.cc); rebuild it.");
+  if (peak.size === 2 && peak.get(2)! < 1.5 * peak.get(1)!)
+    notes.push(
+      "The 2T peak is under 1.5× the 1T peak: the second CPU was busy with other processes during the probe, so the " +
+        "2T peak (and the 2T shares of it) are a floor, not the machine's.",
+    );
 }
 
 // ---- Running workers -------------------------------------------------------------------------
@@ -105,6 +128,11 @@ function workerCommand(id: SystemId, w: string): { args: string[]; cmd: string; 
     case "pt2": {
       const t = id === "pt1" ? 1 : 2;
       return { cmd: PYTHON, args: ["bench/pytorch_suite.py", w, "--threads", String(t), ...b], env: pythonEnv(t) };
+    }
+    case "ort1":
+    case "ort2": {
+      const t = id === "ort1" ? "1" : "2";
+      return { cmd: process.execPath, args: [...tsx, "bench/suite/ort.ts", w, "--threads", t, ...b], env: process.env };
     }
   }
 }
@@ -222,7 +250,7 @@ WORKLOADS.forEach((w, i) => {
   log(`[${w.toUpperCase()}]`);
   if (w === "w6") return runW6();
   // Alternate the order of systems between workloads, so none is always measured first.
-  const order = SYSTEMS.map((s) => s.id).filter((id) => present.has(id));
+  const order = SYSTEMS.map((s) => s.id).filter((id) => present.has(id) && (ONLY[id]?.includes(w) ?? true));
   for (const id of i % 2 === 0 ? order : order.reverse()) runWorker(id, w);
 });
 const load1 = os.loadavg()[0]!;
@@ -242,6 +270,37 @@ function cpuFacts(): string {
   return `${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.availableParallelism()} CPUs, ISA: ${isa.join(" ") || "?"}`;
 }
 
+/** The CPU as /proc/cpuinfo names it: vendor, family, model, stepping (family 26 on AMD is Zen 5). */
+function cpuId(): string {
+  const text = fs.existsSync("/proc/cpuinfo") ? fs.readFileSync("/proc/cpuinfo", "utf8") : "";
+  const field = (k: string) => new RegExp(`^${k}\\s*:\\s*(.*)$`, "m").exec(text)?.[1]?.trim() ?? "?";
+  const [vendor, family] = [field("vendor_id"), Number(field("cpu family"))];
+  const zen: Record<number, string> = { 23: "Zen/Zen 2", 25: "Zen 3/Zen 4", 26: "Zen 5" };
+  const arch = vendor === "AuthenticAMD" && zen[family] ? ` (${zen[family]})` : "";
+  return `${field("model name")}: ${vendor} family ${family}${arch}, model ${field("model")}, stepping ${field("stepping")}`;
+}
+
+/** The peak line: the probe's figures and W1's GEMM as a share of them (native 1T of the 1T peak, 2T of 2T). */
+function peakLine(): string {
+  if (peak.size === 0) return "Peak: not measured (the native addon did not load)";
+  const p1 = peak.get(1)!;
+  const p2 = peak.get(2)!;
+  const shares = ROWS.filter((r) => r.key.startsWith("w1."))
+    .map((r) => {
+      const pct = (id: SystemId, p: number) => {
+        const c = results.get(id)!.get(r.key);
+        return c?.sec !== undefined ? `${((100 * r.value(c.sec)) / p).toFixed(0)}%` : "—";
+      };
+      return `${r.key.slice(3)}: 1T ${pct("native1", p1)}, 2T ${pct("native2", p2)}`;
+    })
+    .filter((s) => !s.endsWith("1T —, 2T —"));
+  return (
+    `Peak (fp32 FMA-throughput probe, native/probe.cc, ${peakIsa}, best of 40 short runs): ` +
+    `1T ${p1.toFixed(0)} GFLOP/s, 2T ${p2.toFixed(0)} GFLOP/s` +
+    (shares.length ? `; W1 GEMM as a share of it (native nT ÷ nT peak): ${shares.join("; ")}` : "")
+  );
+}
+
 function blasAlternative(): string {
   const link = "/etc/alternatives/libblas.so.3-x86_64-linux-gnu";
   try {
@@ -254,6 +313,7 @@ function blasAlternative(): string {
 const nat = infos.get("native2") ?? infos.get("native1");
 const tfw = infos.get("tfwasm") ?? infos.get("tfcpu");
 const pt = infos.get("pt1") ?? infos.get("pt2");
+const ort = infos.get("ort1") ?? infos.get("ort2");
 const dirty = git(["status", "--porcelain", "--untracked-files=no"]) !== "";
 const header = [
   `Descent benchmark suite (issue 6), ${started.toISOString().slice(0, 16).replace("T", " ")} UTC, ` +
@@ -261,8 +321,11 @@ const header = [
     `${minutes.toFixed(1)} min${quick ? " (--quick)" : ""}`,
   `CPU: ${cpuFacts()}; 1-min load average ${load0.toFixed(2)} at start, ${load1.toFixed(2)} at end` +
     (Math.max(load0, load1) > 0.5 ? " (other processes were using the CPUs: expect noise)" : ""),
+  `CPU id (/proc/cpuinfo): ${cpuId()}`,
+  peakLine(),
   `Node ${process.version}; Descent native: ${nat ? `ISA ${nat["isa"]}` : "not run"}; ` +
-    `TF.js ${tfw?.["version"] ?? "not run"}${infos.get("tfwasm") ? ` (wasm: ${infos.get("tfwasm")!["isa"]})` : ""}`,
+    `TF.js ${tfw?.["version"] ?? "not run"}${infos.get("tfwasm") ? ` (wasm: ${infos.get("tfwasm")!["isa"]})` : ""}; ` +
+    `ONNX Runtime ${ort?.["version"] ?? "not run"}`,
   pt
     ? `PyTorch ${pt["version"]}; BLAS in use: ${pt["blas"]}; ${blasAlternative()}; ` +
       "run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = threads"
@@ -307,6 +370,20 @@ const explain = [
     "targets on the faster of PyTorch 1T/2T. Identical work on every system: same shapes, loss and optimizer " +
     "(Adam, lr 1e-3), the loss read back every step; each library's own layouts (TF.js NHWC, batch-major LSTM " +
     "with sigmoid gates) and default initialisation; W5 runs without autograd (noGrad / no_grad / apply).",
+  ...(present.has("ort1") || present.has("ort2")
+    ? [
+        "ONNX Runtime nT: onnxruntime-node (CPU provider, intraOpNumThreads = n, interOpNumThreads = 1, other options " +
+          "its defaults) running Descent's own model written by onnx.export (the same weights), its output checked against " +
+          "Descent's on the benchmark input first (a mismatch fails the cell); cells time the binding's synchronous run(), " +
+          "which the public `await session.run()` calls after a setImmediate" +
+          (ort?.["asyncRunB1Us"] !== undefined
+            ? ` (that public call took ${ort["asyncRunB1Us"]} µs at W5 batch 1).`
+            : "."),
+      ]
+    : []),
+  ...(WORKLOADS.includes("w3f")
+    ? ["W3f: W3's CNN, inference forward only (eval mode, no autograd; TF.js apply with training false), batch 64."]
+    : []),
   ...notes,
   ...(skipped.length ? ["Not measured:", ...skipped.map((s) => `  - ${s}`)] : []),
 ];

@@ -161,6 +161,7 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
 
 void register_fused(napi_env env, napi_value exports, const Isa* isa);  // fused.cc
 void register_attention(napi_env env, napi_value exports, const Isa* isa);  // attention.cc
+bool register_probe(napi_env env, napi_value exports);  // probe.cc (the benchmark suite's FMA peak)
 }  // namespace descent
 
 NAPI_MODULE_INIT() {
@@ -180,5 +181,6 @@ NAPI_MODULE_INIT() {
   register_attention(env, exports, &g_isa);
   if (!register_elementwise(env, exports, &g_isa)) return nullptr;
   if (!register_rnn(env, exports, &g_isa)) return nullptr;
+  if (!register_probe(env, exports)) return nullptr;
   return exports;
 }

@@ -1,15 +1,32 @@
 // The new-user check of issue 17: pack descent-nn as npm would publish it, install the tarball into
 // a fresh CommonJS project (`npm init -y`, the default) and a fresh ESM one, and run the README's
 // quick example in both (`require` in one, `import` in the other), then the CLI as `npx descent-nn`.
+// In the ESM project it also checks the bundle (scripts/build.mjs, issue 15): importing the package
+// reads at most MAX_FILES of its files, and a DataLoader's worker threads start from the installed
+// dist/ (they find their entry file from the package root).
 // Fails (exit 1) on the first difference. CI runs it (.ci/run); by hand: `node scripts/package_check.mjs`.
 // Needs the npm registry for the package's own dependencies, as a user's install does.
 
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "..");
+/** dist/index.js and the chunks esbuild shares between the library, the CLI and the worker entry. */
+const MAX_FILES = 3;
+/** A module hook that prints each file of the package the loader reads. */
+const COUNT_HOOKS = `export async function load(url, context, next) {
+  if (url.includes("/node_modules/descent-nn/")) process.stderr.write("@@file " + url + "\\n");
+  return next(url, context);
+}`;
+/** DataLoader with 2 worker threads over a TensorDataset, from the installed package. */
+const WORKERS = `import { data, tensor } from "descent-nn";
+const ds = new data.TensorDataset(tensor([[1], [2], [3], [4], [5]]), tensor([0, 1, 0, 1, 0]));
+let rows = 0;
+for (const [x] of new data.DataLoader(ds, { batchSize: 2, numWorkers: 2 })) rows += x.shape[0];
+console.log("worker rows", rows);
+`;
 const work = mkdtempSync(join(tmpdir(), "descent-package-"));
 const run = (cmd, args, cwd) => {
   console.log(`+ (${cwd === root ? "." : cwd}) ${cmd} ${args.join(" ")}`);
@@ -56,6 +73,22 @@ try {
     if (!/descent/i.test(help) || !/train/.test(help))
       throw new Error(`${kind}: npx descent-nn --help printed:\n${help}`);
     console.log(`${kind}: npx descent-nn --help ok`);
+    if (kind !== "module") continue;
+    writeFileSync(join(dir, "hooks.mjs"), COUNT_HOOKS);
+    writeFileSync(
+      join(dir, "register.mjs"),
+      'import { register } from "node:module";\nregister("./hooks.mjs", import.meta.url);\n',
+    );
+    writeFileSync(join(dir, "import_only.js"), 'import "descent-nn";\n');
+    const r = spawnSync("node", ["--import", "./register.mjs", "import_only.js"], { cwd: dir, encoding: "utf8" });
+    const files = (r.stderr ?? "").split("\n").filter((l) => l.startsWith("@@file "));
+    if (r.status !== 0 || files.length === 0 || files.length > MAX_FILES)
+      throw new Error(`import "descent-nn" read ${files.length} package files (at most ${MAX_FILES}):\n${r.stderr}`);
+    console.log(`module: import "descent-nn" reads ${files.length} files of the package`);
+    writeFileSync(join(dir, "workers.js"), WORKERS);
+    const rows = run("node", ["workers.js"], dir);
+    if (!/worker rows 5/.test(rows)) throw new Error(`DataLoader with numWorkers 2 printed:\n${rows}`);
+    console.log("module: DataLoader worker threads ok");
   }
   console.log("package check passed");
 } catch (e) {

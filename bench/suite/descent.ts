@@ -8,6 +8,7 @@ import { nn, noGrad, optim, tensor, type Tensor } from "../../src/index.js";
 import { nativeAddon } from "../../src/backends/native/index.js";
 import { budgetFromArgv, cell, emitInfo, filledArray, labels } from "./measure.js";
 import { gptGenerate, gptTrainStep } from "./gpt.js";
+import { cnn, mlp } from "./models.js";
 
 const argv = process.argv.slice(2);
 const workload = argv[0] ?? "";
@@ -35,17 +36,6 @@ const input = (shape: number[], seed = 1): Tensor =>
     ),
     { shape },
   );
-
-/** The W2/W5 MLP: 784-256-128-10 with ReLU. */
-function mlp(): nn.Sequential {
-  return new nn.Sequential(
-    new nn.Linear(784, 256),
-    new nn.ReLU(),
-    new nn.Linear(256, 128),
-    new nn.ReLU(),
-    new nn.Linear(128, 10),
-  );
-}
 
 /** forward, loss, backward, Adam step; reads the loss as every system does. */
 function trainStep(params: nn.Parameter[], loss: () => Tensor): () => void {
@@ -81,18 +71,7 @@ switch (workload) {
     break;
   }
   case "w3": {
-    const model = new nn.Sequential(
-      new nn.Conv2d(1, 32, 3),
-      new nn.ReLU(),
-      new nn.MaxPool2d(2),
-      new nn.Conv2d(32, 64, 3),
-      new nn.ReLU(),
-      new nn.MaxPool2d(2),
-      new nn.Flatten(),
-      new nn.Linear(64 * 5 * 5, 128),
-      new nn.ReLU(),
-      new nn.Linear(128, 10),
-    );
+    const model = cnn();
     const x = input([64, 1, 28, 28]);
     const y = tensor(labels(64));
     cell(
@@ -113,6 +92,13 @@ switch (workload) {
     );
     break;
   }
+  case "w3f": {
+    // W3's CNN, inference forward only (eval mode, no autograd), as ONNX Runtime runs it.
+    const model = cnn().eval();
+    const x = input([64, 1, 28, 28]);
+    cell("w3f", () => noGrad(() => void model.forward(x)), budget);
+    break;
+  }
   case "w5": {
     const model = mlp();
     for (const batch of [1, 1024]) {
@@ -128,5 +114,5 @@ switch (workload) {
     cell("w8", gptGenerate(), budget);
     break;
   default:
-    throw new Error(`descent.ts: unknown workload "${workload}" (w1..w5, w7, w8)`);
+    throw new Error(`descent.ts: unknown workload "${workload}" (w1..w5, w3f, w7, w8)`);
 }

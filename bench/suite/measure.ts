@@ -78,6 +78,37 @@ export function measure(fn: () => void, budget: Budget): Measurement {
   return { sec: median(samples), n: samples.length, inner, min, max, cold: false };
 }
 
+/** measure() for a call that returns a promise (ONNX Runtime's public run): the same rule, awaiting each call. */
+export async function measureAsync(fn: () => Promise<unknown>, budget: Budget): Promise<Measurement> {
+  const w0 = now();
+  let calls = 0;
+  while (calls < 2 || now() - w0 < 300) {
+    await fn();
+    calls++;
+    if (now() - w0 >= budget.capMs / 4) break;
+  }
+  const perCall = (now() - w0) / calls;
+  const inner = Math.max(1, Math.ceil(budget.sampleMs / Math.max(perCall, 1e-6)));
+  const samples: number[] = [];
+  const m0 = now();
+  for (;;) {
+    const t0 = now();
+    for (let i = 0; i < inner; i++) await fn();
+    samples.push((now() - t0) / inner / 1000);
+    const n = samples.length;
+    const spent = now() - m0;
+    if (n >= budget.maxSamples || (n >= budget.minSamples && spent >= budget.targetMs) || spent >= budget.capMs) break;
+  }
+  return {
+    sec: median(samples),
+    n: samples.length,
+    inner,
+    min: Math.min(...samples),
+    max: Math.max(...samples),
+    cold: false,
+  };
+}
+
 /** Reads `--budget <json>` from argv (the suite always passes it); defaults otherwise. */
 export function budgetFromArgv(argv: readonly string[]): Budget {
   const i = argv.indexOf("--budget");

@@ -12,7 +12,7 @@ export interface Cell {
   skip?: string;
 }
 
-export type SystemId = "native1" | "native2" | "js" | "tfcpu" | "tfwasm" | "pt1" | "pt2";
+export type SystemId = "native1" | "native2" | "js" | "tfcpu" | "tfwasm" | "pt1" | "pt2" | "ort1" | "ort2";
 
 export const SYSTEMS: { id: SystemId; label: string }[] = [
   { id: "native1", label: "Descent native 1T" },
@@ -22,7 +22,13 @@ export const SYSTEMS: { id: SystemId; label: string }[] = [
   { id: "tfwasm", label: "TF.js wasm" },
   { id: "pt1", label: "PyTorch 1T" },
   { id: "pt2", label: "PyTorch 2T" },
+  // Inference only (W5, W3f), on Descent's own weights exported with onnx.export (bench/suite/ort.ts).
+  { id: "ort1", label: "ONNX Runtime 1T" },
+  { id: "ort2", label: "ONNX Runtime 2T" },
 ];
+
+/** Systems that run only some workloads (the others are not spawned for the rest). */
+export const ONLY: Partial<Record<SystemId, readonly string[]>> = { ort1: ["w5", "w3f"], ort2: ["w5", "w3f"] };
 
 /** Ratio columns: time(system) ÷ time(reference), the same for every metric (all are per call). */
 export const RATIOS: { sys: SystemId; ref: SystemId; label: string }[] = [
@@ -31,6 +37,8 @@ export const RATIOS: { sys: SystemId; ref: SystemId; label: string }[] = [
   { sys: "js", ref: "pt1", label: "js ÷ PT 1T" },
   { sys: "tfwasm", ref: "pt1", label: "TF wasm ÷ PT 1T" },
   { sys: "native2", ref: "js", label: "native 2T ÷ js" },
+  { sys: "native1", ref: "ort1", label: "native 1T ÷ ORT 1T" },
+  { sys: "native2", ref: "ort2", label: "native 2T ÷ ORT 2T" },
 ];
 
 export interface Row {
@@ -85,6 +93,7 @@ export const ROWS: Row[] = [
     target: "≤ 1.0× PyTorch 2T",
     met: (get) => within(get("native2"), get("pt2"), 1.0),
   },
+  { key: "w3f", workload: "W3f CNN inference forward (b64)", metric: "ms ↓", value: ms },
   {
     key: "w4",
     workload: "W4 LSTM train step",

@@ -88,7 +88,8 @@ switch (workload) {
     );
     break;
   }
-  case "w3": {
+  case "w3":
+  case "w3f": {
     const model = tf.sequential({
       layers: [
         tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: "relu" }),
@@ -101,6 +102,15 @@ switch (workload) {
       ],
     });
     const x = input([64, 28, 28, 1]);
+    if (workload === "w3f") {
+      const forward = (): void => {
+        const out = tf.tidy(() => model.apply(x, { training: false }) as tf.Tensor);
+        out.dataSync();
+        out.dispose();
+      };
+      cell("w3f", forward, budget);
+      break;
+    }
     const y = oneHot(64);
     cell(
       "w3",
@@ -142,5 +152,5 @@ switch (workload) {
     console.log(`@@skip ${JSON.stringify({ key: workload, why: "no GPT written for TF.js" })}`);
     break;
   default:
-    throw new Error(`tfjs.ts: unknown workload "${workload}" (w1..w5, w7, w8)`);
+    throw new Error(`tfjs.ts: unknown workload "${workload}" (w1..w5, w3f, w7, w8)`);
 }

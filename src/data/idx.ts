@@ -5,7 +5,6 @@
 // allocated; a gzipped file's header is inflated first, so the stream is never inflated past the
 // size its header announces (itself at most maxBytes).
 
-import { constants as zc, gunzipSync, inflateRawSync } from "node:zlib";
 import { allocArray, type DType } from "../core/dtype.js";
 import { DescentError } from "../core/errors.js";
 import { checkLimit, readFileLimited, tooLarge } from "../core/files.js";
@@ -122,13 +121,16 @@ function deflateStart(where: string, raw: Uint8Array): number {
   return at;
 }
 
+/** node:zlib, loaded when a gzipped file is read, not at import: loading it took 10-40 ms of start-up here. */
+const zlib = () => process.getBuiltinModule("node:zlib");
+
 /** The first bytes the deflate stream inflates to: at least `want` of them unless the stream is shorter. */
 function inflatePrefix(where: string, deflate: Uint8Array, want: number): Uint8Array {
   // Inflating k input bytes yields at most ~1032k output bytes, so each try is bounded.
   for (let k = 256; ; k *= 2) {
     let out: Buffer;
     try {
-      out = inflateRawSync(deflate.subarray(0, k), { finishFlush: zc.Z_SYNC_FLUSH });
+      out = zlib().inflateRawSync(deflate.subarray(0, k), { finishFlush: zlib().constants.Z_SYNC_FLUSH });
     } catch (e) {
       throw new DescentError(`${where}: corrupt gzip data: ${(e as Error).message}`);
     }
@@ -145,7 +147,7 @@ function gunzipIdx(where: string, raw: Buffer, maxBytes: number): { bytes: Uint8
   const expected = header.headerBytes + header.dataBytes;
   let bytes: Buffer;
   try {
-    bytes = gunzipSync(raw, { maxOutputLength: expected + 1 });
+    bytes = zlib().gunzipSync(raw, { maxOutputLength: expected + 1 });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === "ERR_BUFFER_TOO_LARGE" || err instanceof RangeError) {

@@ -16,10 +16,11 @@
 // never keeps the process alive; close() (or the end of an iteration without persistentWorkers)
 // terminates them.
 
-import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
-import { extname, resolve } from "node:path";
+import type { MessagePort, Worker } from "node:worker_threads";
+import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DescentError } from "../core/errors.js";
+import { packageFile, runningFromSources } from "../core/package_files.js";
 import type { PackedTensor } from "./collate.js";
 
 /** A dataset a worker builds itself: `new (await import(module))[export](...args)`. */
@@ -70,10 +71,16 @@ export function moduleUrl(spec: WorkerDatasetSpec): string {
   return m.startsWith(".") || m.startsWith("/") ? pathToFileURL(resolve(m)).href : m;
 }
 
-const ext = extname(new URL(import.meta.url).pathname);
-const entry = new URL(`./worker_entry${ext}`, import.meta.url).href;
-/** Run from sources under tsx (tests, benches), a worker registers tsx itself: --import hooks do not reach workers. */
-const tsxApi = ext === ".ts" ? resolveTsx() : null;
+/**
+ * The module a worker starts, found when the first pool starts (no work at import): beside this file
+ * in src/; dist/data/worker_entry.js in the build, whose bundle puts this code in dist/index.js or a
+ * chunk. Run from sources under tsx (tests, benches), a worker registers tsx itself (`tsx`): --import
+ * hooks do not reach workers.
+ */
+function workerEntry(): { entry: string; tsx: string | null } {
+  if (runningFromSources()) return { entry: new URL("./worker_entry.ts", import.meta.url).href, tsx: resolveTsx() };
+  return { entry: pathToFileURL(packageFile("dist/data/worker_entry.js")).href, tsx: null };
+}
 
 function resolveTsx(): string | null {
   // Another TypeScript loader (or none) is not an error here; the worker then reports what it cannot load.
@@ -99,6 +106,9 @@ process.on("exit", (code) => fail("the worker exited (code " + code + ")"));
   .catch((e) => fail("cannot start the worker: " + ((e && e.message) || e)));
 `;
 
+/** node:worker_threads, loaded by the first pool, not at import: it took ~10 ms of every program's start-up. */
+const threads = () => process.getBuiltinModule("node:worker_threads");
+
 /** Milliseconds between checks while waiting (a lost wake-up costs at most this). */
 const WAIT_SLICE_MS = 50;
 
@@ -111,9 +121,11 @@ export class WorkerPool {
   closed = false;
 
   constructor(n: number, source: DatasetSource, length: number) {
+    const { entry, tsx } = workerEntry();
+    const { MessageChannel, Worker } = threads();
     for (let id = 0; id < n; id++) {
       const { port1, port2 } = new MessageChannel();
-      const init: WorkerInit = { id, source, length, port: port2, control: this.control, entry, tsx: tsxApi };
+      const init: WorkerInit = { id, source, length, port: port2, control: this.control, entry, tsx };
       const w = new Worker(BOOT, { eval: true, workerData: init, transferList: [port2] });
       this.failed.push(null);
       w.on("error", (e: Error) => (this.failed[id] = e.message));
@@ -144,7 +156,7 @@ export class WorkerPool {
     const port = this.ports[w]!;
     for (;;) {
       const seen = Atomics.load(this.control, 0);
-      const m = receiveMessageOnPort(port)?.message as Reply | undefined;
+      const m = threads().receiveMessageOnPort(port)?.message as Reply | undefined;
       if (m !== undefined) {
         if (m.iter !== iter && m.iter !== -1) continue;
         if (m.error !== undefined || m.batch !== batch)

@@ -3,6 +3,7 @@
 
 import { createRequire } from "node:module";
 import { DescentError } from "../core/errors.js";
+import { packageFile } from "../core/package_files.js";
 import type { TypedArray } from "../core/dtype.js";
 
 /** What native/mpi/mpi.cc exports. Kinds: 0 all-reduce, 1 broadcast, 2 barrier; ops: 0 sum, 1 mean, 2 max, 3 min. */
@@ -16,12 +17,12 @@ export interface MpiBinding {
 
 let cached: { binding: MpiBinding } | { error: string } | undefined;
 
-/** The binding, or the reason it could not be loaded (the same path from src/ and from dist/). */
+/** The binding, or the reason it could not be loaded (from the package root: src/ and the dist/ bundle alike). */
 export function loadMpi(): { binding: MpiBinding } | { error: string } {
   if (!cached) {
     const require = createRequire(import.meta.url);
     try {
-      cached = { binding: require("../../native/mpi/build/Release/descent_mpi.node") as MpiBinding };
+      cached = { binding: require(packageFile("native/mpi/build/Release/descent_mpi.node")) as MpiBinding };
     } catch (e) {
       cached = { error: e instanceof Error ? e.message.split("\n")[0]! : String(e) };
     }

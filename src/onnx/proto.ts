@@ -1,13 +1,18 @@
 // Reads and writes ONNX ModelProto bytes with protobufjs and the official schema (schema.ts, generated
 // from the vendored onnx.proto): no hand-written wire format. Plain objects go in and come out, with
 // int64 fields as JS numbers (shapes, axes and opset versions all fit in 2^53).
-import protobuf from "protobufjs";
+import { createRequire } from "node:module";
+import type * as protobuf from "protobufjs";
 import { DescentError } from "../core/errors.js";
 import { onnxSchema } from "./schema.js";
 
 let root: protobuf.Root | null = null;
 function modelType(): protobuf.Type {
-  root ??= protobuf.Root.fromJSON(onnxSchema as unknown as protobuf.INamespace);
+  // protobufjs is required on first use, not at import: it is ~45 CommonJS files that took 20-45 ms
+  // to load here, a third of the package's start-up, and most programs never read or write ONNX.
+  root ??= (createRequire(import.meta.url)("protobufjs") as typeof protobuf).Root.fromJSON(
+    onnxSchema as unknown as protobuf.INamespace,
+  );
   return root.lookupType("onnx.ModelProto");
 }
 

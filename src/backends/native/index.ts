@@ -7,6 +7,7 @@
 
 import { createRequire } from "node:module";
 import { DescentError } from "../../core/errors.js";
+import { packageFile } from "../../core/package_files.js";
 import type { Backend, View } from "../backend.js";
 import { jsBackend } from "../js/index.js";
 import { hostStorage } from "../storage.js";
@@ -41,11 +42,11 @@ export interface Addon extends WindowAddon, FusedAddon, ElementwiseAddon, RnnAdd
  */
 export const NATIVE_MIN_WORK = 512;
 
-/** Loads build/Release/descent_native.node (the same path from src/ and from dist/), or says why not. */
+/** Loads build/Release/descent_native.node (from the package root: src/ and the dist/ bundle alike), or says why not. */
 export function loadAddon(): { addon: Addon } | { error: string } {
   const require = createRequire(import.meta.url);
   try {
-    return { addon: require("../../../build/Release/descent_native.node") as Addon };
+    return { addon: require(packageFile("build/Release/descent_native.node")) as Addon };
   } catch (e) {
     return { error: e instanceof Error ? e.message.split("\n")[0]! : String(e) };
   }

@@ -1,0 +1,67 @@
+// `npm run build`: the published dist/. tsc writes only the declarations (dist/**/*.d.ts, what
+// TypeScript users and `types` read); esbuild writes the JavaScript as a bundle, so `import
+// "descent-nn"` reads two files (dist/index.js and one shared chunk) instead of ~160 (issue 15: a
+// fresh process spent most of its start-up resolving and reading them). Three entry points share
+// their code through dist/chunks/, so the CLI, the library and the DataLoader's worker threads see
+// one copy of each class (`instanceof Tensor` holds across them): dist/index.js (the library),
+// dist/cli/main.js (the `descent` / `descent-nn` bins), dist/data/worker_entry.js (what a worker
+// starts; src/data/workers.ts finds it from the package root). Dependencies stay external (npm
+// installs them); keepNames keeps class names (summaries, error messages) when the bundler renames.
+//
+// Node's built-in modules are taken with process.getBuiltinModule, not `import`: importing node:fs
+// as ESM builds its module namespace, which reads fs.ReadStream and so loads all of node:stream
+// (25-60 ms of start-up on this shared machine, more than the rest of the import).
+
+import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const dist = join(root, "dist");
+
+rmSync(dist, { recursive: true, force: true }); // no stale per-file output of an older build
+execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
+  cwd: root,
+  stdio: "inherit",
+});
+
+/** `import ... from "node:x"` -> a CommonJS shim over process.getBuiltinModule("node:x"), which builds no ESM namespace. */
+const builtinsWithoutNamespace = {
+  name: "builtins-without-esm-namespace",
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (a) => ({ path: a.path, namespace: "builtin" }));
+    b.onLoad({ filter: /.*/, namespace: "builtin" }, (a) => ({
+      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(a.path)});`,
+      loader: "js",
+    }));
+  },
+};
+
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: {
+    index: "src/index.ts",
+    "cli/main": "src/cli/main.ts",
+    "data/worker_entry": "src/data/worker_entry.ts",
+  },
+  outdir: "dist",
+  chunkNames: "chunks/[name]-[hash]",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  packages: "external",
+  keepNames: true,
+  sourcemap: "linked",
+  metafile: true,
+  plugins: [builtinsWithoutNamespace],
+  logLevel: "warning",
+});
+
+const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith(".js"));
+const kb = (n) => `${(n / 1024).toFixed(0)} kB`;
+// On stderr: `npm pack --json` runs this (prepare) and parses its stdout.
+console.error(`esbuild: ${outputs.map(([f, o]) => `${f.replace(/^dist\//, "")} ${kb(o.bytes)}`).join(", ")}`);
