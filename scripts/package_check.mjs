@@ -35,6 +35,9 @@ function check(output, kind) {
 try {
   const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], root));
   const tarball = join(work, packed[0].filename);
+  // The config schema ships, for editors ("$schema": "./node_modules/descent-nn/config.schema.json").
+  if (!packed[0].files.some((f) => f.path === "schema/config.schema.json"))
+    throw new Error("the packed package lacks schema/config.schema.json");
   const example = readmeExample();
   const importLine = /^import \{([^}]*)\} from "descent-nn";$/m;
   if (!importLine.test(example))
@@ -56,6 +59,12 @@ try {
     if (!/descent/i.test(help) || !/train/.test(help))
       throw new Error(`${kind}: npx descent-nn --help printed:\n${help}`);
     console.log(`${kind}: npx descent-nn --help ok`);
+    if (kind === "commonjs") {
+      const schema = run("node", ["-p", 'require.resolve("descent-nn/config.schema.json")'], dir).trim();
+      if (JSON.parse(readFileSync(schema, "utf8")).title !== "descent-nn training config")
+        throw new Error(`${kind}: descent-nn/config.schema.json resolved to ${schema}, not the config schema`);
+      console.log(`${kind}: require.resolve("descent-nn/config.schema.json") ok`);
+    }
   }
   console.log("package check passed");
 } catch (e) {

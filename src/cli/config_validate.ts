@@ -35,7 +35,8 @@ export function describe(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return `an array (${JSON.stringify(v).slice(0, 60)})`;
   if (typeof v === "object") return "an object";
-  return `${typeof v} ${JSON.stringify(v)}`;
+  const text = JSON.stringify(v);
+  return `${typeof v} ${text.length > 80 ? `${text.slice(0, 60)}… (${text.length} characters)` : text}`;
 }
 
 /** What a schema wants, in words: "an integer >= 1", "one of "sgd", "adam"", "true or false". */
@@ -90,8 +91,12 @@ function distance(a: string, b: string): number {
 export function nearest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestD = Math.max(1, Math.floor(word.length / 3)) + 1;
+  const w = word.replace(/[_-]/g, "");
   for (const c of candidates) {
-    const dd = distance(word.replace(/[_-]/g, ""), c.replace(/[_-]/g, ""));
+    const k = c.replace(/[_-]/g, "");
+    // The distance is at least the difference in length: a long string is compared with nothing.
+    if (Math.abs(w.length - k.length) >= bestD) continue;
+    const dd = distance(w, k);
     if (dd < bestD) [best, bestD] = [c, dd];
   }
   return best;
