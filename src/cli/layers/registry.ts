@@ -48,12 +48,10 @@ export const LAYERS: Readonly<Record<string, LayerEntry>> = {
   ...TRANSFORMER_LAYERS,
 };
 
-/** Each layer type with the fields it accepts (besides "type"), for the help text. */
+/** Each layer type: what it does and the fields it accepts (besides "type"), for the help text. */
 export const LAYER_TYPES: Readonly<Record<string, string>> = Object.fromEntries(
-  Object.entries(LAYERS).map(([t, e]) => [
-    t,
-    Object.keys(e.fields)
-      .map((k) => `"${k}"${e.required?.includes(k) ? " (required)" : ""}`)
-      .join(", "),
-  ]),
+  Object.entries(LAYERS).map(([t, e]) => {
+    const fields = Object.keys(e.fields).map((k) => `"${k}"${e.required?.includes(k) ? " (required)" : ""}`);
+    return [t, `${e.description}${fields.length ? `; fields ${fields.join(", ")}` : ""}`];
+  }),
 );
