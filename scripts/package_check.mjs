@@ -64,6 +64,17 @@ try {
       if (JSON.parse(readFileSync(schema, "utf8")).title !== "descent-nn training config")
         throw new Error(`${kind}: descent-nn/config.schema.json resolved to ${schema}, not the config schema`);
       console.log(`${kind}: require.resolve("descent-nn/config.schema.json") ok`);
+      // The CLI's config check (ajv, loaded on first use) works from the installed package.
+      writeFileSync(join(dir, "typo.json"), JSON.stringify({ model: { layers: [] }, data: {}, epoch: 1 }));
+      let stderr = "";
+      try {
+        run("npx", ["--no-install", "descent-nn", "train", "typo.json"], dir);
+      } catch (e) {
+        stderr = String(e.stderr);
+      }
+      if (!/unknown field "epoch"; did you mean "epochs"\?/.test(stderr))
+        throw new Error(`${kind}: descent-nn train typo.json did not name the typo:\n${stderr}`);
+      console.log(`${kind}: descent-nn train checks the config ok`);
     }
   }
   console.log("package check passed");
