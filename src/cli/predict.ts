@@ -9,7 +9,7 @@ import { loadFile } from "../io/index.js";
 import { writeTextAtomic } from "../io/atomic.js";
 import { predict } from "../train/fit.js";
 import { correctCount } from "../train/metrics.js";
-import { CliError, Fields, buildModel, isClassification, readJson, type LossName } from "./config.js";
+import { CliError, buildModel, isClassification, modelSection, readJson, type LossName } from "./config.js";
 import { applyPreprocess, readCsvSplit, type Preprocess } from "./datasets.js";
 import { readIdx } from "../data/index.js";
 
@@ -24,13 +24,13 @@ export interface PredictArgs {
 
 function readInput(
   path: string,
-  cfg: Fields | undefined,
+  cfg: Record<string, unknown> | undefined,
   expected: number | null,
 ): { x: Tensor; y: Tensor | null; integer: boolean } {
   if (!existsSync(path)) throw new CliError(`input file not found: ${path}`);
   const ext = extname(path).toLowerCase();
   if (ext === ".csv" || ext === ".tsv" || ext === ".txt") {
-    const data = cfg?.obj.data as Record<string, unknown> | undefined;
+    const data = cfg?.data as Record<string, unknown> | undefined;
     const header = typeof data?.header === "boolean" ? data.header : true;
     const lc = data?.labelColumn;
     const labelColumn = typeof lc === "string" || typeof lc === "number" ? lc : header ? "label" : -1;
@@ -115,9 +115,9 @@ export function runPredict(a: PredictArgs, say: (line: string) => void, print: (
   if (a.config) config = readJson(a.config, "config file");
   else if (meta["descent.config"]) config = parseMeta(a.weights, meta, "descent.config");
   else throw new CliError(`${a.weights} holds no model config in its metadata; pass --config <config.json>`);
-  const f = Fields.of("config", config);
-  const modelF = f.sub("model") ?? f.fail("model", 'an object {"input": [...], "layers": [...]}');
-  const lossRaw = f.obj.loss;
+  const modelF = modelSection(config);
+  const f = config as Record<string, unknown>;
+  const lossRaw = f.loss as { type?: unknown } | string | undefined;
   const lossName = (
     meta["descent.loss"] ??
     (typeof lossRaw === "string"
@@ -131,22 +131,22 @@ export function runPredict(a: PredictArgs, say: (line: string) => void, print: (
     .replace(/loss$/, "") as LossName;
 
   const saved = meta["descent.preprocess"] && !a.config ? checkPreprocess(a.weights, meta) : null;
-  const given = saved?.input ?? (modelF.obj.input as number[] | undefined) ?? null;
+  const given = saved?.input ?? (modelF.input as number[] | undefined) ?? null;
   const input = readInput(a.input, f, given ? given.reduce((p, q) => p * q, 1) : null);
   let pre: Preprocess;
   if (saved) pre = saved;
   else {
-    const data = (f.obj.data ?? {}) as Record<string, unknown>;
+    const data = (f.data ?? {}) as Record<string, unknown>;
     const norm = (data.normalize ?? {}) as Record<string, unknown>;
     pre = {
-      input: (modelF.obj.input as number[] | undefined) ?? input.x.shape.slice(1),
+      input: (modelF.input as number[] | undefined) ?? input.x.shape.slice(1),
       scale: typeof data.scale === "number" ? data.scale : input.integer ? 255 : 1,
       mean: typeof norm.mean === "number" ? norm.mean : 0,
       std: typeof norm.std === "number" ? norm.std : 1,
     };
   }
   const x = applyPreprocess(input.x, pre, `input ${a.input}`);
-  const { model } = buildModel(modelF.obj.layers, pre.input);
+  const { model } = buildModel(modelF.layers, pre.input);
   // A checkpoint stores the model under "model."; plain weight files store it at the top level.
   let state = loaded.tensors;
   const keys = Object.keys(state);

@@ -16,13 +16,14 @@ import type { LogMode, LogStream, EpochLog } from "../train/progress.js";
 import type { MetricName } from "../train/metrics.js";
 import {
   CliError,
-  Fields,
   buildLoss,
   buildModel,
   buildOptimizer,
   buildScheduler,
+  checkConfig,
   isClassification,
   type LossName,
+  type TrainConfig,
 } from "./config.js";
 import { loadData, type Preprocess } from "./datasets.js";
 import { RunLog, prepareRunFolder, writeRunFile } from "./run_folder.js";
@@ -73,55 +74,36 @@ function countParams(tensors: Iterable<Tensor>): number {
 /** Reads the whole config, trains and saves; every mistake in the config is a CliError naming the field. */
 export function runTraining(config: unknown, ov: TrainOverrides, con: Console): TrainResult {
   const started = performance.now();
-  const f = Fields.of("config", config);
-  // Every field is read (and checked) even when a command-line option overrides it.
-  const cfgSeed = f.num("seed", { int: true, min: 0 });
-  const cfgEpochs = f.num("epochs", { int: true, min: 1 });
-  const cfgOutput = f.str("output");
-  const seed = ov.seed ?? cfgSeed ?? 0;
-  const epochs = ov.epochs ?? cfgEpochs ?? f.fail("epochs", "a positive integer (required)");
-  const batchSize = f.num("batchSize", { int: true, min: 1 }) ?? 64;
-  const output = resolve(ov.output ?? cfgOutput ?? "runs/descent");
-  const modelF = f.sub("model") ?? f.fail("model", 'an object {"input": [...], "layers": [...]}');
-  const inputShape = modelF.shape("input");
-  const layers = modelF.raw("layers");
-  modelF.done();
-  const { loss, name: lossName } = buildLoss(f.raw("loss"));
-  const metricsRaw = f.raw("metrics");
-  let metrics: MetricName[] = isClassification(lossName) ? ["loss", "accuracy"] : ["loss"];
-  if (metricsRaw !== undefined) {
-    if (!Array.isArray(metricsRaw) || !metricsRaw.every((m) => m === "loss" || m === "accuracy"))
-      f.fail("metrics", 'an array of "loss" and "accuracy"');
-    metrics = ["loss", ...(metricsRaw as MetricName[]).filter((m) => m !== "loss")];
-    if (metrics.includes("accuracy") && !isClassification(lossName))
-      throw new CliError(
-        `config.metrics: "accuracy" needs a classification loss (crossentropy or nll), not ${lossName}`,
-      );
-  }
-  const clip = f.num("clipGradNorm", { above: 0 });
-  const logEvery = f.num("logEvery", { int: true, min: 0 }) ?? 0;
-  const esF = f.sub("earlyStopping");
+  // The whole config is checked (every problem at once) before any data file is opened.
+  const c = checkConfig<TrainConfig>(config, ov);
+  const seed = ov.seed ?? c.seed ?? 0;
+  const epochs = ov.epochs ?? c.epochs!;
+  const batchSize = c.batchSize ?? 64;
+  const output = resolve(ov.output ?? c.output ?? "runs/descent");
+  const inputShape = c.model.input;
+  const layers = c.model.layers;
+  const { loss, name: lossName } = buildLoss(c.loss);
+  const metrics: MetricName[] = c.metrics
+    ? ["loss", ...c.metrics.filter((m) => m !== "loss")]
+    : isClassification(lossName)
+      ? ["loss", "accuracy"]
+      : ["loss"];
+  const clip = c.clipGradNorm;
+  const logEvery = c.logEvery ?? 0;
   const monitors = ["loss", "accuracy", "valLoss", "valAccuracy"] as const;
-  const earlyStopping = esF
-    ? {
-        patience: esF.reqNum("patience", { int: true, min: 0 }),
-        monitor: esF.oneOf("monitor", monitors.map((m) => m.toLowerCase()) as never) as string | undefined,
-        minDelta: esF.num("minDelta", { min: 0 }),
-      }
-    : undefined;
-  esF?.done();
-  const keepBest = f.bool("keepBest") ?? true;
-  const restoreBest = f.bool("restoreBest") ?? false;
+  const es = c.earlyStopping;
+  const earlyStopping = es && {
+    patience: es.patience,
+    monitor: monitors.find((m) => m.toLowerCase() === es.monitor?.toLowerCase()) as Monitor | undefined,
+    minDelta: es.minDelta,
+  };
+  const keepBest = c.keepBest ?? true;
+  const restoreBest = c.restoreBest ?? false;
   // "report": true writes report.html (curves, per-layer gradient health and its diagnoses) to the output folder.
-  const wantReport = f.bool("report") ?? false;
+  const wantReport = c.report ?? false;
   // "checkpointEvery": {"steps": n} also saves checkpoints/last.safetensors every n steps, mid-epoch.
-  const everyF = f.sub("checkpointEvery");
-  const checkpointEvery = everyF ? { steps: everyF.reqNum("steps", { int: true, min: 1 }) } : undefined;
-  everyF?.done();
-  const fixMonitor = (m: string | undefined): Monitor | undefined =>
-    m === undefined ? undefined : monitors.find((x) => x.toLowerCase() === m);
+  const checkpointEvery = c.checkpointEvery;
 
-  // Data first (the model's input shape may come from it), then the model, checked by a dummy pass.
   const { rank, worldSize } = joinMpiJob();
   const lead = rank === 0;
   if (!lead) {
@@ -130,8 +112,13 @@ export function runTraining(config: unknown, ov: TrainOverrides, con: Console): 
     con.mode = "silent";
   }
   manualSeed(seed);
-  const data = loadData(f.raw("data"), inputShape, seed, ov.limit);
-  const { model, outputShape } = buildModel(layers, data.preprocess.input);
+  // With "model.input" given, the model is built (its shapes checked) before the data is read;
+  // otherwise its input shape comes from the data. Reading data draws nothing from the seeded
+  // generator, so the weights are the same either way.
+  let built = inputShape ? buildModel(layers, inputShape) : undefined;
+  const data = loadData(c.data, inputShape, seed, ov.limit);
+  built ??= buildModel(layers, data.preprocess.input);
+  const { model, outputShape } = built;
   const classification = isClassification(lossName);
   const fixTargets = (y: Tensor | null, field: string): Tensor => {
     if (!y) throw new CliError(`${field}: no labels`);
@@ -169,15 +156,12 @@ export function runTraining(config: unknown, ov: TrainOverrides, con: Console): 
         batchSize: 512,
       })
     : undefined;
-  const optimizer = buildOptimizer(f.raw("optimizer"), model.parameters());
-  const scheduler = buildScheduler(f.raw("schedule"), optimizer, epochs, trainLoader.length) ?? undefined;
-  f.str("name");
-  f.str("description");
-  f.done();
+  const optimizer = buildOptimizer(c.optimizer, model.parameters());
+  const scheduler = buildScheduler(c.schedule, optimizer, epochs, trainLoader.length) ?? undefined;
 
   const nParams = countParams(model.parameters());
   con.say(
-    `model: ${layers && Array.isArray(layers) ? layers.length : 0} layers, ${nParams.toLocaleString("en-US")} parameters, input [${data.preprocess.input.join(", ")}] -> output [${outputShape.join(", ")}]`,
+    `model: ${layers.length} layers, ${nParams.toLocaleString("en-US")} parameters, input [${data.preprocess.input.join(", ")}] -> output [${outputShape.join(", ")}]`,
   );
   con.say(
     `data: ${data.description}; training on ${data.train.x.shape[0]}${data.val ? `, validating on ${data.val.x.shape[0]}` : ""}; ${epochs} epoch(s) of ${trainLoader.length} batches of ${batchSize}${worldSize > 1 ? ` on each of ${worldSize} ranks (MPI)` : ""}`,
@@ -202,7 +186,7 @@ export function runTraining(config: unknown, ov: TrainOverrides, con: Console): 
       epochs,
       metrics,
       clipGradNorm: clip,
-      earlyStopping: earlyStopping ? { ...earlyStopping, monitor: fixMonitor(earlyStopping.monitor) } : undefined,
+      earlyStopping,
       checkpoint: { dir: checkpoints, keepBest, restoreBest },
       checkpointEvery,
       resumeFrom: ov.resume ? last : undefined,

@@ -12,16 +12,12 @@ import { join, resolve } from "node:path";
 import { manualSeed, nn, type Tensor } from "../index.js";
 import { CharVocab, TextWindows, readTextSplit, unigramEntropy } from "../data/text.js";
 import { trainLanguageModel } from "../train/lm.js";
-import { CliError, Fields } from "./config.js";
+import { CliError, checkConfig, type TextConfig } from "./config.js";
 import { saveGPT } from "./gpt_files.js";
 import { RunLog, prepareRunFolder, writeRunFile } from "./run_folder.js";
 import type { Console, TrainOverrides } from "./train.js";
 
-/** A config whose data is {"type": "text"} (or whose model is {"type": "gpt"}) trains a GPT. */
-export function isTextConfig(config: unknown): boolean {
-  const c = (config ?? {}) as Record<string, { type?: unknown } | undefined>;
-  return c["data"]?.type === "text" || c["model"]?.type === "gpt";
-}
+export { isTextConfig } from "./config.js";
 
 export interface TextTrainResult {
   modelPath: string;
@@ -31,41 +27,32 @@ export interface TextTrainResult {
 }
 
 export function runTextTraining(config: unknown, ov: TrainOverrides, con: Console): TextTrainResult {
-  const f = Fields.of("config", config);
-  const dataF = f.sub("data") ?? f.fail("data", '{"type": "text", "dir": "<folder of text files>"}');
-  if (dataF.oneOf("type", ["text"]) !== "text") dataF.fail("type", '"text"');
-  const dir = dataF.reqStr("dir");
-  const valEvery = dataF.num("valEvery", { int: true, min: 2 });
-  dataF.done();
-  const mF = f.sub("model") ?? f.fail("model", '{"type": "gpt", "contextLength": …, "dModel": …, …}');
-  if (mF.oneOf("type", ["gpt"]) !== "gpt") mF.fail("type", '"gpt"');
-  const int = { int: true, min: 1 };
-  const contextLength = mF.reqNum("contextLength", int);
+  const c = checkConfig<TextConfig>(config, ov);
+  const files = c["data"]; // config.data, not a tensor's storage (which the `.data` lint rule guards)
+  const dir = files.dir;
+  const contextLength = c.model.contextLength;
   const shape = {
     contextLength,
-    dModel: mF.reqNum("dModel", int),
-    nHeads: mF.reqNum("nHeads", int),
-    nLayers: mF.reqNum("nLayers", int),
-    dropout: mF.num("dropout", { min: 0, max: 1 }) ?? 0,
+    dModel: c.model.dModel,
+    nHeads: c.model.nHeads,
+    nLayers: c.model.nLayers,
+    dropout: c.model.dropout ?? 0,
   };
-  mF.done();
-  const steps = ov.epochs ?? f.reqNum("steps", { int: true, min: 3 });
-  const batchSize = f.num("batchSize", int) ?? 32;
-  const lr = f.num("lr", { above: 0 }) ?? 3e-3;
-  const warmupSteps =
-    f.num("warmupSteps", { int: true, min: 2, max: steps - 1 }) ?? Math.max(2, Math.floor(steps / 20));
-  const weightDecay = f.num("weightDecay", { min: 0 }) ?? 0.1;
-  const clip = f.num("clipGradNorm", { min: 0 }) ?? 1;
-  const evalEvery = f.num("evalEvery", { int: true, min: 0 }) ?? 100;
-  const nVal = f.num("valBatches", int) ?? 8;
-  const seed = ov.seed ?? f.num("seed", { int: true, min: 0 }) ?? 0;
-  const output = resolve(ov.output ?? f.str("output") ?? "runs/gpt");
-  f.done();
+  const steps = ov.epochs ?? c.steps!;
+  const batchSize = c.batchSize ?? 32;
+  const lr = c.lr ?? 3e-3;
+  const warmupSteps = c.warmupSteps ?? Math.max(2, Math.floor(steps / 20));
+  const weightDecay = c.weightDecay ?? 0.1;
+  const clip = c.clipGradNorm ?? 1;
+  const evalEvery = c.evalEvery ?? 100;
+  const nVal = c.valBatches ?? 8;
+  const seed = ov.seed ?? c.seed ?? 0;
+  const output = resolve(ov.output ?? c.output ?? "runs/gpt");
   if (ov.resume) throw new CliError("--resume is not supported for text (GPT) configs yet");
 
   let split;
   try {
-    split = readTextSplit(dir, { valEvery });
+    split = readTextSplit(dir, { valEvery: files.valEvery });
   } catch (e) {
     throw new CliError(`config.data.dir: ${(e as Error).message}`);
   }
