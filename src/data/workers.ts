@@ -16,10 +16,9 @@
 // never keeps the process alive; close() (or the end of an iteration without persistentWorkers)
 // terminates them.
 
-import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
-import { extname, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import type { Worker, MessagePort } from "node:worker_threads";
 import { DescentError } from "../core/errors.js";
+import { builtin } from "../core/platform.js";
 import type { PackedTensor } from "./collate.js";
 
 /** A dataset a worker builds itself: `new (await import(module))[export](...args)`. */
@@ -64,13 +63,24 @@ export interface WorkerInit {
   tsx: string | null;
 }
 
+// Node's modules are looked up when a pool starts, not imported: the DataLoader also runs in
+// browsers (numWorkers 0), where this file is bundled but never starts a worker.
+type Threads = typeof import("node:worker_threads");
+function node<T>(id: string): T {
+  const m = builtin<T>(id);
+  if (!m) throw new DescentError("DataLoader: numWorkers > 0 needs Node's worker_threads; use numWorkers 0 here");
+  return m;
+}
+
 /** A module spec as the workers import it: relative and absolute paths become file: URLs. */
 export function moduleUrl(spec: WorkerDatasetSpec): string {
   const m = spec.module;
-  return m.startsWith(".") || m.startsWith("/") ? pathToFileURL(resolve(m)).href : m;
+  if (!(m.startsWith(".") || m.startsWith("/"))) return m;
+  const { resolve } = node<typeof import("node:path")>("node:path");
+  return node<typeof import("node:url")>("node:url").pathToFileURL(resolve(m)).href;
 }
 
-const ext = extname(new URL(import.meta.url).pathname);
+const ext = /\.ts$/.test(new URL(import.meta.url).pathname) ? ".ts" : ".js";
 const entry = new URL(`./worker_entry${ext}`, import.meta.url).href;
 /** Run from sources under tsx (tests, benches), a worker registers tsx itself: --import hooks do not reach workers. */
 const tsxApi = ext === ".ts" ? resolveTsx() : null;
@@ -87,7 +97,7 @@ function resolveTsx(): string | null {
 // The worker's first code is plain script, so a failure to load the entry (or a later exit) is
 // still answered on the port: the main thread is blocked and would never see the 'error' event.
 const BOOT = `
-const { workerData: d } = require("node:worker_threads");
+const { workerData: d } = process.getBuiltinModule("node:worker_threads");
 const fail = (e) => {
   d.port.postMessage({ iter: -1, batch: -1, error: String((e && e.message) || e) });
   Atomics.add(d.control, 0, 1);
@@ -106,11 +116,13 @@ export class WorkerPool {
   private readonly workers: Worker[] = [];
   private readonly ports: MessagePort[] = [];
   private readonly control = new Int32Array(new SharedArrayBuffer(8));
+  private readonly threads = node<Threads>("node:worker_threads");
   /** A worker's exit or 'error' event (seen when the event loop turns). */
   private readonly failed: (string | null)[] = [];
   closed = false;
 
   constructor(n: number, source: DatasetSource, length: number) {
+    const { Worker, MessageChannel } = this.threads;
     for (let id = 0; id < n; id++) {
       const { port1, port2 } = new MessageChannel();
       const init: WorkerInit = { id, source, length, port: port2, control: this.control, entry, tsx: tsxApi };
@@ -144,7 +156,7 @@ export class WorkerPool {
     const port = this.ports[w]!;
     for (;;) {
       const seen = Atomics.load(this.control, 0);
-      const m = receiveMessageOnPort(port)?.message as Reply | undefined;
+      const m = this.threads.receiveMessageOnPort(port)?.message as Reply | undefined;
       if (m !== undefined) {
         if (m.iter !== iter && m.iter !== -1) continue;
         if (m.error !== undefined || m.batch !== batch)

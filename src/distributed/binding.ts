@@ -1,8 +1,8 @@
 // The optional MPI binding (native/mpi/, built by native/install.mjs when mpicc is present):
 // loaded on first use, and a missing binding is a DescentError that says how to get it.
 
-import { createRequire } from "node:module";
 import { DescentError } from "../core/errors.js";
+import { nodeRequire } from "../core/platform.js";
 import type { TypedArray } from "../core/dtype.js";
 
 /** What native/mpi/mpi.cc exports. Kinds: 0 all-reduce, 1 broadcast, 2 barrier; ops: 0 sum, 1 mean, 2 max, 3 min. */
@@ -19,9 +19,10 @@ let cached: { binding: MpiBinding } | { error: string } | undefined;
 /** The binding, or the reason it could not be loaded (the same path from src/ and from dist/). */
 export function loadMpi(): { binding: MpiBinding } | { error: string } {
   if (!cached) {
-    const require = createRequire(import.meta.url);
+    const load = nodeRequire(import.meta.url);
     try {
-      cached = { binding: require("../../native/mpi/build/Release/descent_mpi.node") as MpiBinding };
+      if (!load) throw new Error("native addons load only under Node");
+      cached = { binding: load("../../native/mpi/build/Release/descent_mpi.node") as MpiBinding };
     } catch (e) {
       cached = { error: e instanceof Error ? e.message.split("\n")[0]! : String(e) };
     }

@@ -5,8 +5,8 @@
 // crossing stay in JS. The addon reads and writes the tensors' own typed arrays, walking strides
 // itself, so views cost no copy.
 
-import { createRequire } from "node:module";
 import { DescentError } from "../../core/errors.js";
+import { nodeRequire } from "../../core/platform.js";
 import type { Backend, View } from "../backend.js";
 import { jsBackend } from "../js/index.js";
 import { hostStorage } from "../storage.js";
@@ -43,9 +43,10 @@ export const NATIVE_MIN_WORK = 512;
 
 /** Loads build/Release/descent_native.node (the same path from src/ and from dist/), or says why not. */
 export function loadAddon(): { addon: Addon } | { error: string } {
-  const require = createRequire(import.meta.url);
+  const load = nodeRequire(import.meta.url);
+  if (!load) return { error: "native addons load only under Node" };
   try {
-    return { addon: require("../../../build/Release/descent_native.node") as Addon };
+    return { addon: load("../../../build/Release/descent_native.node") as Addon };
   } catch (e) {
     return { error: e instanceof Error ? e.message.split("\n")[0]! : String(e) };
   }
