@@ -40,7 +40,7 @@ test(
     await (buildBrowser as (f: string) => Promise<unknown>)(bundle);
     // A model saved by the CLI's training run (`descent demo`, a short one), served as /model.safetensors.
     const sink = { write: () => true };
-    const run = demo({ epochs: 1, limit: 1000, output: join(tmp, "run"), log: "json" }, sink);
+    const run = demo({ epochs: 1, limit: 1000, output: join(tmp, "run"), log: "silent" }, sink);
     const server = await (serve as (o: object) => Promise<{ url: string; close(): Promise<void> }>)({
       port: 0,
       bundle,
