@@ -19,6 +19,9 @@ export function buildBrowser(outfile = `${root}dist/descent.browser.js`) {
     minify: true,
     sourcemap: true,
     legalComments: "none",
+    // The host seam (src/core/platform.ts) sees no Node even when the bundle is imported under Node:
+    // the bundle never reads DESCENT_BACKEND, loads the addon or asks for a built-in module.
+    define: { "globalThis.process": "undefined" },
     outfile,
     logLevel: "warning",
   });

@@ -45,6 +45,8 @@ test("the browser bundle has no require( and no node: import", () => {
 
 test("the bundle trains, and load/save go through bytes, a Blob and a Response", async () => {
   const d = (await import(pathToFileURL(out).href)) as typeof import("../../src/browser.js");
+  // Imported under Node, the bundle still sees no Node (no DESCENT_BACKEND, no addon): js, as in a page.
+  assert.deepEqual(d.availableBackends(), ["js"]);
   d.manualSeed(0);
   const model = new d.nn.Linear(3, 2);
   const opt = new d.optim.SGD(model.parameters(), { lr: 0.1 });
