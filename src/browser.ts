@@ -53,7 +53,7 @@ export type {
   CheckpointableScheduler,
   CheckpointableLoader,
 } from "./io/checkpoint_state.js";
-export type { ByteSource, AsyncByteSource } from "./io/bytes.js";
+export type { ByteSource, AsyncByteSource, BlobLike, ResponseLike } from "./io/bytes.js";
 export { evaluate, predict } from "./train/evaluate.js";
 export type { EvaluateResult } from "./train/evaluate.js";
 export { einsum } from "./tensor/einsum.js";

@@ -52,6 +52,8 @@ export type {
   CheckpointableLoader,
   ByteSource,
   AsyncByteSource,
+  BlobLike,
+  ResponseLike,
 } from "./io/index.js";
 export { fit, fitAsync, evaluate, predict } from "./train/index.js";
 export type { FitOptions, FitAsyncOptions, History, EvaluateResult, EpochLog, LogMode } from "./train/index.js";

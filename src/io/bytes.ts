@@ -67,12 +67,16 @@ export function buildHeader(
 export type ByteSource = ArrayBuffer | ArrayBufferView;
 /** A Blob (a File from an <input type="file">) or what it shares with fetch's Response. */
 export interface BlobLike {
+  /** The whole content, read once. */
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 /** A fetch Response: its status is checked before its body is read. */
 export interface ResponseLike extends BlobLike {
+  /** Whether the status is 200-299; a response that is not ok is refused, naming url and status. */
   readonly ok: boolean;
+  /** The HTTP status. */
   readonly status: number;
+  /** The URL answered (named in the refusal). */
   readonly url: string;
 }
 /** Sources read asynchronously: a Blob or File, a Response, or the promise fetch returns. */
