@@ -35,6 +35,13 @@ export * as optim from "./optim/index.js";
 export * as data from "./data/index.js";
 export * as distributed from "./distributed/index.js";
 export { save, load, loadFile, saveCheckpoint, loadCheckpoint } from "./io/index.js";
+export {
+  saveToBytes,
+  loadFromBytes,
+  readSafetensorsBytes,
+  saveCheckpointToBytes,
+  loadCheckpointFromBytes,
+} from "./io/index.js";
 export type {
   SafetensorsFile,
   LoadOptions,
@@ -43,6 +50,10 @@ export type {
   CheckpointInfo,
   CheckpointableScheduler,
   CheckpointableLoader,
+  ByteSource,
+  AsyncByteSource,
+  BlobLike,
+  ResponseLike,
 } from "./io/index.js";
 export { fit, fitAsync, evaluate, predict } from "./train/index.js";
 export type { FitOptions, FitAsyncOptions, History, EvaluateResult, EpochLog, LogMode } from "./train/index.js";

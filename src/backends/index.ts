@@ -1,9 +1,12 @@
 // Which backend runs the kernels. The choice is one of the two pieces of global state DESIGN.md
 // allows; ops read it through `backend()` on every call, so switching takes effect at once.
 // Importing this file does nothing: the first `backend()`, `setBackend` or `availableBackends`
-// reads DESCENT_BACKEND and tries to load the native addon.
+// reads DESCENT_BACKEND and tries to load the native addon. In a browser (no addon, no environment)
+// the default is js until a "wasm" backend registers, which then becomes the default unless the
+// page chose a backend itself.
 
 import { DescentError } from "../core/errors.js";
+import { env, isNode } from "../core/platform.js";
 import type { Accelerations } from "./accelerations.js";
 import type { Backend } from "./backend.js";
 import { fallbacks } from "./fallback/index.js";
@@ -13,6 +16,8 @@ import { initNative } from "./native/index.js";
 const registry = new Map<string, Backend>();
 let current: Backend | undefined;
 let currentAccel: Accelerations | undefined;
+/** Whether the current backend was named (setBackend, DESCENT_BACKEND) rather than defaulted to. */
+let named = false;
 const resolved = new WeakMap<Backend, Accelerations>();
 const opByOp = new WeakMap<Backend, Accelerations>();
 
@@ -22,7 +27,8 @@ const opByOp = new WeakMap<Backend, Accelerations>();
  * silent fallback.
  */
 function init(): Backend {
-  const wanted = process.env["DESCENT_BACKEND"] ?? "";
+  const wanted = env("DESCENT_BACKEND") ?? "";
+  named = wanted !== "";
   if (wanted !== "" && wanted !== "js" && wanted !== "native")
     throw new DescentError(`DESCENT_BACKEND: unknown backend "${wanted}" (expected "js" or "native")`);
   const native = initNative(wanted === "native");
@@ -70,13 +76,18 @@ export function setBackend(name: string): void {
   const b = registry.get(name);
   if (!b)
     throw new DescentError(`setBackend: unknown backend "${name}" (available: ${[...registry.keys()].join(", ")})`);
+  named = true;
   use(b);
 }
 
-/** Adds a backend (the native one is added when its addon loads). */
+/**
+ * Adds a backend (the native one is added when its addon loads). Outside Node, a "wasm" backend
+ * registered while the js one runs by default becomes the default: the browser's best backend.
+ */
 export function registerBackend(b: Backend): void {
   if (!current) use(init());
   registry.set(b.name, b);
+  if (!isNode && b.name === "wasm" && !named && current === jsBackend) use(b);
 }
 
 /** The names of the backends that can be selected ("js", and "native" when the addon loaded). */

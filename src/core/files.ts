@@ -4,6 +4,10 @@
 
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
 import { DescentError } from "./errors.js";
+import { checkLimit, tooLarge } from "./limits.js";
+
+// The limit checks are platform-free (limits.ts); re-exported for the file readers.
+export { checkLimit, tooLarge };
 
 /** What a stat says a non-regular path is, for the error message. */
 function kind(st: Stats): string {
@@ -47,11 +51,6 @@ export function openRegularFile(where: string, path: string): { fd: number; size
   }
 }
 
-/** The message for a file or stream larger than a reader's limit. */
-export function tooLarge(where: string, what: string, limit: number, option = "maxBytes"): DescentError {
-  return new DescentError(`${where}: ${what} exceeds ${option} (${limit}); pass {${option}} to raise it`);
-}
-
 /** Reads exactly buf.length bytes at position; a file that shrinks meanwhile is refused. */
 export function readExactly(where: string, fd: number, buf: Uint8Array, position: number): void {
   let done = 0;
@@ -93,12 +92,5 @@ export function readFileLimited(where: string, path: string, maxBytes: number, o
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
   } finally {
     closeSync(fd);
-  }
-}
-
-/** Refuses a limit option that is not a non-negative integer (NaN would disable every check). */
-export function checkLimit(where: string, option: string, v: number): void {
-  if (!Number.isSafeInteger(v) || v < 0) {
-    throw new DescentError(`${where}: ${option} must be a non-negative integer, got ${String(v)}`);
   }
 }

@@ -3,18 +3,33 @@
 // that module sits at a different depth in each layout: src/backends/native/ under tsx, dist/index.js
 // or a dist/ chunk in the esbuild bundle (scripts/build.mjs), node_modules/descent-nn/dist/ installed.
 
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+// Node's fs/path/url are reached through the platform seam, not static imports, so the backends that
+// ask for the addon's path stay importable from the browser bundle (src/browser.ts).
+import { DescentError } from "./errors.js";
+import { builtin } from "./platform.js";
+
+type Fs = { existsSync(p: string): boolean };
+type Path = { dirname(p: string): string; join(...p: string[]): string };
+type Url = { fileURLToPath(u: string): string };
+
+function node(): { fs: Fs; path: Path; url: Url } {
+  const fs = builtin<Fs>("node:fs");
+  const path = builtin<Path>("node:path");
+  const url = builtin<Url>("node:url");
+  if (!fs || !path || !url) throw new DescentError("packageRoot: the package's files are reachable only under Node");
+  return { fs, path, url };
+}
 
 let root: string | undefined;
 
 /** The folder holding the package's package.json (found once, on first use: no work at import). */
 export function packageRoot(): string {
   if (root === undefined) {
-    let dir = dirname(fileURLToPath(import.meta.url));
+    const { fs, path, url } = node();
+    const { dirname, join } = path;
+    let dir = dirname(url.fileURLToPath(import.meta.url));
     // src/ and dist/ hold no package.json, so the first one above is the package's own.
-    for (let up = dirname(dir); !existsSync(join(dir, "package.json")) && up !== dir; up = dirname(dir)) dir = up;
+    for (let up = dirname(dir); !fs.existsSync(join(dir, "package.json")) && up !== dir; up = dirname(dir)) dir = up;
     root = dir;
   }
   return root;
@@ -22,7 +37,7 @@ export function packageRoot(): string {
 
 /** A file of the package, by its path from the package root ("build/Release/descent_native.node"). */
 export function packageFile(relative: string): string {
-  return join(packageRoot(), relative);
+  return node().path.join(packageRoot(), relative);
 }
 
 /** True when this code runs from the TypeScript sources (tests and benches under tsx), not from dist/. */

@@ -1,8 +1,8 @@
 // Shape arithmetic shared by every layer: sizes, strides, dim normalisation, broadcasting and the
 // rule that decides when a reshape can stay a view.
 
-import { constants as bufferConstants } from "node:buffer";
 import { DescentError, shapeStr } from "./errors.js";
+import { builtin } from "./platform.js";
 
 /** Where a tensor's elements live in its buffer: element i of index (i0, i1, …) is at offset + Σ ik·strides[k]. */
 export interface Layout {
@@ -41,9 +41,11 @@ export function isContiguous(shape: readonly number[], strides: readonly number[
 
 /**
  * The most elements one tensor may hold: the longest typed array this Node makes (2^32 in Node
- * 20, where a longer one throws a RangeError; Buffer's MAX_LENGTH is that same V8 limit).
+ * 20, where a longer one throws a RangeError; Buffer's MAX_LENGTH is that same V8 limit). In a
+ * browser, V8's own typed-array limit (2^32 in Chromium's 64-bit builds).
  */
-export const MAX_ELEMENTS: number = bufferConstants.MAX_LENGTH;
+export const MAX_ELEMENTS: number =
+  builtin<{ constants: { MAX_LENGTH: number } }>("node:buffer")?.constants.MAX_LENGTH ?? 2 ** 32;
 
 /**
  * Checks a shape about to be allocated: non-negative integer sizes, none and no product above

@@ -16,10 +16,9 @@
 // never keeps the process alive; close() (or the end of an iteration without persistentWorkers)
 // terminates them.
 
-import type { MessagePort, Worker } from "node:worker_threads";
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import type { Worker, MessagePort } from "node:worker_threads";
 import { DescentError } from "../core/errors.js";
+import { builtin } from "../core/platform.js";
 import { packageFile, runningFromSources } from "../core/package_files.js";
 import type { PackedTensor } from "./collate.js";
 
@@ -65,10 +64,21 @@ export interface WorkerInit {
   tsx: string | null;
 }
 
+// Node's modules are looked up when a pool starts, not imported: the DataLoader also runs in
+// browsers (numWorkers 0), where this file is bundled but never starts a worker.
+type Threads = typeof import("node:worker_threads");
+function node<T>(id: string): T {
+  const m = builtin<T>(id);
+  if (!m) throw new DescentError("DataLoader: numWorkers > 0 needs Node's worker_threads; use numWorkers 0 here");
+  return m;
+}
+
 /** A module spec as the workers import it: relative and absolute paths become file: URLs. */
 export function moduleUrl(spec: WorkerDatasetSpec): string {
   const m = spec.module;
-  return m.startsWith(".") || m.startsWith("/") ? pathToFileURL(resolve(m)).href : m;
+  if (!(m.startsWith(".") || m.startsWith("/"))) return m;
+  const { resolve } = node<typeof import("node:path")>("node:path");
+  return node<typeof import("node:url")>("node:url").pathToFileURL(resolve(m)).href;
 }
 
 /**
@@ -79,6 +89,7 @@ export function moduleUrl(spec: WorkerDatasetSpec): string {
  */
 function workerEntry(): { entry: string; tsx: string | null } {
   if (runningFromSources()) return { entry: new URL("./worker_entry.ts", import.meta.url).href, tsx: resolveTsx() };
+  const { pathToFileURL } = node<typeof import("node:url")>("node:url");
   return { entry: pathToFileURL(packageFile("dist/data/worker_entry.js")).href, tsx: null };
 }
 
@@ -94,7 +105,7 @@ function resolveTsx(): string | null {
 // The worker's first code is plain script, so a failure to load the entry (or a later exit) is
 // still answered on the port: the main thread is blocked and would never see the 'error' event.
 const BOOT = `
-const { workerData: d } = require("node:worker_threads");
+const { workerData: d } = process.getBuiltinModule("node:worker_threads");
 const fail = (e) => {
   d.port.postMessage({ iter: -1, batch: -1, error: String((e && e.message) || e) });
   Atomics.add(d.control, 0, 1);
@@ -116,13 +127,14 @@ export class WorkerPool {
   private readonly workers: Worker[] = [];
   private readonly ports: MessagePort[] = [];
   private readonly control = new Int32Array(new SharedArrayBuffer(8));
+  private readonly threads = node<Threads>("node:worker_threads");
   /** A worker's exit or 'error' event (seen when the event loop turns). */
   private readonly failed: (string | null)[] = [];
   closed = false;
 
   constructor(n: number, source: DatasetSource, length: number) {
     const { entry, tsx } = workerEntry();
-    const { MessageChannel, Worker } = threads();
+    const { Worker, MessageChannel } = this.threads;
     for (let id = 0; id < n; id++) {
       const { port1, port2 } = new MessageChannel();
       const init: WorkerInit = { id, source, length, port: port2, control: this.control, entry, tsx };
@@ -156,7 +168,7 @@ export class WorkerPool {
     const port = this.ports[w]!;
     for (;;) {
       const seen = Atomics.load(this.control, 0);
-      const m = threads().receiveMessageOnPort(port)?.message as Reply | undefined;
+      const m = this.threads.receiveMessageOnPort(port)?.message as Reply | undefined;
       if (m !== undefined) {
         if (m.iter !== iter && m.iter !== -1) continue;
         if (m.error !== undefined || m.batch !== batch)

@@ -1,9 +1,9 @@
 // The optional MPI binding (native/mpi/, built by native/install.mjs when mpicc is present):
 // loaded on first use, and a missing binding is a DescentError that says how to get it.
 
-import { createRequire } from "node:module";
 import { DescentError } from "../core/errors.js";
 import { packageFile } from "../core/package_files.js";
+import { nodeRequire } from "../core/platform.js";
 import type { TypedArray } from "../core/dtype.js";
 
 /** What native/mpi/mpi.cc exports. Kinds: 0 all-reduce, 1 broadcast, 2 barrier; ops: 0 sum, 1 mean, 2 max, 3 min. */
@@ -20,9 +20,10 @@ let cached: { binding: MpiBinding } | { error: string } | undefined;
 /** The binding, or the reason it could not be loaded (from the package root: src/ and the dist/ bundle alike). */
 export function loadMpi(): { binding: MpiBinding } | { error: string } {
   if (!cached) {
-    const require = createRequire(import.meta.url);
+    const load = nodeRequire(import.meta.url);
     try {
-      cached = { binding: require(packageFile("native/mpi/build/Release/descent_mpi.node")) as MpiBinding };
+      if (!load) throw new Error("native addons load only under Node");
+      cached = { binding: load(packageFile("native/mpi/build/Release/descent_mpi.node")) as MpiBinding };
     } catch (e) {
       cached = { error: e instanceof Error ? e.message.split("\n")[0]! : String(e) };
     }

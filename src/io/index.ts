@@ -1,4 +1,4 @@
-// The io namespace: safetensors files and training checkpoints.
+// The io namespace: safetensors files and training checkpoints, as files (Node) and as bytes.
 
 export {
   save,
@@ -19,3 +19,11 @@ export type {
   CheckpointableScheduler,
   CheckpointableLoader,
 } from "./checkpoint.js";
+export {
+  saveToBytes,
+  loadFromBytes,
+  readSafetensorsBytes,
+  saveCheckpointToBytes,
+  loadCheckpointFromBytes,
+} from "./bytes.js";
+export type { ByteSource, AsyncByteSource, BlobLike, ResponseLike } from "./bytes.js";

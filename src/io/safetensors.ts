@@ -6,76 +6,27 @@
 // safetensors_read.ts) treats the file as hostile: every size and offset is checked against the
 // file and against raisable limits before anything is allocated.
 
-import type { DType } from "../core/dtype.js";
-import { DescentError } from "../core/errors.js";
-import { Tensor } from "../tensor/tensor.js";
-import { LITTLE } from "./safetensors_read.js";
+// This file holds the path forms (Node); bytes.ts the in-memory ones that browsers use.
+
+import { closeSync } from "node:fs";
+import { openRegularFile, readExactly } from "../core/files.js";
+import { fromHost, type Tensor } from "../tensor/tensor.js";
+import { buildHeader, tensorBytes } from "./bytes.js";
 import { writeAll, writeFileAtomic } from "./atomic.js";
-
-export {
-  load,
-  loadFile,
-  parseSafetensors,
-  MAX_HEADER_BYTES,
-  DEFAULT_MAX_LOAD_BYTES,
-  DEFAULT_MAX_TENSORS,
+import {
+  decode,
+  hostArray,
+  headerLength,
+  limits,
+  parseHeader,
+  put,
+  sameBytes,
+  type LoadOptions,
+  type SafetensorsFile,
 } from "./safetensors_read.js";
+
+export { parseSafetensors, MAX_HEADER_BYTES, DEFAULT_MAX_LOAD_BYTES, DEFAULT_MAX_TENSORS } from "./safetensors_read.js";
 export type { LoadOptions, SafetensorsFile } from "./safetensors_read.js";
-
-const WRITE_DTYPE: Record<DType, string> = { float32: "F32", float64: "F64", int32: "I32" };
-// ---------------------------------------------------------------------------------------------
-// Writing
-
-/** The little-endian bytes of t's elements in row-major order. */
-function tensorBytes(t: Tensor): Uint8Array {
-  const flat = t.toFlatArray();
-  if (LITTLE) return new Uint8Array(flat.buffer, flat.byteOffset, flat.byteLength);
-  const out = new Uint8Array(flat.byteLength);
-  const v = new DataView(out.buffer);
-  for (let i = 0; i < flat.length; i++) {
-    if (t.dtype === "float64") v.setFloat64(8 * i, flat[i]!, true);
-    else if (t.dtype === "float32") v.setFloat32(4 * i, flat[i]!, true);
-    else v.setInt32(4 * i, flat[i]!, true);
-  }
-  return out;
-}
-
-/** Header bytes (padded with spaces to a multiple of 8) and the tensors in file order. */
-function buildHeader(
-  tensors: Record<string, Tensor>,
-  metadata: Record<string, string> | undefined,
-): { header: Uint8Array; order: [string, Tensor][] } {
-  if (tensors === null || typeof tensors !== "object") {
-    throw new DescentError("save: expected an object mapping names to tensors");
-  }
-  const order = Object.entries(tensors).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const head: Record<string, unknown> = {};
-  if (metadata !== undefined) {
-    if (metadata === null || typeof metadata !== "object") {
-      throw new DescentError("save: metadata must be an object of string values");
-    }
-    for (const [k, v] of Object.entries(metadata)) {
-      if (typeof v !== "string")
-        throw new DescentError(`save: metadata "${k}" is a ${typeof v}; values must be strings`);
-    }
-    Object.defineProperty(head, "__metadata__", { value: { ...metadata }, enumerable: true });
-  }
-  let offset = 0;
-  for (const [name, t] of order) {
-    if (!(t instanceof Tensor)) throw new DescentError(`save: "${name}" is not a Tensor`);
-    if (name === "__metadata__") throw new DescentError('save: "__metadata__" cannot name a tensor');
-    const bytes = t.size * (t.dtype === "float64" ? 8 : 4);
-    Object.defineProperty(head, name, {
-      value: { dtype: WRITE_DTYPE[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + bytes] },
-      enumerable: true,
-    });
-    offset += bytes;
-  }
-  let json = JSON.stringify(head);
-  const len = Buffer.byteLength(json, "utf8");
-  json += " ".repeat((8 - (len % 8)) % 8);
-  return { header: Buffer.from(json, "utf8"), order };
-}
 
 // The atomic write (temporary file, fsync, rename, stale temp files of killed writers removed)
 // lives in atomic.ts, shared with every other file Descent writes.
@@ -95,10 +46,61 @@ export { writeFileAtomic } from "./atomic.js";
 export function save(tensors: Record<string, Tensor>, path: string, metadata?: Record<string, string>): void {
   const { header, order } = buildHeader(tensors, metadata);
   writeFileAtomic("save", path, (fd) => {
-    const len = Buffer.alloc(8);
-    len.writeBigUInt64LE(BigInt(header.length));
+    const len = new Uint8Array(8);
+    new DataView(len.buffer).setBigUint64(0, BigInt(header.length), true);
     writeAll(fd, len);
     writeAll(fd, header);
     for (const [, t] of order) writeAll(fd, tensorBytes(t));
   });
+}
+
+/**
+ * Reads a safetensors file: its tensors (in header order) and its metadata. Refuses malformed
+ * files, and files past the limits of opts, before allocating tensor memory; each tensor's bytes
+ * are read straight into it (the file is never held whole in memory).
+ */
+export function loadFile(path: string, opts?: LoadOptions): SafetensorsFile {
+  const where = `load: ${path}`;
+  const lim = limits(where, opts);
+  const { fd, size } = openRegularFile(where, path);
+  try {
+    const first8 = Buffer.alloc(Math.min(size, 8));
+    readExactly(where, fd, first8, 0);
+    const n = headerLength(where, first8, size, lim);
+    const header = Buffer.allocUnsafe(n);
+    readExactly(where, fd, header, 8);
+    const { entries, metadata } = parseHeader(where, header, size - 8 - n, lim);
+    const tensors: Record<string, Tensor> = {};
+    for (const e of entries) {
+      const at = 8 + n + e.begin;
+      let t: Tensor;
+      if (sameBytes(e)) {
+        const out = hostArray(e);
+        readExactly(where, fd, new Uint8Array(out.buffer, out.byteOffset, e.end - e.begin), at);
+        t = fromHost(out, e.shape);
+      } else {
+        const bytes = Buffer.allocUnsafe(e.end - e.begin);
+        readExactly(where, fd, bytes, at);
+        t = decode(where, e, bytes);
+      }
+      put(tensors, e.name, t);
+    }
+    return { tensors, metadata };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Loads the tensors of a safetensors file by name (opts: the limits of loadFile); reads files that
+ * PyTorch's safetensors.torch.save_file wrote (the counterpart of torch.load).
+ *
+ * @example
+ * ```ts
+ * const sd = load("model.safetensors"); // { "0.weight": Tensor, "0.bias": Tensor, … }
+ * model.loadStateDict(sd);
+ * ```
+ */
+export function load(path: string, opts?: LoadOptions): Record<string, Tensor> {
+  return loadFile(path, opts).tensors;
 }

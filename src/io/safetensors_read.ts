@@ -1,13 +1,12 @@
 // Reading safetensors files (the format is described in safetensors.ts). The file is hostile:
 // every size and offset is checked against the file and against limits the caller can raise
 // (LoadOptions) before anything is allocated, the header is parsed by a strict, linear JSON
-// parser, and each tensor's bytes are read straight into its storage.
+// parser, and each tensor's bytes are read straight into its storage. Platform-free: the bytes
+// come from memory here (parseSafetensors, used in browsers too) or from a file in safetensors.ts.
 
-import { closeSync } from "node:fs";
-import { endianness } from "node:os";
 import { allocArray, type DType, type TypedArray } from "../core/dtype.js";
 import { DescentError, shapeStr } from "../core/errors.js";
-import { checkLimit, openRegularFile, readExactly, tooLarge } from "../core/files.js";
+import { checkLimit, tooLarge } from "../core/limits.js";
 import { checkOptions, keysOf } from "../core/options.js";
 import { fromHost, type Tensor } from "../tensor/tensor.js";
 import { JsonError, parseStrictJson, TooManyKeys } from "./strict_json.js";
@@ -15,7 +14,8 @@ import { JsonError, parseStrictJson, TooManyKeys } from "./strict_json.js";
 /** The default largest header (maxHeaderBytes; the reference implementation's limit is 100 MB too). */
 export const MAX_HEADER_BYTES = 100_000_000;
 
-export const LITTLE = endianness() === "LE";
+/** Whether this machine stores numbers little-endian (as safetensors does): then F32 bytes are copied as they are. */
+export const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** How each stored dtype is read: its size and the Descent dtype and element decoder it maps to. */
 interface ReadType {
@@ -106,13 +106,13 @@ const MAX_NDIM = 64;
 /** The largest dimension load accepts: PyTorch's sizes are int64, Descent's are int32-indexable. */
 const MAX_DIM = 2 ** 31 - 1;
 
-interface Limits {
+export interface Limits {
   maxBytes: number;
   maxHeaderBytes: number;
   maxTensors: number;
 }
 
-function limits(where: string, o: LoadOptions = {}): Limits {
+export function limits(where: string, o: LoadOptions = {}): Limits {
   checkOptions(where, o, LOAD_KEYS);
   const l = {
     maxBytes: o.maxBytes ?? DEFAULT_MAX_LOAD_BYTES,
@@ -123,7 +123,7 @@ function limits(where: string, o: LoadOptions = {}): Limits {
   return l;
 }
 
-interface Entry {
+export interface Entry {
   name: string;
   type: ReadType;
   dtypeName: string;
@@ -137,7 +137,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Sets obj[k] = v as an own property even when k is "__proto__". */
-function put<T>(obj: Record<string, T>, k: string, v: T): void {
+export function put<T>(obj: Record<string, T>, k: string, v: T): void {
   if (k === "__proto__") Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true });
   else obj[k] = v;
 }
@@ -247,7 +247,7 @@ function checkTiling(where: string, entries: readonly Entry[], dataBytes: number
 }
 
 /** The checked entries and metadata of a header, before any tensor memory is allocated. */
-function parseHeader(
+export function parseHeader(
   where: string,
   bytes: Uint8Array,
   dataBytes: number,
@@ -312,7 +312,7 @@ function parseHeader(
 const BYTES_OF: Record<DType, number> = { float32: 4, float64: 8, int32: 4 };
 
 /** True when the stored bytes are the tensor's own bytes (no conversion). */
-function sameBytes(e: Entry): boolean {
+export function sameBytes(e: Entry): boolean {
   const s = e.dtypeName;
   const d = e.type.dtype;
   return (
@@ -321,7 +321,7 @@ function sameBytes(e: Entry): boolean {
 }
 
 /** Decodes one checked entry from `bytes`, exactly its [begin, end) range, into a tensor. */
-function decode(where: string, e: Entry, bytes: Uint8Array): Tensor {
+export function decode(where: string, e: Entry, bytes: Uint8Array): Tensor {
   // Decoded into a host array that the backend then adopts (storage.ts: a host backend keeps it).
   const out = hostArray(e);
   if (sameBytes(e)) {
@@ -345,14 +345,14 @@ function decode(where: string, e: Entry, bytes: Uint8Array): Tensor {
 }
 
 /** A zeroed host array for entry e's elements. */
-function hostArray(e: Entry): TypedArray {
+export function hostArray(e: Entry): TypedArray {
   let n = 1;
   for (const d of e.shape) n *= d;
   return allocArray(e.type.dtype, n);
 }
 
 /** The header length from the first 8 bytes, checked against the limit and the file's size. */
-function headerLength(where: string, first8: Uint8Array, size: number, lim: Limits): number {
+export function headerLength(where: string, first8: Uint8Array, size: number, lim: Limits): number {
   if (size < 8) throw new DescentError(`${where}: ${size} byte(s), too short for the 8-byte header length`);
   const n = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(lim.maxHeaderBytes))
@@ -361,43 +361,6 @@ function headerLength(where: string, first8: Uint8Array, size: number, lim: Limi
     throw new DescentError(`${where}: the header length ${n} runs past the end of the ${size}-byte file`);
   }
   return Number(n);
-}
-
-/**
- * Reads a safetensors file: its tensors (in header order) and its metadata. Refuses malformed
- * files, and files past the limits of opts, before allocating tensor memory; each tensor's bytes
- * are read straight into it (the file is never held whole in memory).
- */
-export function loadFile(path: string, opts?: LoadOptions): SafetensorsFile {
-  const where = `load: ${path}`;
-  const lim = limits(where, opts);
-  const { fd, size } = openRegularFile(where, path);
-  try {
-    const first8 = Buffer.alloc(Math.min(size, 8));
-    readExactly(where, fd, first8, 0);
-    const n = headerLength(where, first8, size, lim);
-    const header = Buffer.allocUnsafe(n);
-    readExactly(where, fd, header, 8);
-    const { entries, metadata } = parseHeader(where, header, size - 8 - n, lim);
-    const tensors: Record<string, Tensor> = {};
-    for (const e of entries) {
-      const at = 8 + n + e.begin;
-      let t: Tensor;
-      if (sameBytes(e)) {
-        const out = hostArray(e);
-        readExactly(where, fd, new Uint8Array(out.buffer, out.byteOffset, e.end - e.begin), at);
-        t = fromHost(out, e.shape);
-      } else {
-        const bytes = Buffer.allocUnsafe(e.end - e.begin);
-        readExactly(where, fd, bytes, at);
-        t = decode(where, e, bytes);
-      }
-      put(tensors, e.name, t);
-    }
-    return { tensors, metadata };
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Parses the bytes of a whole safetensors file held in memory (where names it in errors). */
@@ -409,18 +372,4 @@ export function parseSafetensors(where: string, buf: Uint8Array, opts?: LoadOpti
   const tensors: Record<string, Tensor> = {};
   for (const e of entries) put(tensors, e.name, decode(where, e, data.subarray(e.begin, e.end)));
   return { tensors, metadata };
-}
-
-/**
- * Loads the tensors of a safetensors file by name (opts: the limits of loadFile); reads files that
- * PyTorch's safetensors.torch.save_file wrote (the counterpart of torch.load).
- *
- * @example
- * ```ts
- * const sd = load("model.safetensors"); // { "0.weight": Tensor, "0.bias": Tensor, … }
- * model.loadStateDict(sd);
- * ```
- */
-export function load(path: string, opts?: LoadOptions): Record<string, Tensor> {
-  return loadFile(path, opts).tensors;
 }

@@ -5,9 +5,9 @@
 // crossing stay in JS. The addon reads and writes the tensors' own typed arrays, walking strides
 // itself, so views cost no copy.
 
-import { createRequire } from "node:module";
 import { DescentError } from "../../core/errors.js";
 import { packageFile } from "../../core/package_files.js";
+import { nodeRequire } from "../../core/platform.js";
 import type { Backend, View } from "../backend.js";
 import { jsBackend } from "../js/index.js";
 import { hostStorage } from "../storage.js";
@@ -44,9 +44,10 @@ export const NATIVE_MIN_WORK = 512;
 
 /** Loads build/Release/descent_native.node (from the package root: src/ and the dist/ bundle alike), or says why not. */
 export function loadAddon(): { addon: Addon } | { error: string } {
-  const require = createRequire(import.meta.url);
+  const load = nodeRequire(import.meta.url);
+  if (!load) return { error: "native addons load only under Node" };
   try {
-    return { addon: require(packageFile("build/Release/descent_native.node")) as Addon };
+    return { addon: load(packageFile("build/Release/descent_native.node")) as Addon };
   } catch (e) {
     return { error: e instanceof Error ? e.message.split("\n")[0]! : String(e) };
   }
