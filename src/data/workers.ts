@@ -117,9 +117,6 @@ process.on("exit", (code) => fail("the worker exited (code " + code + ")"));
   .catch((e) => fail("cannot start the worker: " + ((e && e.message) || e)));
 `;
 
-/** node:worker_threads, loaded by the first pool, not at import: it took ~10 ms of every program's start-up. */
-const threads = () => process.getBuiltinModule("node:worker_threads");
-
 /** Milliseconds between checks while waiting (a lost wake-up costs at most this). */
 const WAIT_SLICE_MS = 50;
 
@@ -127,6 +124,7 @@ export class WorkerPool {
   private readonly workers: Worker[] = [];
   private readonly ports: MessagePort[] = [];
   private readonly control = new Int32Array(new SharedArrayBuffer(8));
+  /** node:worker_threads, looked up by the first pool, not at import (it took ~10 ms of every start-up). */
   private readonly threads = node<Threads>("node:worker_threads");
   /** A worker's exit or 'error' event (seen when the event loop turns). */
   private readonly failed: (string | null)[] = [];
