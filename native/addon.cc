@@ -163,6 +163,7 @@ void register_fused(napi_env env, napi_value exports, const Isa* isa);  // fused
 void register_attention(napi_env env, napi_value exports, const Isa* isa);  // attention.cc
 void register_layernorm(napi_env env, napi_value exports);  // layernorm.cc
 void register_linear(napi_env env, napi_value exports, const Isa* isa);  // linear.cc
+void register_gelu(napi_env env, napi_value exports);  // gelu.cc
 }  // namespace descent
 
 NAPI_MODULE_INIT() {
@@ -182,6 +183,7 @@ NAPI_MODULE_INIT() {
   register_attention(env, exports, &g_isa);
   register_layernorm(env, exports);
   register_linear(env, exports, &g_isa);
+  register_gelu(env, exports);
   if (!register_elementwise(env, exports, &g_isa)) return nullptr;
   if (!register_rnn(env, exports, &g_isa)) return nullptr;
   return exports;

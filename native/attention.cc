@@ -85,8 +85,60 @@ struct Work {
   }
 };
 
+/**
+ * A few query rows (a generated token's step: L = 1): each row's scores, softmax and weighted sum of
+ * values directly, with no packing and no tile buffers, which cost more than the work at this size.
+ */
+constexpr idx kDirectRows = 4;
+
+template <typename T>
+ATT_INLINE void forward_direct(const Args<T>& a, idx b0, idx b1) {
+  const idx L = a.L, S = a.S, E = a.E, Ev = a.Ev, W = Ev + 1, qr = a.qs[2], kr = a.ks[2], vr = a.vs[2];
+  std::vector<T> sbuf(std::max<idx>(S, 1)), acc(std::max<idx>(Ev, 1));
+  T* s = sbuf.data();
+  const T ninf = -std::numeric_limits<T>::infinity();
+  for (idx b = b0; b < b1; b++) {
+    const idx bb = b / a.H, hh = b % a.H;
+    const T* q = a.q + bb * a.qs[0] + hh * a.qs[1];
+    const T* k = a.k + bb * a.ks[0] + hh * a.ks[1];
+    const T* v = a.v + bb * a.vs[0] + hh * a.vs[1];
+    const T* mk = a.mask ? a.mask + bb * a.ms[0] + hh * a.ms[1] : nullptr;
+    for (idx i = 0; i < L; i++) {
+      const T* qi = q + i * qr;
+      const idx jn = a.causal ? std::min(S, i + 1) : S;
+      for (idx j = 0; j < jn; j++) {
+        const T* kj = k + j * kr;
+        T p[8] = {0, 0, 0, 0, 0, 0, 0, 0};  // 8 lanes, so that the dot product vectorises
+        idx c = 0;
+        for (; c + 8 <= E; c += 8)
+          for (int u = 0; u < 8; u++) p[u] += qi[c + u] * kj[c + u];
+        for (; c < E; c++) p[0] += qi[c] * kj[c];
+        s[j] = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+      }
+      scale_mask(s, jn, a.scale, mk, a.ms, i, 0);
+      const T m = row_max(s, jn);
+      const T l = m == ninf ? T(0) : exp_sum(s, jn, m);
+      T* o = a.ws + (b * L + i) * W;
+      if (!(l > T(0))) {  // every key masked out (or NaN): NaN, as the composed softmax
+        for (idx c = 0; c <= Ev; c++) o[c] = std::numeric_limits<T>::quiet_NaN();
+        continue;
+      }
+      std::fill(acc.begin(), acc.end(), T(0));
+      for (idx j = 0; j < jn; j++) {
+        const T pj = s[j];
+        const T* vj = v + j * vr;
+        for (idx c = 0; c < Ev; c++) acc[c] += pj * vj[c];
+      }
+      const T inv = T(1) / l;
+      for (idx c = 0; c < Ev; c++) o[c] = acc[c] * inv;
+      o[Ev] = m + std::log(l);
+    }
+  }
+}
+
 template <typename T>
 ATT_INLINE void forward_body(const Args<T>& a, idx b0, idx b1, Isa isa) {
+  if (a.L <= kDirectRows) return forward_direct(a, b0, b1);
   Work<T> w(a, isa);
   const idx L = a.L, S = a.S, E = a.E, Ev = a.Ev, W = Ev + 1, QB = w.QB, KB = w.KB, EvP = w.EvP;
   const int MR = w.kn.mr, NR = w.kn.nr;

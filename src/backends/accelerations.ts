@@ -83,6 +83,13 @@ export interface Accelerations {
     dweight: View | null,
     dbias: View | null,
   ): void;
+  /**
+   * GELU, exact x/2·(1 + erf(x/√2)) or (tanh) x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³))): x and out
+   * contiguous, one shape (the fallback takes any strides). Fused kernels compute in float64 and round once.
+   */
+  gelu(x: View, tanh: boolean, out: View): void;
+  /** Its input gradient g·GELU′(x) (g, x, out contiguous, one shape). */
+  geluBackward(g: View, x: View, tanh: boolean, out: View): void;
   /** out [M, N] (contiguous) = x [M, K] · wᵀ (w [N, K]) + bias [N] (or none): a Linear layer in one call. Any strides in. */
   linear(x: View, w: View, bias: View | null, out: View): void;
 }

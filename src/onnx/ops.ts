@@ -5,6 +5,7 @@ import type { Tensor } from "../tensor/tensor.js";
 import { DescentError, shapeStr } from "../core/errors.js";
 import { DT } from "./proto.js";
 import { onnxDType, type GraphBuilder } from "./graph.js";
+import { geluNodes } from "./layers.js";
 
 type Emit = (g: GraphBuilder, inputs: readonly Tensor[], params: unknown, out: Tensor) => void;
 
@@ -80,6 +81,7 @@ const table: Record<string, Emit> = {
     const mm = g.node("MatMul", [g.name(x!), wt[0]!], [b ? g.fresh("mm") : g.out(out, "linear")]);
     if (b) g.node("Add", [mm[0]!, g.name(b)], [g.out(out, "linear")]);
   },
+  gelu: (g, [x], tanh, out) => geluNodes(g, x!, out, tanh === true),
   layerNorm: (g, inputs, p, out) => {
     const { eps, dims, hasWeight, hasBias } = p as { eps: number; dims: number; hasWeight: boolean; hasBias: boolean };
     const x = inputs[0]!;

@@ -1,7 +1,7 @@
-// LayerNorm and Linear as primitive ops over the fused accelerations (backends/accelerations.ts;
-// fallback/norm.ts is their op-by-op definition): one kernel instead of the composite's ten for
-// LayerNorm (it was the largest share of a GPT's per-token time), one call for a Linear's product
-// and bias. Inputs keep their rank (so a traced graph, e.g. ONNX export, sees the layer's shapes);
+// LayerNorm, Linear and GELU as primitive ops over the fused accelerations (backends/accelerations.ts;
+// fallback/norm.ts and fallback/gelu.ts are their op-by-op definitions): one kernel instead of the
+// composite's ten for LayerNorm (it was the largest share of a GPT's per-token time), one call for a
+// Linear's product and bias, one pass for GELU and one for its backward. Inputs keep their rank (so a traced graph, e.g. ONNX export, sees the layer's shapes);
 // the kernels see them as [rows, features] views, which the tensor layer (src/tensor/norm.ts)
 // guarantees exist (rowsView is not null) by copying an input whose layout does not collapse.
 
@@ -107,4 +107,22 @@ export const Linear: OpDef = {
       ...(b ? [need(b, () => g2.sum(0))] : []),
     ];
   },
+};
+
+/** [x] (contiguous) → GELU(x); the param says whether it is the tanh approximation. */
+export const Gelu: OpDef<boolean> = {
+  name: "gelu",
+  saves: "inputs",
+  forward([x], tanh) {
+    const out = alloc(x!.dtype, x!.shape);
+    accel().gelu(x!, tanh, out);
+    return out;
+  },
+  // g·GELU′(x) (fallback/gelu.ts writes the derivative out)
+  backward(g, [x], _out, tanh) {
+    const gx = x!.newZeros(x!.shape);
+    accel().geluBackward(g.contiguous(), x!, tanh, gx);
+    return [gx];
+  },
+  freshGrads: true,
 };

@@ -249,6 +249,25 @@ const LINEAR: [number, number, number][] = [
 ];
 
 const CASES: { [K in AccelName]: Case } = {
+  gelu: (dt) =>
+    [1, 63, 64, 1031, 40000].flatMap((n) =>
+      [false, true].map((tanh) => ({
+        label: `gelu n=${n} tanh=${tanh}`,
+        views: [view(dt, [n], { scale: 4, hostile: n > 1 }), view(dt, [n])],
+        run: (a: Accelerations, [x, o]: (View | null)[]) => a.gelu(x!, tanh, o!),
+        // one rounding against the fallback's five to eight (and erf from one library either way)
+        tol: { rel: dt === "float32" ? 1e-5 : 1e-12 },
+      })),
+    ),
+  geluBackward: (dt) =>
+    [1, 63, 64, 1031, 40000].flatMap((n) =>
+      [false, true].map((tanh) => ({
+        label: `geluBackward n=${n} tanh=${tanh}`,
+        views: [view(dt, [n], { scale: 2 }), view(dt, [n], { scale: 4, hostile: n > 1 }), view(dt, [n])],
+        run: (a: Accelerations, [g, x, o]: (View | null)[]) => a.geluBackward(g!, x!, tanh, o!),
+        tol: { rel: dt === "float32" ? 1e-5 : 1e-12 },
+      })),
+    ),
   layerNorm: (dt) => NORM.flatMap((s) => AFFINE.map((a) => layerNormCall(dt, s, a, false))),
   layerNormBackward: (dt) => NORM.flatMap((s) => AFFINE.map((a) => layerNormCall(dt, s, a, true))),
   linear: (dt) =>

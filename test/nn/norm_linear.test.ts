@@ -71,6 +71,16 @@ test("linear: gradcheck float64 for 1-D, 2-D and 3-D inputs, with and without a 
   gradcheck((xi, wi, bi) => F.linear(xi!.transpose(0, 1), wi!, bi), [dtensor([3, 6], { seed: 17 }), w, b]);
 });
 
+test("gelu (the fused op, exact and tanh): gradcheck float64 on a strided input, and the composite's values", () => {
+  const x = dtensor([4, 3], { seed: 18, lo: -3, hi: 3 });
+  gradcheck((xi) => F.gelu(xi!.transpose(0, 1)), [x]);
+  gradcheck((xi) => F.gelu(xi!, { approximate: "tanh" }), [x]);
+  const v = x.detach();
+  assertAllclose(F.gelu(v), v.mul(0.5).mul(v.mul(Math.SQRT1_2).erf().add(1)), { rtol: 1e-14, atol: 1e-15 });
+  const u = v.add(v.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
+  assertAllclose(F.gelu(v, { approximate: "tanh" }), v.mul(0.5).mul(u.tanh().add(1)), { rtol: 1e-14, atol: 1e-15 });
+});
+
 test("layerNorm and linear refuse mismatched shapes and dtypes with DescentError naming the op", () => {
   assert.throws(
     () => F.layerNorm(zeros([2, 3]), 3, zeros([3], { dtype: "float64" })),

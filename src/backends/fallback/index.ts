@@ -5,6 +5,7 @@ import type { Accelerations } from "../accelerations.js";
 import type { Backend } from "../backend.js";
 import { attentionFallbacks } from "./attention.js";
 import { calc } from "./calc.js";
+import { geluFallbacks } from "./gelu.js";
 import { normFallbacks } from "./norm.js";
 import { optimFallbacks } from "./optim.js";
 import { rnnFallbacks } from "./rnn.js";
@@ -18,5 +19,6 @@ export function fallbacks(b: Pick<Backend, "kernels" | "alloc">): Accelerations 
     ...rnnFallbacks(c),
     ...attentionFallbacks(c),
     ...normFallbacks(c),
+    ...geluFallbacks(c),
   };
 }
