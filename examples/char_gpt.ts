@@ -51,7 +51,7 @@ const trainWindows = new data.TextWindows(trainIds, SEED);
 const valWindows = new data.TextWindows(valIds, 12345);
 const valBatches: Tensor[] = Array.from({ length: 4 }, () => valWindows.sample(64, CONTEXT));
 
-/** Steps that fit the time budget: four forward/backward passes (no update) are timed. */
+/** An estimate of the steps that fit the time budget: four forward/backward passes (no update) are timed. */
 function stepsThatFit(): number {
   const pass = () => lmLoss(model, trainWindows.sample(BATCH, CONTEXT)).backward();
   pass(); // the first passes are slow (compilation, the storage pool filling up): not timed
@@ -63,8 +63,16 @@ function stepsThatFit(): number {
   // 10% is kept for evaluation every 100 steps and for the machine being busier later.
   return Math.max(20, Math.floor((0.9 * MINUTES * 60) / perStep));
 }
-const STEPS = STEPS_FLAG > 0 ? STEPS_FLAG : stepsThatFit();
-console.log(`GPT ${JSON.stringify(config)}: ${nParams} parameters; ${STEPS} steps of ${BATCH}x${CONTEXT}`);
+// With a time budget the cosine decay runs on elapsed time (trainLanguageModel's scheduleSeconds), so
+// it completes inside --minutes however busy the machine gets; the estimate only sizes the warm-up
+// (5% of it) and caps the steps (three times it).
+const ESTIMATE = STEPS_FLAG > 0 ? STEPS_FLAG : stepsThatFit();
+const STEPS = STEPS_FLAG > 0 ? STEPS_FLAG : 3 * ESTIMATE;
+console.log(
+  `GPT ${JSON.stringify(config)}: ${nParams} parameters; ` +
+    (STEPS_FLAG > 0 ? `${STEPS} steps` : `about ${ESTIMATE} steps in ${MINUTES} min`) +
+    ` of ${BATCH}x${CONTEXT}`,
+);
 
 // Gradient health every 100 steps: the gradient norm of each block (and the model's diagnoses at the end).
 const monitor = new GradientMonitor(model, { every: 100 });
@@ -72,12 +80,14 @@ const logs = trainLanguageModel(model, {
   monitor,
   steps: STEPS,
   lr: LR,
-  warmupSteps: Math.max(2, Math.round(STEPS / 20)),
+  warmupSteps: Math.max(2, Math.round(ESTIMATE / 20)),
   clip: 1,
   nextBatch: () => trainWindows.sample(BATCH, CONTEXT),
   valBatches,
   evalEvery: 100,
   maxSeconds: MINUTES * 60,
+  // 2% of the budget is left for the last evaluation, saving and the sample.
+  scheduleSeconds: STEPS_FLAG > 0 ? undefined : 0.98 * MINUTES * 60,
   onStep: (l) => {
     if (l.valLoss !== undefined || l.step % 25 === 0) {
       const val = l.valLoss !== undefined ? `  val ${l.valLoss.toFixed(3)}` : "";

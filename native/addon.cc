@@ -162,6 +162,9 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
 void register_fused(napi_env env, napi_value exports, const Isa* isa);  // fused.cc
 void register_attention(napi_env env, napi_value exports, const Isa* isa);  // attention.cc
 bool register_probe(napi_env env, napi_value exports);  // probe.cc (the benchmark suite's FMA peak)
+void register_layernorm(napi_env env, napi_value exports);  // layernorm.cc
+void register_linear(napi_env env, napi_value exports, const Isa* isa);  // linear.cc
+void register_gelu(napi_env env, napi_value exports);  // gelu.cc
 }  // namespace descent
 
 NAPI_MODULE_INIT() {
@@ -179,6 +182,9 @@ NAPI_MODULE_INIT() {
   if (register_window(env, exports) != napi_ok) return nullptr;
   register_fused(env, exports, &g_isa);
   register_attention(env, exports, &g_isa);
+  register_layernorm(env, exports);
+  register_linear(env, exports, &g_isa);
+  register_gelu(env, exports);
   if (!register_elementwise(env, exports, &g_isa)) return nullptr;
   if (!register_rnn(env, exports, &g_isa)) return nullptr;
   if (!register_probe(env, exports)) return nullptr;

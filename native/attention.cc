@@ -46,8 +46,8 @@ struct Args {
   bool causal;
   const T *q, *k, *v, *mask;
   idx ms[4];  // mask strides over [B, H, L, S]
-  // Strides of q, k, v over [B, H, row] (the last dim is contiguous): the forward reads views, e.g.
-  // the filled prefix of a preallocated KV cache; the backward takes contiguous ones.
+  // Strides of q, k, v over [B, H, row] (the last dim is contiguous): both passes read views, e.g.
+  // the filled prefix of a preallocated KV cache or the heads of a fused qkv projection.
   idx qs[3], ks[3], vs[3];
   T* ws;      // [B, H, L, Ev + 1]: output row, then lse
   const T* gws;
@@ -85,8 +85,60 @@ struct Work {
   }
 };
 
+/**
+ * A few query rows (a generated token's step: L = 1): each row's scores, softmax and weighted sum of
+ * values directly, with no packing and no tile buffers, which cost more than the work at this size.
+ */
+constexpr idx kDirectRows = 4;
+
+template <typename T>
+ATT_INLINE void forward_direct(const Args<T>& a, idx b0, idx b1) {
+  const idx L = a.L, S = a.S, E = a.E, Ev = a.Ev, W = Ev + 1, qr = a.qs[2], kr = a.ks[2], vr = a.vs[2];
+  std::vector<T> sbuf(std::max<idx>(S, 1)), acc(std::max<idx>(Ev, 1));
+  T* s = sbuf.data();
+  const T ninf = -std::numeric_limits<T>::infinity();
+  for (idx b = b0; b < b1; b++) {
+    const idx bb = b / a.H, hh = b % a.H;
+    const T* q = a.q + bb * a.qs[0] + hh * a.qs[1];
+    const T* k = a.k + bb * a.ks[0] + hh * a.ks[1];
+    const T* v = a.v + bb * a.vs[0] + hh * a.vs[1];
+    const T* mk = a.mask ? a.mask + bb * a.ms[0] + hh * a.ms[1] : nullptr;
+    for (idx i = 0; i < L; i++) {
+      const T* qi = q + i * qr;
+      const idx jn = a.causal ? std::min(S, i + 1) : S;
+      for (idx j = 0; j < jn; j++) {
+        const T* kj = k + j * kr;
+        T p[8] = {0, 0, 0, 0, 0, 0, 0, 0};  // 8 lanes, so that the dot product vectorises
+        idx c = 0;
+        for (; c + 8 <= E; c += 8)
+          for (int u = 0; u < 8; u++) p[u] += qi[c + u] * kj[c + u];
+        for (; c < E; c++) p[0] += qi[c] * kj[c];
+        s[j] = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+      }
+      scale_mask(s, jn, a.scale, mk, a.ms, i, 0);
+      const T m = row_max(s, jn);
+      const T l = m == ninf ? T(0) : exp_sum(s, jn, m);
+      T* o = a.ws + (b * L + i) * W;
+      if (!(l > T(0))) {  // every key masked out (or NaN): NaN, as the composed softmax
+        for (idx c = 0; c <= Ev; c++) o[c] = std::numeric_limits<T>::quiet_NaN();
+        continue;
+      }
+      std::fill(acc.begin(), acc.end(), T(0));
+      for (idx j = 0; j < jn; j++) {
+        const T pj = s[j];
+        const T* vj = v + j * vr;
+        for (idx c = 0; c < Ev; c++) acc[c] += pj * vj[c];
+      }
+      const T inv = T(1) / l;
+      for (idx c = 0; c < Ev; c++) o[c] = acc[c] * inv;
+      o[Ev] = m + std::log(l);
+    }
+  }
+}
+
 template <typename T>
 ATT_INLINE void forward_body(const Args<T>& a, idx b0, idx b1, Isa isa) {
+  if (a.L <= kDirectRows) return forward_direct(a, b0, b1);
   Work<T> w(a, isa);
   const idx L = a.L, S = a.S, E = a.E, Ev = a.Ev, W = Ev + 1, QB = w.QB, KB = w.KB, EvP = w.EvP;
   const int MR = w.kn.mr, NR = w.kn.nr;
@@ -159,9 +211,10 @@ ATT_INLINE void backward_body(const Args<T>& a, idx b0, idx b1, Isa isa) {
   T *s = w.parts[10], *dp = w.parts[11], *dqacc = w.parts[12], *dkacc = w.parts[13], *dvacc = w.parts[14];
   T* D = w.parts[15];
   for (idx b = b0; b < b1; b++) {
-    const T* q = a.q + b * L * E;
-    const T* k = a.k + b * S * E;
-    const T* v = a.v + b * S * Ev;
+    const idx bb = b / a.H, hh = b % a.H, qr = a.qs[2], kr = a.ks[2], vr = a.vs[2];
+    const T* q = a.q + bb * a.qs[0] + hh * a.qs[1];
+    const T* k = a.k + bb * a.ks[0] + hh * a.ks[1];
+    const T* v = a.v + bb * a.vs[0] + hh * a.vs[1];
     const T* mk = a.mask ? a.mask + (b / a.H) * a.ms[0] + (b % a.H) * a.ms[1] : nullptr;
     const T* ws = a.ws + b * L * W;
     const T* g = a.gws + b * L * W;
@@ -173,15 +226,15 @@ ATT_INLINE void backward_body(const Args<T>& a, idx b0, idx b1, Isa isa) {
     std::fill(dqacc, dqacc + LP * EP, T(0));
     for (idx j0 = 0; j0 < S; j0 += KB) {
       const idx cols = std::min(KB, S - j0);
-      pack_b(k + j0 * E, 1, E, E, cols, NR, kp);     // S = Q·Kᵀ: depth e, columns j
-      pack_b(v + j0 * Ev, 1, Ev, Ev, cols, NR, vtp);  // dP = dO·Vᵀ
-      pack_b(k + j0 * E, E, 1, cols, E, NR, kb2);     // dQ = dS·K: depth j, columns e
+      pack_b(k + j0 * kr, 1, kr, E, cols, NR, kp);     // S = Q·Kᵀ: depth e, columns j
+      pack_b(v + j0 * vr, 1, vr, Ev, cols, NR, vtp);  // dP = dO·Vᵀ
+      pack_b(k + j0 * kr, kr, 1, cols, E, NR, kb2);     // dQ = dS·K: depth j, columns e
       std::fill(dkacc, dkacc + KBm * EP, T(0));
       std::fill(dvacc, dvacc + KBm * EvP, T(0));
       for (idx i0 = 0; i0 < L; i0 += QB) {
         const idx rows = std::min(QB, L - i0);
         if (a.causal && i0 + rows - 1 < j0) continue;
-        pack_a(q + i0 * E, E, 1, rows, E, MR, qp);
+        pack_a(q + i0 * qr, qr, 1, rows, E, MR, qp);
         tiles(w.kn, rows, cols, E, qp, kp, s, KB, false);
         pack_a(g + i0 * W, W, 1, rows, Ev, MR, dop);
         tiles(w.kn, rows, cols, Ev, dop, vtp, dp, KB, false);
@@ -204,7 +257,7 @@ ATT_INLINE void backward_body(const Args<T>& a, idx b0, idx b1, Isa isa) {
         pack_b(g + i0 * W, W, 1, rows, Ev, NR, dob);
         tiles(w.kn, cols, Ev, rows, ptp, dob, dvacc, EvP, true);
         pack_a(dp, 1, KB, cols, rows, MR, dstp);  // dK += dSᵀ·Q
-        pack_b(q + i0 * E, E, 1, rows, E, NR, qb);
+        pack_b(q + i0 * qr, qr, 1, rows, E, NR, qb);
         tiles(w.kn, cols, E, rows, dstp, qb, dkacc, EP, true);
         pack_a(dp, KB, 1, rows, cols, MR, dsp);  // dQ += dS·K
         tiles(w.kn, rows, E, cols, dsp, kb2, dqacc + i0 * EP, EP, true);
@@ -275,7 +328,7 @@ void run(const Args<T>& a, bool backward) {
  * attention(q, k, v, mask | null, ws, meta) and attentionBackward(q, k, v, mask | null, ws, gws,
  * dq, dk, dv, meta); meta = [B, H, L, S, E, Ev, scale, causal, mask strides × 4, offsets of the
  * arrays in argument order (9), strides of q, k, v over [B, H, row] (3 each)]. Every view is checked
- * to lie inside its array; the backward takes contiguous q, k, v only.
+ * to lie inside its array; q, k, v may be strided views (last dim contiguous) in both passes.
  */
 napi_value call(napi_env env, napi_callback_info info, bool backward) {
   const char* name = backward ? "attentionBackward" : "attention";
@@ -315,9 +368,6 @@ napi_value call(napi_env env, napi_callback_info info, bool backward) {
   for (int i = 0; i < 3; i++) {
     for (int j = 0; j < 3; j++) qkv[i][j] = idx(md[21 + 3 * i + j]);
     qkv[i][3] = 1;
-    const idx contiguous[3] = {H * rows[i] * cols[i], rows[i] * cols[i], cols[i]};
-    if (backward && B * H * rows[i] * cols[i] > 0 && !std::equal(contiguous, contiguous + 3, qkv[i]))
-      return bad("the backward expects contiguous q, k, v");
   }
   const idx ext[9] = {0, 0, 0, 0, B * H * L * (Ev + 1), B * H * L * (Ev + 1),
                       B * H * L * E, B * H * S * E, B * H * S * Ev};

@@ -50,7 +50,7 @@ export interface Accelerations {
    * kernel need not hold the [L, S] scores (fallback/attention.ts is the definition); to float32 rounding.
    */
   attention(q: View, k: View, v: View, mask: View | null, c: AttentionConsts, ws: View): void;
-  /** From contiguous q, k, v, attention's ws and its gradient gws (same shape, contiguous; the lse column's is ignored): dq, dk, dv (contiguous). */
+  /** From q, k, v (as the forward takes them), attention's ws and its gradient gws (same shape, contiguous; the lse column's is ignored): dq, dk, dv (contiguous). */
   attentionBackward(
     q: View,
     k: View,
@@ -63,6 +63,35 @@ export interface Accelerations {
     dk: View,
     dv: View,
   ): void;
+  /**
+   * Layer normalisation of each row of x [R, N] (last dim contiguous in the fast paths; the fallback
+   * takes any strides): y = (x − mean)·rstd·weight + bias with the biased variance, rstd = 1/√(var + eps);
+   * weight, bias [N] or null. Writes out [R, N] and stats [R, 2] = (mean, rstd) per row, both contiguous,
+   * the statistics its backward reads. Fused kernels sum in float64 and round once: to float32 rounding.
+   */
+  layerNorm(x: View, weight: View | null, bias: View | null, eps: number, out: View, stats: View): void;
+  /**
+   * From the output's gradient g [R, N], x, weight and the forward's stats: dx [R, N] (contiguous), and
+   * where not null dweight = Σ_rows g·x̂ and dbias = Σ_rows g [N] (overwritten, not accumulated).
+   */
+  layerNormBackward(
+    g: View,
+    x: View,
+    weight: View | null,
+    stats: View,
+    dx: View,
+    dweight: View | null,
+    dbias: View | null,
+  ): void;
+  /**
+   * GELU, exact x/2·(1 + erf(x/√2)) or (tanh) x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³))): x and out
+   * contiguous, one shape (the fallback takes any strides). Fused kernels compute in float64 and round once.
+   */
+  gelu(x: View, tanh: boolean, out: View): void;
+  /** Its input gradient g·GELU′(x) (g, x, out contiguous, one shape). */
+  geluBackward(g: View, x: View, tanh: boolean, out: View): void;
+  /** out [M, N] (contiguous) = x [M, K] · wᵀ (w [N, K]) + bias [N] (or none): a Linear layer in one call. Any strides in. */
+  linear(x: View, w: View, bias: View | null, out: View): void;
 }
 
 export type AccelName = keyof Accelerations;

@@ -135,27 +135,7 @@ const emitters: [abstract new (...a: never[]) => Module, LayerFn][] = [
       g.node("Mul", [g.name(x), s[0]!], [g.out(out, "silu")]);
     },
   ],
-  [
-    nn.GELU,
-    (g, m, x, out) => {
-      // Opset 17 has no Gelu: 0.5 x (1 + erf(x / √2)), or with approximate "tanh"
-      // 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))), as torch.onnx writes them.
-      let inner: string;
-      if ((m as nn.GELU).approximate === "tanh") {
-        const x3 = g.node("Pow", [g.name(x), g.scalar(3)], [g.fresh("gelu")]);
-        const k = g.node("Mul", [x3[0]!, g.scalar(0.044715)], [g.fresh("gelu")]);
-        const s = g.node("Add", [g.name(x), k[0]!], [g.fresh("gelu")]);
-        const u = g.node("Mul", [s[0]!, g.scalar(Math.sqrt(2 / Math.PI))], [g.fresh("gelu")]);
-        inner = g.node("Tanh", u, [g.fresh("gelu")])[0]!;
-      } else {
-        const d = g.node("Div", [g.name(x), g.scalar(Math.SQRT2)], [g.fresh("gelu")]);
-        inner = g.node("Erf", d, [g.fresh("gelu")])[0]!;
-      }
-      const a = g.node("Add", [inner, g.scalar(1)], [g.fresh("gelu")]);
-      const mx = g.node("Mul", [g.name(x), a[0]!], [g.fresh("gelu")]);
-      g.node("Mul", [mx[0]!, g.scalar(0.5)], [g.out(out, "gelu")]);
-    },
-  ],
+  [nn.GELU, (g, m, x, out) => geluNodes(g, x, out, (m as nn.GELU).approximate === "tanh")],
   [
     nn.PReLU,
     (g, m, x, out) => {
@@ -225,4 +205,25 @@ export function layerEmitter(m: Module): LayerEmit | null {
   for (const [cls, emit] of emitters)
     if (m.constructor === cls) return (g, mod, args, out) => emit(g, mod, args[0] as Tensor, out as Tensor);
   return null;
+}
+
+/**
+ * Opset 17 has no Gelu: 0.5 x (1 + erf(x / √2)), or with approximate "tanh"
+ * 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))), as torch.onnx writes them.
+ */
+export function geluNodes(g: GraphBuilder, x: Tensor, out: Tensor, tanh: boolean): void {
+  let inner: string;
+  if (tanh) {
+    const x3 = g.node("Pow", [g.name(x), g.scalar(3)], [g.fresh("gelu")]);
+    const k = g.node("Mul", [x3[0]!, g.scalar(0.044715)], [g.fresh("gelu")]);
+    const s = g.node("Add", [g.name(x), k[0]!], [g.fresh("gelu")]);
+    const u = g.node("Mul", [s[0]!, g.scalar(Math.sqrt(2 / Math.PI))], [g.fresh("gelu")]);
+    inner = g.node("Tanh", u, [g.fresh("gelu")])[0]!;
+  } else {
+    const d = g.node("Div", [g.name(x), g.scalar(Math.SQRT2)], [g.fresh("gelu")]);
+    inner = g.node("Erf", d, [g.fresh("gelu")])[0]!;
+  }
+  const a = g.node("Add", [inner, g.scalar(1)], [g.fresh("gelu")]);
+  const mx = g.node("Mul", [g.name(x), a[0]!], [g.fresh("gelu")]);
+  g.node("Mul", [mx[0]!, g.scalar(0.5)], [g.out(out, "gelu")]);
 }

@@ -5,6 +5,7 @@ import type { Tensor } from "../tensor/tensor.js";
 import { DescentError, shapeStr } from "../core/errors.js";
 import { DT } from "./proto.js";
 import { onnxDType, type GraphBuilder } from "./graph.js";
+import { geluNodes } from "./layers.js";
 
 type Emit = (g: GraphBuilder, inputs: readonly Tensor[], params: unknown, out: Tensor) => void;
 
@@ -69,6 +70,28 @@ const table: Record<string, Emit> = {
   },
   matmul: (g, [a, b], _p, out) => {
     g.node("MatMul", [g.name(a!), g.name(b!)], [g.out(out, "matmul")]);
+  },
+  // The fused ops of src/ops/norm.ts (F.linear / F.layerNorm called outside the layers written whole).
+  linear: (g, [x, w, b], _p, out) => {
+    if (x!.ndim === 2) {
+      g.node("Gemm", [g.name(x!), g.name(w!), b ? g.name(b) : ""], [g.out(out, "linear")], { transB: 1 });
+      return;
+    }
+    const wt = g.node("Transpose", [g.name(w!)], [g.fresh("wT")], { perm: [1, 0] });
+    const mm = g.node("MatMul", [g.name(x!), wt[0]!], [b ? g.fresh("mm") : g.out(out, "linear")]);
+    if (b) g.node("Add", [mm[0]!, g.name(b)], [g.out(out, "linear")]);
+  },
+  gelu: (g, [x], tanh, out) => geluNodes(g, x!, out, tanh === true),
+  layerNorm: (g, inputs, p, out) => {
+    const { eps, dims, hasWeight, hasBias } = p as { eps: number; dims: number; hasWeight: boolean; hasBias: boolean };
+    const x = inputs[0]!;
+    // LayerNormalization (opset 17) requires a scale: ones where the call had no weight.
+    const scale = hasWeight ? g.name(inputs[1]!) : g.name(x.newOnes(x.shape.slice(x.ndim - dims)));
+    const bias = hasBias ? [g.name(inputs[hasWeight ? 2 : 1]!)] : [];
+    g.node("LayerNormalization", [g.name(x), scale, ...bias], [g.out(out, "layernorm")], {
+      axis: -dims,
+      epsilon: { float: eps },
+    });
   },
   view: (g, [x], _p, out) => {
     // 0 copies the input's dim: keeps a reshape that leaves the batch dim alone batch-dynamic.

@@ -9,7 +9,7 @@ import type { AttentionConsts } from "../backends/index.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { accel, alloc, need, type OpDef } from "./op.js";
 
-/** [q, k, v] or [q, k, v, mask]: q [B, H, L, E], k [B, H, S, E], v [B, H, S, Ev] contiguous; mask additive [B, H, L, S]. */
+/** [q, k, v] or [q, k, v, mask]: q [B, H, L, E], k [B, H, S, E], v [B, H, S, Ev] with a contiguous last dim; mask additive [B, H, L, S]. */
 export const Attention: OpDef<AttentionConsts> = {
   name: "scaledDotProductAttention",
   saves: "both",

@@ -25,9 +25,22 @@ function checkIndex(op: string, x: Tensor, dim: number, index: Tensor): void {
 
 /** Refuses any index outside 0..size-1 (negative indices are not wrapped, as in PyTorch's gather). */
 export function checkIndexRange(op: string, index: Tensor, size: number, dim: number, shape: readonly number[]): void {
-  if (sizeOf(index.shape) === 0) return;
-  const lo = index.amin().item();
-  const hi = index.amax().item();
+  const n = sizeOf(index.shape);
+  if (n === 0) return;
+  let lo: number;
+  let hi: number;
+  if (n <= 4096) {
+    // A small index (a generated token's embedding lookup) is read once: cheaper than two reductions.
+    const v = index.toFlatArray();
+    lo = hi = v[0]!;
+    for (let i = 1; i < n; i++) {
+      lo = Math.min(lo, v[i]!);
+      hi = Math.max(hi, v[i]!);
+    }
+  } else {
+    lo = index.amin().item();
+    hi = index.amax().item();
+  }
   if (lo < 0 || hi >= size) {
     throw new DescentError(
       `${op}: index ${lo < 0 ? lo : hi} is out of bounds for dim ${dim} with size ${size} (input ${shapeStr(shape)})`,

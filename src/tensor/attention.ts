@@ -1,12 +1,10 @@
 // Fused scaled dot-product attention at the tensor level (nn reaches ops only through here): brings
 // q, k, v and the mask to the op's 4-D layout and hands out the output columns of its workspace. The
-// forward kernel reads views whose last dim is contiguous (a KV cache's filled prefix, the heads of a
-// fused qkv projection) without copying them; the backward wants contiguous inputs, so they are
-// copied when autograd will record the op. nn/functional/attention.ts decides when the fused form applies (no dropout, a mask
-// that needs no gradient, equal batch dims).
+// kernels (forward and backward) read views whose last dim is contiguous (a KV cache's filled prefix,
+// the heads of a fused qkv projection) without copying them. nn/functional/attention.ts decides when
+// the fused form applies (no dropout, a mask that needs no gradient, equal batch dims).
 
 import { Attention } from "../ops/attention.js";
-import { isGradEnabled } from "../autograd/graph.js";
 import { apply } from "./apply.js";
 import type { Tensor } from "./tensor.js";
 
@@ -29,10 +27,9 @@ export function fusedAttention(
   const n = batch.length;
   const B = batch.slice(0, Math.max(0, n - 1)).reduce((a, b) => a * b, 1);
   const H = n > 0 ? batch[n - 1]! : 1;
-  const graph = isGradEnabled() && (q.requiresGrad || k.requiresGrad || v.requiresGrad);
   const four = (t: Tensor, rows: number, cols: number) => {
     const r = t.reshape([B, H, rows, cols]);
-    return graph || (r.strides[3] !== 1 && cols > 1) ? r.contiguous() : r;
+    return r.strides[3] !== 1 && cols > 1 ? r.contiguous() : r;
   };
   const inputs = [four(q, L, q.shape[q.ndim - 1]!), four(k, S, k.shape[k.ndim - 1]!), four(v, S, Ev)];
   if (mask) inputs.push(mask.expand([...batch, L, S]).reshape([B, H, L, S]));

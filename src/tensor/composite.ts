@@ -6,6 +6,8 @@
 import { checkFloat } from "../core/dtype.js";
 import { DescentError } from "../core/errors.js";
 import { normDim } from "../core/shape.js";
+import { Gelu } from "../ops/norm.js";
+import { apply } from "./apply.js";
 import type { Tensor } from "./tensor.js";
 
 /** clamp as two masked fills: the gradient passes where min ≤ x ≤ max (inclusive), NaN stays NaN. */
@@ -32,11 +34,8 @@ export function elu(x: Tensor, alpha: number): Tensor {
 /** Exact GELU x·Φ(x) = x/2·(1 + erf(x/√2)), or PyTorch's tanh approximation. */
 export function gelu(x: Tensor, approximate: "none" | "tanh"): Tensor {
   checkFloat("gelu", x.dtype);
-  if (approximate === "tanh") {
-    const inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
-    return x.mul(0.5).mul(inner.tanh().add(1));
-  }
-  return x.mul(0.5).mul(x.mul(Math.SQRT1_2).erf().add(1));
+  // One fused op (fallback/gelu.ts is its op-by-op definition, the formula above).
+  return apply(Gelu, [x.contiguous()], approximate === "tanh");
 }
 
 /** eˣ⁻ᵐ / Σ eˣ⁻ᵐ with m the (constant) max: no overflow for any finite input. */

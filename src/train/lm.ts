@@ -39,6 +39,13 @@ export interface LMTrainOptions {
   evalEvery?: number;
   /** Stop (after evaluating) once this many seconds have passed; the schedule is not stretched. */
   maxSeconds?: number;
+  /**
+   * Fit the schedule to a time budget (nanoGPT-style decay on progress): after the warm-up steps the
+   * cosine runs on progress max(steps done / steps left, seconds / scheduleSeconds) (both counted
+   * from the warm-up's end), and training stops when progress reaches 1, so the decay completes
+   * in time however fast the steps turn out to be; `steps` is then an upper bound.
+   */
+  scheduleSeconds?: number;
   /** Gradient health: records the gradients (before clipping) and updates of every step. */
   monitor?: GradientMonitor;
   /** Called after every step with its log (valLoss set on evaluation steps). */
@@ -124,19 +131,49 @@ export function lmSchedule(opt: AdamW, steps: number, lr: number, warmupSteps: n
   });
 }
 
-/** Trains for o.steps steps (or until maxSeconds); returns every step's log. */
+/** OneCycleLR's cosine from a to b at t ∈ [0, 1]. */
+const cosAnneal = (a: number, b: number, t: number) => b + ((a - b) / 2) * (1 + Math.cos(Math.PI * t));
+
+/**
+ * The time-fitted schedule's learning rate (see LMTrainOptions.scheduleSeconds): warm-up over the
+ * first warmupSteps by step as lmSchedule's, then the cosine from lr to lr/10 at the given progress.
+ */
+export function lmTimedLr(lr: number, step: number, warmupSteps: number, progress: number): number {
+  // The peak at step warmupSteps − 1, as OneCycleLR's pctStart·total − 1.
+  if (step < warmupSteps - 1) return cosAnneal(lr / DIV_FACTOR, lr, step / (warmupSteps - 1));
+  return cosAnneal(lr, lr / 10, Math.min(1, progress));
+}
+
+/** Trains for o.steps steps (or until maxSeconds, or a fitted schedule ends); returns every step's log. */
 export function trainLanguageModel(model: GPT, o: LMTrainOptions): LMStepLog[] {
   checkOptions("trainLanguageModel", o, LM_TRAIN_KEYS);
   if (!Number.isInteger(o.steps) || o.steps < 3)
     throw new DescentError(`trainLanguageModel: steps must be an integer >= 3, got ${o.steps}`);
+  const budget = o.scheduleSeconds;
+  if (budget !== undefined && !(budget > 0))
+    throw new DescentError(`trainLanguageModel: scheduleSeconds must be a positive number, got ${budget}`);
   const opt = lmOptimizer(model, o);
-  const sched = lmSchedule(opt, o.steps, o.lr, o.warmupSteps ?? Math.max(2, Math.floor(o.steps / 10)));
+  const warmup = o.warmupSteps ?? Math.max(2, Math.floor(o.steps / 10));
+  const sched = lmSchedule(opt, o.steps, o.lr, warmup);
+  let warmEnd = 0; // seconds at the peak (the timed decay's start)
+  let progress = 0; // of the decay, at the current step
   const clip = o.clip ?? 1;
   const evalEvery = o.evalEvery ?? 0;
   const started = performance.now();
   const logs: LMStepLog[] = [];
   model.train();
   for (let step = 0; step < o.steps; step++) {
+    if (budget !== undefined) {
+      // From the peak (step warmup − 1) on: progress by steps or by time, whichever is further.
+      const now = (performance.now() - started) / 1000;
+      if (step === warmup - 1) warmEnd = now;
+      if (step >= warmup - 1)
+        progress = Math.max(
+          (step - warmup + 1) / (o.steps - warmup),
+          budget > warmEnd ? (now - warmEnd) / (budget - warmEnd) : 1,
+        );
+      for (const g of opt.paramGroups) g.lr = lmTimedLr(o.lr, step, warmup, progress);
+    }
     const lr = opt.paramGroups[0]!.lr;
     const loss = lmLoss(model, o.nextBatch(step));
     opt.zeroGrad();
@@ -148,7 +185,10 @@ export function trainLanguageModel(model: GPT, o: LMTrainOptions): LMStepLog[] {
     sched.step();
     const seconds = (performance.now() - started) / 1000;
     const log: LMStepLog = { step, loss: loss.item(), lr, gradNorm, seconds };
-    const last = step === o.steps - 1 || (o.maxSeconds !== undefined && seconds >= o.maxSeconds);
+    const last =
+      step === o.steps - 1 ||
+      (o.maxSeconds !== undefined && seconds >= o.maxSeconds) ||
+      (budget !== undefined && progress >= 1);
     if (o.valBatches && (last || (evalEvery > 0 && (step + 1) % evalEvery === 0)))
       log.valLoss = lmEvaluate(model, o.valBatches);
     logs.push(log);

@@ -169,8 +169,8 @@ function attentionCall(
     mask = { ...m, shape: [B, H, L, S], strides: [0, L * S, S, 1] };
   }
   const c = { scale: 1 / Math.sqrt(E), causal };
-  // The forward also takes views with a contiguous last dim only (q as a fused projection's heads, k
-  // and v as a KV cache's prefix); the backward takes contiguous ones.
+  // Both passes also take views with a contiguous last dim only (q as a fused projection's heads, k
+  // and v as a KV cache's prefix).
   const views = strided
     ? [
         viewStrided(dt, [B, H, L, E], "heads"),
@@ -200,9 +200,88 @@ function attentionCall(
   };
 }
 
+/** LayerNorm rows × features: one element, odd, past the native thresholds; with both, one or no affine. */
+const NORM: [number, number][] = [
+  [1, 1],
+  [3, 7],
+  [5, 130],
+  [160, 131],
+];
+const AFFINE = [
+  [true, true],
+  [false, false],
+  [true, false],
+  [false, true],
+] as const;
+function layerNormCall(
+  dt: DT,
+  [R, N]: [number, number],
+  [hw, hb]: readonly [boolean, boolean],
+  backward: boolean,
+): Call {
+  const eps = 1e-5;
+  const views = [
+    view(dt, [R, N], { scale: 3, pad: 2 }),
+    hw ? view(dt, [N]) : null,
+    hb ? view(dt, [N]) : null,
+    view(dt, [R, N]),
+    view(dt, [R, 2]),
+  ];
+  if (backward) views.push(view(dt, [R, N], { pad: 1 }), view(dt, [R, N]), hw ? view(dt, [N]) : null, view(dt, [N]));
+  return {
+    label: `${backward ? "layerNormBackward" : "layerNorm"} [${R}, ${N}] weight=${hw} bias=${hb}`,
+    views,
+    // The backward starts from the forward's statistics, so it runs the forward first (on the same table).
+    run: (a, [x, w, b, out, st, g, dx, dw, db]) => {
+      a.layerNorm(x!, w ?? null, b ?? null, eps, out!, st!);
+      if (backward) a.layerNormBackward(g!, x!, w ?? null, st!, dx!, dw ?? null, db ?? null);
+    },
+    // fused sums in float64 with one rounding; the fallback rounds after every kernel
+    tol: { rel: dt === "float32" ? 2e-5 : 1e-12 },
+  };
+}
+/** Linear [M, K, N]: tiny (op by op natively), odd, a generated token's row, a batch. */
+const LINEAR: [number, number, number][] = [
+  [1, 1, 1],
+  [3, 5, 7],
+  [1, 128, 384],
+  [37, 33, 70],
+];
+
 const CASES: { [K in AccelName]: Case } = {
+  gelu: (dt) =>
+    [1, 63, 64, 1031, 40000].flatMap((n) =>
+      [false, true].map((tanh) => ({
+        label: `gelu n=${n} tanh=${tanh}`,
+        views: [view(dt, [n], { scale: 4, hostile: n > 1 }), view(dt, [n])],
+        run: (a: Accelerations, [x, o]: (View | null)[]) => a.gelu(x!, tanh, o!),
+        // one rounding against the fallback's five to eight (and erf from one library either way)
+        tol: { rel: dt === "float32" ? 1e-5 : 1e-12 },
+      })),
+    ),
+  geluBackward: (dt) =>
+    [1, 63, 64, 1031, 40000].flatMap((n) =>
+      [false, true].map((tanh) => ({
+        label: `geluBackward n=${n} tanh=${tanh}`,
+        views: [view(dt, [n], { scale: 2 }), view(dt, [n], { scale: 4, hostile: n > 1 }), view(dt, [n])],
+        run: (a: Accelerations, [g, x, o]: (View | null)[]) => a.geluBackward(g!, x!, tanh, o!),
+        tol: { rel: dt === "float32" ? 1e-5 : 1e-12 },
+      })),
+    ),
+  layerNorm: (dt) => NORM.flatMap((s) => AFFINE.map((a) => layerNormCall(dt, s, a, false))),
+  layerNormBackward: (dt) => NORM.flatMap((s) => AFFINE.map((a) => layerNormCall(dt, s, a, true))),
+  linear: (dt) =>
+    LINEAR.flatMap(([M, K, N]) =>
+      [true, false].map((hasBias) => ({
+        label: `linear [${M}, ${K}] x [${N}, ${K}]ᵀ bias=${hasBias}`,
+        views: [view(dt, [M, K], { pad: 3 }), view(dt, [N, K]), hasBias ? view(dt, [N]) : null, view(dt, [M, N])],
+        run: (a: Accelerations, [x, w, b, o]: (View | null)[]) => a.linear(x!, w!, b ?? null, o!),
+        // the same product (the backend's matmul kernel) and the same float addition
+        tol: EXACT,
+      })),
+    ),
   attention: (dt) => ATTENTION.flatMap((c) => [attentionCall(dt, c, false), attentionCall(dt, c, false, true)]),
-  attentionBackward: (dt) => ATTENTION.map((c) => attentionCall(dt, c, true)),
+  attentionBackward: (dt) => ATTENTION.flatMap((c) => [attentionCall(dt, c, true), attentionCall(dt, c, true, true)]),
   adamStep: (dt) =>
     [
       [1, 0, false, false],

@@ -208,6 +208,21 @@ test("custom forwards: reshape, permute, slice, cat, element-wise ops, reduction
   await assert.rejects(s.run({ x: ortTensor(randn([5, 4])), y: ortTensor(randn([5, 4])) }));
 });
 
+test("F.linear and F.layerNorm called in a forward (the fused ops: Gemm, LayerNormalization)", async () => {
+  manualSeed(5);
+  class Fn extends nn.Module {
+    w = new nn.Parameter(randn([6, 4]));
+    b = new nn.Parameter(randn([6]));
+    g = new nn.Parameter(randn([6]));
+    forward(x: Tensor): Tensor {
+      const h = nn.functional.linear(x, this.w, this.b); // [B, 3, 6]
+      const n = nn.functional.layerNorm(h, 6, this.g, null).add(nn.functional.layerNorm(h, [3, 6], null, null, 1e-3));
+      return nn.functional.linear(n, this.w.slice(1, 0, 3).transpose(0, 1)); // [B, 3, 3], no bias
+    }
+  }
+  await check("fused_fn", new Fn(), [randn([2, 3, 4])], [randn([5, 3, 4])]);
+});
+
 test("an op with no ONNX form is refused by name", () => {
   class Cumsum extends nn.Module {
     forward(x: Tensor): Tensor {

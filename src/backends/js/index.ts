@@ -10,11 +10,13 @@ import { col2im, im2col } from "./window.js";
 import { maxPool2d, maxPool2dBackward } from "./pool.js";
 import { fusedKernels } from "./fused.js";
 import { rnnKernels } from "./rnn.js";
+import { normKernels } from "./norm.js";
+import { geluKernels } from "./gelu.js";
 import { orderKernels } from "./order.js";
 
 export const jsBackend: Backend = {
   name: "js",
   kernels: { ...kernels, matmul, im2col, col2im, maxPool2d, maxPool2dBackward, ...orderKernels },
-  accelerations: { ...fusedKernels, ...rnnKernels },
+  accelerations: { ...fusedKernels, ...rnnKernels, ...normKernels, ...geluKernels },
   ...hostStorage,
 };

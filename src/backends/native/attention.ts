@@ -1,7 +1,7 @@
 // The native backend's fused attention (native/attention.cc): flash-style forward and backward
 // over the tensors' own typed arrays. Every view's layout goes in one Float64Array; the ops layer
-// hands over q, k, v with a contiguous last dim (any other strides in the forward, contiguous in the
-// backward), contiguous ws and gradients, and a mask of any strides.
+// hands over q, k, v with a contiguous last dim (any other strides, in both passes), contiguous ws
+// and gradients, and a mask of any strides.
 
 import type { View } from "../backend.js";
 import type { Accelerations, AttentionConsts } from "../accelerations.js";
@@ -24,10 +24,7 @@ export function nativeAttention(addon: AttentionAddon): Pick<Accelerations, "att
     meta.set([B, H, L, k.shape[2]!, E, v.shape[3]!, c.scale, c.causal ? 1 : 0]);
     meta.set(mask ? mask.strides : [0, 0, 0, 0], 8);
     views.forEach((x, i) => (meta[12 + i] = x ? x.offset : 0));
-    // The backward's views are contiguous: their canonical strides (a size-1 dim's stride is free).
-    const strides = (x: View) =>
-      views.length > 5 ? [x.shape[1]! * x.shape[2]! * x.shape[3]!, x.shape[2]! * x.shape[3]!, x.shape[3]!] : x.strides;
-    [q, k, v].forEach((x, i) => meta.set(strides(x).slice(0, 3), 21 + 3 * i));
+    [q, k, v].forEach((x, i) => meta.set(x.strides.slice(0, 3), 21 + 3 * i));
   }
   const d = (x: View | null) => (x ? (x.data as F) : null);
   return {

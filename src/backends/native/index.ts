@@ -15,10 +15,14 @@ import { windowKernels, type WindowAddon } from "./window.js";
 import { nativeFused, type FusedAddon } from "./fused.js";
 import { nativeRnnKernels, type RnnAddon } from "./rnn.js";
 import { nativeAttention, type AttentionAddon } from "./attention.js";
+import { nativeNorm, type NormAddon } from "./norm.js";
+import { nativeGelu, type GeluAddon } from "./gelu.js";
+import { fallbacks } from "../fallback/index.js";
 import { elementwiseKernels, type ElementwiseAddon } from "./elementwise.js";
 
 /** What the addon exports (native/addon.cc, and the kernels of window.cc, fused.cc, elementwise.cc and rnn.cc). */
-export interface Addon extends WindowAddon, FusedAddon, ElementwiseAddon, RnnAddon, AttentionAddon {
+export interface Addon
+  extends WindowAddon, FusedAddon, ElementwiseAddon, RnnAddon, AttentionAddon, NormAddon, GeluAddon {
   /** meta = [nb, M, K, N, aOff, sAm, sAk, bOff, sBk, sBn, cOff, (size, sA, sB) per batch dim]. */
   matmul(
     a: Float32Array | Float64Array,
@@ -96,10 +100,19 @@ export function nativeBackend(addon: Addon, minWork = NATIVE_MIN_WORK): Backend 
     addon.matmul(a.data as Float32Array | Float64Array, b.data as Float32Array | Float64Array, c, meta);
   }
 
+  const kernels = { ...js, ...elementwiseKernels(addon, js), matmul, ...windowKernels(addon, js) };
+  // A linear too small for the addon runs op by op on these kernels.
+  const small = fallbacks({ kernels, alloc: hostStorage.alloc });
   return {
     name: "native",
-    kernels: { ...js, ...elementwiseKernels(addon, js), matmul, ...windowKernels(addon, js) },
-    accelerations: { ...nativeFused(addon), ...nativeRnnKernels(addon), ...nativeAttention(addon) },
+    kernels,
+    accelerations: {
+      ...nativeFused(addon),
+      ...nativeRnnKernels(addon),
+      ...nativeAttention(addon),
+      ...nativeNorm(addon, small, minWork),
+      ...nativeGelu(addon),
+    },
     threads: { get: () => addon.threads(), set: (n) => addon.setThreads(n) },
     ...hostStorage, // the addon works on the host typed arrays themselves
   };

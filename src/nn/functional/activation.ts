@@ -2,10 +2,12 @@
 // tensors (the modules in layers/ call these). All composites of Tensor methods: autograd
 // differentiates through them.
 
+import { checkFloat } from "../../core/dtype.js";
 import { DescentError, shapeStr } from "../../core/errors.js";
 import { defaultGenerator } from "../../core/random.js";
 import { checkOptions } from "../../core/options.js";
 import { fromArray, where, type Tensor } from "../../tensor/tensor.js";
+import { fusedLayerNorm, fusedLinear } from "../../tensor/norm.js";
 
 /** max(x, 0) (F.relu). */
 export function relu(x: Tensor): Tensor {
@@ -109,13 +111,14 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   }
   if (x.dtype !== weight.dtype)
     throw new DescentError(`linear: input is ${x.dtype} but weight is ${weight.dtype}; convert one with to()`);
-  const y = x.matmul(weight.transpose(0, 1));
-  if (!bias) return y;
-  if (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0])
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0]))
     throw new DescentError(
       `linear: bias ${shapeStr(bias.shape)} does not match weight ${shapeStr(weight.shape)} (expected [${weight.shape[0]}])`,
     );
-  return y.add(bias);
+  if (bias && bias.dtype !== x.dtype)
+    throw new DescentError(`linear: input is ${x.dtype} but bias is ${bias.dtype}; convert one with to()`);
+  // One op (product and bias in one kernel call) where the backend has it fused.
+  return fusedLinear(x, weight, bias ?? null);
 }
 
 /**
@@ -180,12 +183,10 @@ export function layerNorm(
         `layerNorm: ${name} ${shapeStr(t.shape)} must have the normalized shape ${shapeStr(shape)}`,
       );
   }
-  const dims = shape.map((_, i) => x.ndim - k + i);
-  const mean = x.mean(dims, true);
-  const centered = x.sub(mean);
-  const variance = centered.square().mean(dims, true);
-  let y = centered.mul(variance.add(eps).rsqrt());
-  if (weight) y = y.mul(weight);
-  if (bias) y = y.add(bias);
-  return y;
+  checkFloat("layerNorm", x.dtype);
+  for (const t of [weight, bias])
+    if (t && t.dtype !== x.dtype)
+      throw new DescentError(`layerNorm: input is ${x.dtype} but weight/bias is ${t.dtype}; convert one with to()`);
+  // One fused op (fallback/norm.ts is its op-by-op definition: mean, centre, biased variance, rsqrt, affine).
+  return fusedLayerNorm(x, k, weight ?? null, bias ?? null, eps);
 }
