@@ -161,6 +161,7 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
 
 void register_fused(napi_env env, napi_value exports, const Isa* isa);  // fused.cc
 void register_attention(napi_env env, napi_value exports, const Isa* isa);  // attention.cc
+void register_plan(napi_env env, napi_value exports, Isa* isa);  // plan.cc
 }  // namespace descent
 
 NAPI_MODULE_INIT() {
@@ -178,6 +179,7 @@ NAPI_MODULE_INIT() {
   if (register_window(env, exports) != napi_ok) return nullptr;
   register_fused(env, exports, &g_isa);
   register_attention(env, exports, &g_isa);
+  register_plan(env, exports, &g_isa);
   if (!register_elementwise(env, exports, &g_isa)) return nullptr;
   if (!register_rnn(env, exports, &g_isa)) return nullptr;
   return exports;
