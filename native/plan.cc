@@ -2,7 +2,8 @@
 // arrives once as an instruction list (a Float64Array) plus its buffers, is checked and kept
 // behind an external handle, and then each forward is one Node-API call (`planRun`) that runs
 // every step: GEMMs with their fused epilogue (bias, folded BatchNorm, activation: gemm.cc),
-// im2col, fused element-wise programs, softmax, LayerNorm, max pooling and strided copies. Buffers
+// im2col, fused element-wise programs, softmax, LayerNorm, max pooling, reductions and strided
+// copies. Buffers
 // are float32 slots: fixed ones (weights, scratch) whose pointers are taken once, and per-call ones
 // (inputs and outputs) bound at each run; every access a step makes is checked against its slot's
 // length when the plan is made (fixed slots) or when a per-call slot is bound.
@@ -151,6 +152,15 @@ const char* parse(Plan& plan, const double* code, std::size_t n, std::vector<idx
         if (total > 0) need(req, st.x, span), need(req, st.out, total);
         break;
       }
+      case kReduce: {
+        st.x = rd.ref(S), st.out = rd.ref(S);
+        for (int k = 0; k < 4; k++) st.n.push_back(rd.i());  // outer, R, inner, op
+        if (st.n[0] < 0 || st.n[1] < 1 || st.n[2] < 1 || st.n[3] < 0 || st.n[3] > 2 || st.x.slot < 0 ||
+            st.out.slot < 0)
+          return "planCreate: bad reduce step";
+        need(req, st.x, st.n[0] * st.n[1] * st.n[2]), need(req, st.out, st.n[0] * st.n[2]);
+        break;
+      }
       default: return "planCreate: unknown step kind";
     }
     plan.steps.push_back(std::move(st));
@@ -237,6 +247,7 @@ napi_value PlanRun(napi_env env, napi_callback_info info) {
       case kSoftmax:
       case kLayerNorm: run_rows(plan, st); break;
       case kCopy: run_copy(plan, st); break;
+      case kReduce: run_reduce(plan, st); break;
       default: break;
     }
   }

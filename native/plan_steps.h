@@ -18,7 +18,7 @@ namespace planexec {
 
 using idx = std::ptrdiff_t;
 
-enum Kind { kGemm = 1, kIm2col = 2, kEw = 3, kSoftmax = 4, kLayerNorm = 5, kMaxPool = 6, kCopy = 7 };
+enum Kind { kGemm = 1, kIm2col = 2, kEw = 3, kSoftmax = 4, kLayerNorm = 5, kMaxPool = 6, kCopy = 7, kReduce = 8 };
 constexpr int kBlock = 256;  // element-wise programs run in blocks this long (registers stay in L1)
 constexpr int kMaxRegs = 16;
 
@@ -200,6 +200,29 @@ inline void run_copy(const Plan& p, const Step& st) {
       pos[d] = 0;
     }
   }
+}
+
+/** out[o, i] = sum (0), max (1) or min (2) of x[o, r, i] over r < R (double sums; NaN wins max and min, as js). */
+inline void run_reduce(const Plan& p, const Step& st) {
+  const idx outer = st.n[0], R = st.n[1], inner = st.n[2], op = st.n[3];
+  const float* x = at(p, st.x);
+  float* out = at(p, st.out);
+  for (idx o = 0; o < outer; o++)
+    for (idx i = 0; i < inner; i++) {
+      const float* v = x + o * R * inner + i;
+      if (op == 0) {
+        double s = 0;
+        for (idx r = 0; r < R; r++) s += v[r * inner];
+        out[o * inner + i] = float(s);
+        continue;
+      }
+      float m = v[0];
+      for (idx r = 1; r < R && m == m; r++) {
+        const float e = v[r * inner];
+        if (e != e || (op == 1 ? e > m : e < m)) m = e;
+      }
+      out[o * inner + i] = m;
+    }
 }
 
 }  // namespace planexec

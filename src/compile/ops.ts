@@ -8,10 +8,12 @@ import type { Tensor } from "../tensor/tensor.js";
 import { backend } from "../backends/index.js";
 import { PLAN_BINARY, PLAN_UNARY, type EwInput, type EwStep, type PlanOp } from "../backends/plan/index.js";
 import type { Window2d } from "../backends/index.js";
+import { windowOut } from "../core/shape.js";
 import type { PlanBuilder } from "./builder.js";
 import type { OpEvent } from "./trace.js";
 
 const UNARY = new Set<string>(PLAN_UNARY);
+const REDUCE: Record<string, "sum" | "max" | "min"> = { sum: "sum", amax: "max", amin: "min" };
 const BINARY = new Set<string>(PLAN_BINARY);
 
 /** Appends the steps of one traced op. */
@@ -46,6 +48,21 @@ export function opSteps(b: PlanBuilder, e: OpEvent): void {
     });
     return;
   }
+  if (f32 && name === "unfold" && inputs[0]!.ndim === 4) {
+    const p = e.params as Window2d;
+    const x = inputs[0]!;
+    const [, , h, w] = x.shape as [number, number, number, number];
+    const oh = windowOut(h, p.kernel[0], p.stride[0], p.padding[0], p.dilation[0]);
+    const ow = windowOut(w, p.kernel[1], p.stride[1], p.padding[1], p.dilation[1]);
+    b.steps.push({
+      kind: "im2col",
+      x: b.contig(x),
+      out: b.outRef(out),
+      dims: [...x.shape, ...p.kernel, ...p.stride, ...p.padding, ...p.dilation, oh, ow],
+    });
+    return;
+  }
+  if (f32 && REDUCE[name] && reduce(b, REDUCE[name], inputs[0]!, e.params as { dims: readonly number[] }, out)) return;
   if (name === "clone" && out.dtype === inputs[0]!.dtype) {
     const x = inputs[0]!;
     b.steps.push({
@@ -118,16 +135,45 @@ export function ewInput(b: PlanBuilder, t: Tensor, n: number): EwInput {
   return { ref: b.contig(t), inner: 1, len: n };
 }
 
+/** A reduction over adjacent dims of a contiguous x (x seen as [outer, R, inner]) as one step. */
+function reduce(
+  b: PlanBuilder,
+  op: "sum" | "max" | "min",
+  x: Tensor,
+  p: { dims: readonly number[] },
+  out: Tensor,
+): boolean {
+  const dims = [...p.dims].sort((u, v) => u - v);
+  if (dims.length === 0 || !x.isContiguous() || dims.some((d, i) => i > 0 && d !== dims[i - 1]! + 1)) return false;
+  const prod = (s: readonly number[]): number => s.reduce((a, v) => a * v, 1);
+  const R = prod(dims.map((d) => x.shape[d]!));
+  if (R === 0) return false;
+  b.steps.push({
+    kind: "reduce",
+    x: b.contig(x),
+    out: b.outRef(out),
+    outer: prod(x.shape.slice(0, dims[0]!)),
+    R,
+    inner: prod(x.shape.slice(dims[dims.length - 1]! + 1)),
+    op,
+  });
+  return true;
+}
+
 /** A (batched) matmul as a GEMM when each operand's batch dims collapse to one non-negative stride. */
 function matmul(b: PlanBuilder, x: Tensor, y: Tensor, out: Tensor): boolean {
   if (x.ndim < 2 || y.ndim < 2 || x.ndim !== y.ndim) return false;
   const nd = x.ndim;
+  // The batch dims (size > 1) must collapse into one: each stride the next one's times its size.
   const batchStride = (t: Tensor): number | null => {
     let s: number | null = null;
+    let next = 0;
     for (let d = nd - 3; d >= 0; d--) {
-      if (t.shape[d] === 1) continue;
-      if (s === null) s = t.strides[d]!;
-      else return null; // two batch dims: keep it simple, replay in JS
+      if (out.shape[d] === 1) continue;
+      const st = t.shape[d] === 1 ? 0 : t.strides[d]!;
+      if (s === null) s = st;
+      else if (st !== next) return null;
+      next = st * out.shape[d]!;
     }
     return s ?? 0;
   };
@@ -135,7 +181,6 @@ function matmul(b: PlanBuilder, x: Tensor, y: Tensor, out: Tensor): boolean {
     bB = batchStride(y);
   const all = [...x.strides.slice(-2), ...y.strides.slice(-2)];
   if (aB === null || bB === null || aB < 0 || bB < 0 || all.some((s) => s < 0)) return false;
-  if (out.shape.slice(0, -2).filter((s) => s !== 1).length > 1) return false;
   const [M, K] = x.shape.slice(-2) as [number, number];
   const N = y.shape[nd - 1]!;
   b.steps.push({

@@ -127,6 +127,24 @@ export function stepFn(st: Step, slots: Storage[]): () => void {
           }
         }
       };
+    case "reduce":
+      return () => {
+        const x = f32(slots, st.x),
+          o = f32(slots, st.out);
+        const { outer, R, inner } = st;
+        for (let a = 0; a < outer; a++)
+          for (let i = 0; i < inner; i++) {
+            const base = st.x.off + a * R * inner + i;
+            let m = st.op === "sum" ? 0 : x[base]!;
+            if (st.op === "sum") for (let r = 0; r < R; r++) m += x[base + r * inner]!;
+            else
+              for (let r = 1; r < R && m === m; r++) {
+                const e = x[base + r * inner]!;
+                if (e !== e || (st.op === "max" ? e > m : e < m)) m = e;
+              }
+            o[st.out.off + a * inner + i] = m;
+          }
+      };
     case "copy":
       return () =>
         k().copy(

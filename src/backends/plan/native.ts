@@ -14,7 +14,7 @@ export interface PlanAddon {
   planOps(): string[];
 }
 
-const KIND = { gemm: 1, im2col: 2, ew: 3, softmax: 4, layerNorm: 5, maxPool: 6, copy: 7 } as const;
+const KIND = { gemm: 1, im2col: 2, ew: 3, softmax: 4, layerNorm: 5, maxPool: 6, copy: 7, reduce: 8 } as const;
 
 /** The addon's plan executor, or undefined (no addon, or one built before plans existed). */
 export function planAddon(): PlanAddon | undefined {
@@ -107,6 +107,11 @@ function encode(steps: readonly Step[], codes: Map<string, number>): Float64Arra
         out.push(st.rows, st.cols, st.eps);
         ref(st.weight);
         ref(st.bias);
+        break;
+      case "reduce":
+        ref(st.x);
+        ref(st.out);
+        out.push(st.outer, st.R, st.inner, ["sum", "max", "min"].indexOf(st.op));
         break;
       case "copy":
         ref(st.x);

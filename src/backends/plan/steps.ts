@@ -122,6 +122,17 @@ export interface LayerNormStep {
   readonly bias: Ref | null;
 }
 
+/** out[o, i] = op over r of x[o, r, i] (x contiguous [outer, R, inner]): a sum, max or min over adjacent dims. */
+export interface ReduceStep {
+  readonly kind: "reduce";
+  readonly x: Ref;
+  out: Ref;
+  readonly outer: number;
+  readonly R: number;
+  readonly inner: number;
+  readonly op: "sum" | "max" | "min";
+}
+
 /** A strided read into a contiguous write (a permute or broadcast made real). */
 export interface CopyStep {
   readonly kind: "copy";
@@ -141,7 +152,7 @@ export interface JsStep {
   readonly run: (slots: readonly Storage[]) => View;
 }
 
-export type Step = GemmStep | EwStep | WindowStep | SoftmaxStep | LayerNormStep | CopyStep | JsStep;
+export type Step = GemmStep | EwStep | WindowStep | SoftmaxStep | LayerNormStep | ReduceStep | CopyStep | JsStep;
 
 /** A plan: its steps and slots (null for a per-call slot, bound by each run in `perCall`'s order). */
 export interface PlanSpec {
