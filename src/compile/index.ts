@@ -84,7 +84,8 @@ export function compile(model: Module, exampleInputs: Tensor | readonly Tensor[]
   const plans: Plan[] = [];
   let last: Plan | null = null;
   const find = (inputs: readonly Tensor[]): Plan | null => {
-    for (const p of last ? [last, ...plans] : plans) if (matches(p, inputs)) return p;
+    if (last && matches(last, inputs)) return last;
+    for (const p of plans) if (matches(p, inputs)) return p;
     return null;
   };
   last = buildPlan(model, example);
