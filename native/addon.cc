@@ -165,6 +165,7 @@ bool register_probe(napi_env env, napi_value exports);  // probe.cc (the benchma
 void register_layernorm(napi_env env, napi_value exports);  // layernorm.cc
 void register_linear(napi_env env, napi_value exports, const Isa* isa);  // linear.cc
 void register_gelu(napi_env env, napi_value exports);  // gelu.cc
+void register_plan(napi_env env, napi_value exports, Isa* isa);  // plan.cc
 }  // namespace descent
 
 NAPI_MODULE_INIT() {
@@ -185,6 +186,7 @@ NAPI_MODULE_INIT() {
   register_layernorm(env, exports);
   register_linear(env, exports, &g_isa);
   register_gelu(env, exports);
+  register_plan(env, exports, &g_isa);
   if (!register_elementwise(env, exports, &g_isa)) return nullptr;
   if (!register_rnn(env, exports, &g_isa)) return nullptr;
   if (!register_probe(env, exports)) return nullptr;

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "gemm.h"
+#include "plan_ops.h"
 #include "pool.h"
 
 namespace descent {
@@ -117,6 +118,7 @@ void gemm(const Kernel<T>& k, const Product<T>& q) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     for (idx i = 0; i < M; i++) std::fill(q.c + i * q.ldc, q.c + i * q.ldc + N, T(0));
+    if (q.ep) apply_epilogue(*q.ep, q.c, q.ldc, q.epRow, q.epCol, M, N);
     return;
   }
   const idx MR = k.mr, NR = k.nr;
@@ -151,6 +153,8 @@ void gemm(const Kernel<T>& k, const Product<T>& q) {
               for (idx i = 0; i < mr; i++)
                 for (idx j = 0; j < nr; j++) c[i * q.ldc + j] = (acc ? c[i * q.ldc + j] : T(0)) + tile[i * NR + j];
             }
+            // The last depth block leaves the tile final while it is still in L1: write-out here.
+            if (q.ep && pc + kc == K) apply_epilogue(*q.ep, c, q.ldc, q.epRow + ic + ir, q.epCol + jc + jr, mr, nr);
           }
         }
       }
@@ -190,16 +194,20 @@ Product<T> matrix(const Batch<T>& b, idx t) {
   return q;
 }
 
+/** One product: the small path (then the epilogue over its few rows or columns, still in cache) or the blocked one. */
+template <typename T>
+void run_one(const Split<T>& s, const Product<T>& q) {
+  if (!s.small(q)) return gemm(s.kernel, q);
+  if (q.ep) apply_epilogue(*q.ep, q.c, q.ldc, q.epRow, q.epCol, q.M, q.N);
+}
+
 /** Part `part` of `parts`: a range of whole matrices, or one strip of columns (rows) of every matrix. */
 template <typename T>
 void run_part(void* ctx, int part, int parts) {
   const Split<T>& s = *static_cast<const Split<T>*>(ctx);
   const Batch<T>& b = *s.batch;
   if (s.byMatrix) {
-    for (idx t = b.count * part / parts; t < b.count * (part + 1) / parts; t++) {
-      const Product<T> q = matrix(b, t);
-      if (!s.small(q)) gemm(s.kernel, q);
-    }
+    for (idx t = b.count * part / parts; t < b.count * (part + 1) / parts; t++) run_one(s, matrix(b, t));
     return;
   }
   const bool byCols = b.p.N >= b.p.M;
@@ -213,12 +221,14 @@ void run_part(void* ctx, int part, int parts) {
       q.b += lo * q.sBn;
       q.c += lo;
       q.N = hi - lo;
+      q.epCol += lo;
     } else {
       q.a += lo * q.sAm;
       q.c += lo * q.ldc;
       q.M = hi - lo;
+      q.epRow += lo;
     }
-    if (!s.small(q)) gemm(s.kernel, q);
+    run_one(s, q);
   }
 }
 
@@ -254,7 +264,42 @@ void gemm_batch_impl(const Batch<T>& b, const Kernel<T>& k, SmallGemm<T> small, 
   pool_run(run_part<T>, &s, parts, threads);
 }
 
+void act_row(int act, float* row, idx n, float alpha) { plan::apply(act, row, nullptr, 0.f, row, n, alpha); }
+void act_row(int act, double* row, idx n, double alpha) {
+  // Plans are float32 only; a double product never carries an activation (kept for the template).
+  (void)act, (void)row, (void)n, (void)alpha;
+}
+
+template <typename T>
+void epilogue_impl(const Epilogue<T>& e, T* c, idx ldc, idx r0, idx c0, idx mr, idx nr) {
+  for (idx i = 0; i < mr; i++) {
+    T* row = c + i * ldc;
+    if (e.perRow) {
+      const T sc = e.scale ? e.scale[r0 + i] : T(1), sh = e.shift ? e.shift[r0 + i] : T(0);
+      if (e.scale)
+        for (idx j = 0; j < nr; j++) row[j] = row[j] * sc + sh;
+      else if (e.shift)
+        for (idx j = 0; j < nr; j++) row[j] += sh;
+    } else if (e.scale) {
+      const T* sc = e.scale + c0;
+      const T* sh = e.shift ? e.shift + c0 : nullptr;
+      for (idx j = 0; j < nr; j++) row[j] = row[j] * sc[j] + (sh ? sh[j] : T(0));
+    } else if (e.shift) {
+      const T* sh = e.shift + c0;
+      for (idx j = 0; j < nr; j++) row[j] += sh[j];
+    }
+    if (e.act != plan::op_identity) act_row(e.act, row, nr, e.alpha);
+  }
+}
+
 }  // namespace
+
+void apply_epilogue(const Epilogue<float>& e, float* c, idx ldc, idx r0, idx c0, idx mr, idx nr) {
+  epilogue_impl(e, c, ldc, r0, c0, mr, nr);
+}
+void apply_epilogue(const Epilogue<double>& e, double* c, idx ldc, idx r0, idx c0, idx mr, idx nr) {
+  epilogue_impl(e, c, ldc, r0, c0, mr, nr);
+}
 
 Isa detect_isa() {
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))

@@ -37,6 +37,27 @@ Kernel<float> kernel_f32_avx512();
 Kernel<double> kernel_f64_avx2();
 Kernel<double> kernel_f64_avx512();
 
+/**
+ * What the write-out of a product applies to each finished value of C (a compiled plan's fused
+ * bias, folded BatchNorm and activation): c = act(c·scale[ch] + shift[ch]), ch the row (perRow: a
+ * conv's output channel) or the column (a Linear's output feature); a null scale or shift is 1 or
+ * 0; act is a code of plan_ops.h (0, identity, for none), alpha its parameter.
+ */
+template <typename T>
+struct Epilogue {
+  const T* scale = nullptr;
+  const T* shift = nullptr;
+  bool perRow = false;
+  int act = 0;
+  T alpha = 0;
+};
+
+/** Applies e to an mr×nr tile of C at global row r0, column c0 (the channel index). */
+void apply_epilogue(const Epilogue<float>& e, float* c, std::ptrdiff_t ldc, std::ptrdiff_t r0, std::ptrdiff_t c0,
+                    std::ptrdiff_t mr, std::ptrdiff_t nr);
+void apply_epilogue(const Epilogue<double>& e, double* c, std::ptrdiff_t ldc, std::ptrdiff_t r0, std::ptrdiff_t c0,
+                    std::ptrdiff_t mr, std::ptrdiff_t nr);
+
 /** One matrix product C[M×N] = A[M×K] · B[K×N]; A and B strided, C row-major with row stride ldc. */
 template <typename T>
 struct Product {
@@ -47,6 +68,10 @@ struct Product {
   std::ptrdiff_t sBk, sBn;
   T* c;
   std::ptrdiff_t ldc;
+  // Optional write-out (null: plain C). epRow/epCol: where this product's C starts in the
+  // epilogue's channel numbering (a thread's strip of columns starts at epCol = its first column).
+  const Epilogue<T>* ep = nullptr;
+  std::ptrdiff_t epRow = 0, epCol = 0;
 };
 
 /** A batch of products sharing M, N, K: matrix t starts at a + aStart[t], b + bStart[t], c + t·M·N. */

@@ -61,3 +61,4 @@ export * as train from "./train/index.js";
 export { einsum } from "./tensor/einsum.js";
 export { baddbmm, type BaddbmmOptions } from "./tensor/baddbmm.js";
 export * as onnx from "./onnx/index.js";
+export { compile, type CompiledModel } from "./compile/index.js";

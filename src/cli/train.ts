@@ -7,7 +7,7 @@ import { GradientMonitor } from "../train/health.js";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { manualSeed, type Tensor } from "../index.js";
+import { manualSeed, type Tensor, type nn } from "../index.js";
 import { DataLoader, DistributedSampler, TensorDataset } from "../data/index.js";
 import { DistributedDataParallel, init as initDistributed, isAvailable as mpiAvailable } from "../distributed/index.js";
 import { save } from "../io/index.js";
@@ -45,6 +45,9 @@ export interface TrainResult {
   testLoss: number | null;
   history: ReturnType<typeof fit>;
   seconds: number;
+  /** The trained model, and the held-out inputs when there is a test split (the demo predicts them). */
+  model: nn.Module;
+  testInputs: Tensor | null;
 }
 
 /** Where the human-readable lines go: stdout, or stderr when stdout carries JSON lines. */
@@ -226,7 +229,16 @@ export function runTraining(config: unknown, ov: TrainOverrides, con: Console): 
         epochs: history.epochs.length,
       });
     const seconds = (performance.now() - started) / 1000;
-    return { modelPath, outputDir: output, testAccuracy, testLoss, history, seconds };
+    return {
+      modelPath,
+      outputDir: output,
+      testAccuracy,
+      testLoss,
+      history,
+      seconds,
+      model,
+      testInputs: data.test?.x ?? null,
+    };
   } finally {
     metricsLog?.close();
   }

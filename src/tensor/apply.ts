@@ -10,9 +10,12 @@ import { isAnomalyEnabled, isGradEnabled, versionOf } from "../autograd/graph.js
 import { adopt, OutputAllocError, type OpDef } from "../ops/op.js";
 import type { Tensor } from "./tensor.js";
 
-/** Sees every op that runs (name, inputs, params, output): the seam ONNX export records through. */
-export type OpTracer = (name: string, inputs: readonly Tensor[], params: unknown, out: Tensor) => void;
-// Off (null) except while onnx.export traces a forward: one null test per op when off.
+/**
+ * Sees every op that runs (name, inputs, params, output, and the OpDef itself): the seam ONNX
+ * export and compile record through.
+ */
+export type OpTracer = (name: string, inputs: readonly Tensor[], params: unknown, out: Tensor, op: OpDef) => void;
+// Off (null) except while onnx.export or compile traces a forward: one null test per op when off.
 let opTracer: OpTracer | null = null;
 
 /** Installs (or, with null, removes) the op tracer; returns the one it replaced. */
@@ -34,7 +37,7 @@ export function apply<P>(op: OpDef<P>, inputs: Tensor[], params?: P): Tensor {
     throw e;
   }
   const out = inputs[0]!.wrapRaw(raw);
-  if (opTracer !== null) opTracer(op.name, inputs, params, out);
+  if (opTracer !== null) opTracer(op.name, inputs, params, out, op as OpDef);
   if (op.backward && isGradEnabled() && anyRequiresGrad(inputs)) {
     const saved =
       op.saves === "inputs" ? inputs : op.saves === "output" ? [out] : op.saves === "both" ? [...inputs, out] : [];

@@ -6,6 +6,7 @@ import { checkOneOf, checkOptions, keysOf } from "../core/options.js";
 import { noGrad } from "../autograd/graph.js";
 import { Tensor, cat } from "../tensor/tensor.js";
 import type { Module } from "../nn/module.js";
+import { compile, type CompiledModel } from "../compile/index.js";
 import { MetricAccumulator, correctCount, type MetricName } from "./metrics.js";
 
 /**
@@ -111,7 +112,8 @@ export function evaluate(model: Module, loader: Batches, opts: EvaluateOptions =
  * The model's outputs for input, in eval mode under noGrad, batchSize samples at a time (default
  * 256), concatenated along dim 0. input is a tensor of samples (dim 0) or a loader/iterable of
  * batches (a tensor, or an array whose first tensor is the input; targets are ignored). The model's
- * modes are restored afterwards.
+ * modes are restored afterwards. The batches run through `compile(model, …)`'s inference plan (one
+ * trace per batch size), or the eager forward for a model compile refuses.
  */
 export function predict(
   model: Module,
@@ -124,11 +126,12 @@ export function predict(
     throw new DescentError(`predict: batchSize must be a positive integer, got ${String(batchSize)}`);
   return inEval(model, () => {
     const outs: Tensor[] = [];
+    const run = compiledForward(model);
     if (input instanceof Tensor) {
       if (input.ndim === 0) throw new DescentError("predict: the input must have a batch dimension (dim 0)");
       const n = input.shape[0]!;
       for (let s = 0; s < n; s += batchSize) {
-        outs.push(forward(model, [input.narrow(0, s, Math.min(batchSize, n - s))], "predict"));
+        outs.push(run(input.narrow(0, s, Math.min(batchSize, n - s))));
       }
       if (n === 0) outs.push(forward(model, [input], "predict"));
     } else {
@@ -136,10 +139,39 @@ export function predict(
         const x = b instanceof Tensor ? b : b[0];
         if (!(x instanceof Tensor))
           throw new DescentError("predict: each batch must be a tensor or an array of tensors");
-        outs.push(forward(model, [x], "predict"));
+        outs.push(run(x));
       }
       if (outs.length === 0) throw new DescentError("predict: the loader gave no batches");
     }
     return outs.length === 1 ? outs[0]! : cat(outs, 0);
   });
+}
+
+/**
+ * predict's forward: the model compiled into an inference plan (src/compile) at the first batch
+ * (a new batch size traces once more), or the eager forward where compile refuses the model (a
+ * forward writing in place, returning no Tensor): predictions are the same either way.
+ */
+function compiledForward(model: Module): (x: Tensor) => Tensor {
+  let compiled: CompiledModel | null | undefined; // undefined: not tried yet; null: refused
+  return (x) => {
+    if (compiled === undefined) {
+      try {
+        compiled = compile(model, x);
+      } catch (e) {
+        if (!(e instanceof DescentError)) throw e;
+        compiled = null;
+      }
+    }
+    if (compiled) {
+      try {
+        const out = compiled.forward(x);
+        if (out instanceof Tensor) return out;
+      } catch (e) {
+        if (!(e instanceof DescentError)) throw e;
+      }
+      compiled = null;
+    }
+    return forward(model, [x], "predict");
+  };
 }

@@ -211,5 +211,9 @@ test("descent demo, reduced (1 epoch on 500 digits)", () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /Descent demo: MLP on the 10,000 digits/);
   assert.match(r.stdout, /test accuracy \d+\.\d\d%/);
+  assert.match(
+    r.stdout,
+    /inference: predict \(a compiled plan\) classified the \d+ test digits one at a time, [\d.]+ µs each/,
+  );
   assert.match(r.stdout, /model saved to .*demo-run\/model\.safetensors/);
 });
