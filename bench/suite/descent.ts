@@ -1,6 +1,6 @@
 // Descent's side of the benchmark suite (bench/suite.ts spawns it; not meant to be run by hand,
 // though `node --import tsx bench/suite/descent.ts w2` works). One process per workload and
-// configuration: DESCENT_BACKEND (js | native) picks the backend, `--threads N` the addon's thread
+// configuration: DESCENT_BACKEND (js | native | wasm) picks the backend, `--threads N` the addon's thread
 // count. Uses the public API (src/index.ts), plus nativeAddon() to set threads and read the ISA.
 // Prints `@@cell` lines (bench/suite/measure.ts).
 
@@ -23,7 +23,7 @@ if (backendName === "native") {
 }
 emitInfo({
   system: `descent-${backendName}`,
-  isa: backendName === "native" && addon ? addon.isa() : "none (TypeScript)",
+  isa: backendName === "native" && addon ? addon.isa() : backendName === "wasm" ? "wasm simd128" : "none (TypeScript)",
   threads: backendName === "native" && addon ? addon.threads() : 1,
 });
 

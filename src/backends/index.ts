@@ -9,6 +9,7 @@ import type { Backend } from "./backend.js";
 import { fallbacks } from "./fallback/index.js";
 import { jsBackend } from "./js/index.js";
 import { initNative } from "./native/index.js";
+import { loadWasm, wasmUnavailable } from "./wasm/index.js";
 
 const registry = new Map<string, Backend>();
 let current: Backend | undefined;
@@ -23,11 +24,15 @@ const opByOp = new WeakMap<Backend, Accelerations>();
  */
 function init(): Backend {
   const wanted = process.env["DESCENT_BACKEND"] ?? "";
-  if (wanted !== "" && wanted !== "js" && wanted !== "native")
-    throw new DescentError(`DESCENT_BACKEND: unknown backend "${wanted}" (expected "js" or "native")`);
+  if (wanted !== "" && wanted !== "js" && wanted !== "native" && wanted !== "wasm")
+    throw new DescentError(`DESCENT_BACKEND: unknown backend "${wanted}" (expected "js", "native" or "wasm")`);
   const native = initNative(wanted === "native");
+  const wasm = loadWasm();
+  if (wanted === "wasm" && !wasm) throw wasmUnavailable("DESCENT_BACKEND=wasm");
   if (!registry.has("js")) registry.set("js", jsBackend);
   if (native && !registry.has(native.name)) registry.set(native.name, native);
+  if (wasm && !registry.has(wasm.name)) registry.set(wasm.name, wasm);
+  if (wanted === "wasm") return wasm!;
   return wanted === "js" || !native ? jsBackend : native;
 }
 
@@ -62,11 +67,18 @@ export function fallbacksOf(b: Backend = backend()): Accelerations {
 }
 
 /**
- * Selects the compute backend by name: "native" (the C++ addon) or "js" (the pure-TypeScript
- * reference). DESCENT_BACKEND=js|native picks it at start-up; unset, native when the addon loaded.
+ * Selects the compute backend by name: "native" (the C++ addon), "wasm" (WebAssembly kernels) or
+ * "js" (the pure-TypeScript reference). DESCENT_BACKEND=js|native|wasm picks it at start-up; unset,
+ * native when the addon loaded.
  */
 export function setBackend(name: string): void {
   if (!current) use(init());
+  // wasm may have loaded since init (a browser's `await initWasm()`): register it on first ask.
+  if (name === "wasm" && !registry.has(name)) {
+    const w = loadWasm();
+    if (!w) throw wasmUnavailable("setBackend");
+    registry.set(name, w);
+  }
   const b = registry.get(name);
   if (!b)
     throw new DescentError(`setBackend: unknown backend "${name}" (available: ${[...registry.keys()].join(", ")})`);
@@ -79,7 +91,7 @@ export function registerBackend(b: Backend): void {
   registry.set(b.name, b);
 }
 
-/** The names of the backends that can be selected ("js", and "native" when the addon loaded). */
+/** The names of the backends that can be selected ("js"; "native" and "wasm" when they loaded). */
 export function availableBackends(): string[] {
   if (!current) use(init());
   return [...registry.keys()];

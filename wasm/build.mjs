@@ -1,0 +1,55 @@
+// Builds wasm/descent.wasm, the WebAssembly backend's kernels (src/backends/wasm/), from the C
+// sources beside this file with clang's wasm32 target and wasm-ld (Debian: apt install clang lld).
+// Freestanding (no libc, no download): SIMD128 for the kernels, bulk-memory for memcpy/memset.
+// The .wasm is committed and shipped in the package, so a clone or an install without clang has it;
+// `npm run build` calls this and skips with one line when clang cannot target wasm32.
+// Usage: node wasm/build.mjs [--check] (--check: fail instead of skipping when clang is missing).
+
+import { execFileSync, spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import fs from "node:fs";
+
+const dir = path.dirname(fileURLToPath(import.meta.url));
+const out = path.join(dir, "descent.wasm");
+const sources = ["gemm.c", "window.c", "support.c"].map((f) => path.join(dir, f));
+const check = process.argv.includes("--check");
+
+const clang = ["clang", "clang-14", "clang-15", "clang-16", "clang-17", "clang-18"].find(
+  (c) => spawnSync(c, ["--target=wasm32", "-print-targets"], { stdio: "ignore" }).status === 0,
+);
+const lld = spawnSync("wasm-ld", ["--version"], { stdio: "ignore" }).status === 0;
+if (!clang || !lld) {
+  const msg = `wasm/build.mjs: skipped (needs clang with the wasm32 target and wasm-ld: apt install clang lld); ${
+    fs.existsSync(out)
+      ? "the committed wasm/descent.wasm stays"
+      : "wasm/descent.wasm is missing, so the wasm backend is unavailable"
+  }`;
+  process.stdout.write(msg + "\n");
+  process.exit(check ? 1 : 0);
+}
+
+const args = [
+  "--target=wasm32",
+  "-O3",
+  "-msimd128",
+  "-mbulk-memory",
+  "-nostdlib",
+  "-ffreestanding",
+  "-fvisibility=hidden",
+  "-Wall",
+  "-Werror",
+  "-Wl,--no-entry",
+  "-Wl,--export-dynamic",
+  "-Wl,--export=__heap_base",
+  // wasm32's whole address space: the heap grows on demand (src/backends/wasm/heap.ts).
+  "-Wl,--max-memory=4294967296",
+  "-Wl,-z,stack-size=262144",
+  "-Wl,--strip-all",
+  "-o",
+  out,
+  ...sources,
+];
+execFileSync(clang, args, { stdio: "inherit" });
+const size = fs.statSync(out).size;
+process.stdout.write(`wasm/build.mjs: built ${path.relative(process.cwd(), out)} (${size} bytes) with ${clang}\n`);
