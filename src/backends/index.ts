@@ -27,13 +27,24 @@ function init(): Backend {
   if (wanted !== "" && wanted !== "js" && wanted !== "native" && wanted !== "wasm")
     throw new DescentError(`DESCENT_BACKEND: unknown backend "${wanted}" (expected "js", "native" or "wasm")`);
   const native = initNative(wanted === "native");
-  const wasm = loadWasm();
-  if (wanted === "wasm" && !wasm) throw wasmUnavailable("DESCENT_BACKEND=wasm");
   if (!registry.has("js")) registry.set("js", jsBackend);
   if (native && !registry.has(native.name)) registry.set(native.name, native);
-  if (wasm && !registry.has(wasm.name)) registry.set(wasm.name, wasm);
-  if (wanted === "wasm") return wasm!;
+  if (wanted === "wasm") return withWasm() ?? throwError(wasmUnavailable("DESCENT_BACKEND=wasm"));
   return wanted === "js" || !native ? jsBackend : native;
+}
+
+/**
+ * Registers the wasm backend if its module loads (read and compiled once, on first ask, so start-up
+ * pays nothing when it is not used; after a browser's `await initWasm()` it is found here too).
+ */
+function withWasm(): Backend | undefined {
+  const w = registry.get("wasm") ?? loadWasm();
+  if (w) registry.set("wasm", w);
+  return w;
+}
+
+function throwError(e: Error): never {
+  throw e;
 }
 
 function use(b: Backend): Backend {
@@ -73,12 +84,7 @@ export function fallbacksOf(b: Backend = backend()): Accelerations {
  */
 export function setBackend(name: string): void {
   if (!current) use(init());
-  // wasm may have loaded since init (a browser's `await initWasm()`): register it on first ask.
-  if (name === "wasm" && !registry.has(name)) {
-    const w = loadWasm();
-    if (!w) throw wasmUnavailable("setBackend");
-    registry.set(name, w);
-  }
+  if (name === "wasm" && !withWasm()) throw wasmUnavailable("setBackend");
   const b = registry.get(name);
   if (!b)
     throw new DescentError(`setBackend: unknown backend "${name}" (available: ${[...registry.keys()].join(", ")})`);
@@ -94,6 +100,7 @@ export function registerBackend(b: Backend): void {
 /** The names of the backends that can be selected ("js"; "native" and "wasm" when they loaded). */
 export function availableBackends(): string[] {
   if (!current) use(init());
+  withWasm();
   return [...registry.keys()];
 }
 

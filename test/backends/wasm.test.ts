@@ -16,6 +16,8 @@ import type { View, Window2d } from "../../src/backends/backend.js";
 import { jsBackend } from "../../src/backends/js/index.js";
 import { initWasm, readWasm, WASM_URL, wasmBackend, wasmUnavailable } from "../../src/backends/wasm/index.js";
 import { DescentError } from "../../src/core/errors.js";
+import { availableBackends, backend, setBackend } from "../../src/backends/index.js";
+import { manualSeed, nn, randn } from "../../src/index.js";
 
 const read = readWasm();
 const skip = "error" in read ? `wasm/descent.wasm did not load (${read.error}); run node wasm/build.mjs` : false;
@@ -158,3 +160,29 @@ test(
     assert.equal(b.name, "wasm");
   },
 );
+
+test('setBackend("wasm"): listed by availableBackends, and a conv + linear step agrees with js', { skip }, () => {
+  assert.ok(availableBackends().includes("wasm"));
+  const before = backend().name;
+  const run = (name: string): number[] => {
+    setBackend(name);
+    manualSeed(3);
+    const conv = new nn.Conv2d(3, 8, 3, { padding: 1 });
+    const x = randn([2, 3, 12, 12], { requiresGrad: true });
+    const y = conv
+      .forward(x)
+      .relu()
+      .flatten(1)
+      .matmul(randn([8 * 144, 5]));
+    y.sum().backward();
+    return [...y.toFlatArray(), ...x.grad!.toFlatArray(), ...conv.weight.grad!.toFlatArray()];
+  };
+  try {
+    const [want, got] = [run("js"), run("wasm")];
+    assert.equal(backend().name, "wasm");
+    for (let i = 0; i < want.length; i++)
+      assert.ok(Math.abs(got[i]! - want[i]!) <= 1e-4 * (1 + Math.abs(want[i]!)), `at ${i}: ${got[i]} vs ${want[i]}`);
+  } finally {
+    setBackend(before);
+  }
+});
