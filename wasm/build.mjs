@@ -37,6 +37,11 @@ const args = [
   "-nostdlib",
   "-ffreestanding",
   "-fvisibility=hidden",
+  // Loop strength reduction rewrites the micro-kernel's loads as base + i32.add, which wasm-ld keeps
+  // and V8 turns into one lea per load; without it the constant offsets fold into the loads'
+  // offset immediates (1024³ GEMM ~20% faster here).
+  "-mllvm",
+  "-disable-lsr",
   "-Wall",
   "-Werror",
   "-Wl,--no-entry",
