@@ -91,7 +91,7 @@ function workerCommand(id: SystemId, w: string): { args: string[]; cmd: string; 
     case "native2":
     case "js":
     case "wasm": {
-      const threads = id === "native1" ? "1" : "2";
+      const threads = id === "native2" ? "2" : "1"; // Descent wasm: one thread, as TF.js wasm here
       const env = { ...process.env, DESCENT_BACKEND: id === "js" || id === "wasm" ? id : "native" };
       return { cmd: process.execPath, args: [...tsx, "bench/suite/descent.ts", w, "--threads", threads, ...b], env };
     }

@@ -12,6 +12,8 @@ import fs from "node:fs";
 
 const dir = path.dirname(fileURLToPath(import.meta.url));
 const out = path.join(dir, "descent.wasm");
+/** The same kernels over an imported shared memory, for worker threads (src/backends/wasm/threads.ts). */
+const outMt = path.join(dir, "descent-mt.wasm");
 const sources = ["gemm.c", "window.c", "support.c"].map((f) => path.join(dir, f));
 const check = process.argv.includes("--check");
 
@@ -29,7 +31,7 @@ if (!clang || !lld) {
   process.exit(check ? 1 : 0);
 }
 
-const args = [
+const common = [
   "--target=wasm32",
   "-O3",
   "-msimd128",
@@ -47,14 +49,30 @@ const args = [
   "-Wl,--no-entry",
   "-Wl,--export-dynamic",
   "-Wl,--export=__heap_base",
-  // wasm32's whole address space: the heap grows on demand (src/backends/wasm/heap.ts).
-  "-Wl,--max-memory=4294967296",
   "-Wl,-z,stack-size=262144",
   "-Wl,--strip-all",
+];
+// Single-threaded: its own memory, growable to wasm32's whole address space (heap.ts grows it).
+const single = [...common, "-Wl,--max-memory=4294967296", "-o", out, ...sources];
+// Threaded: imports a shared memory (data initialised once, by the first instance) and exports its
+// stack pointer, which each worker moves to its own stack.
+const mt = [
+  ...common,
+  "-matomics",
+  "-mmutable-globals",
+  "-Wl,--import-memory",
+  "-Wl,--shared-memory",
+  "-Wl,--max-memory=2147483648",
+  "-Wl,--export=__stack_pointer",
   "-o",
-  out,
+  outMt,
   ...sources,
 ];
-execFileSync(clang, args, { stdio: "inherit" });
-const size = fs.statSync(out).size;
-process.stdout.write(`wasm/build.mjs: built ${path.relative(process.cwd(), out)} (${size} bytes) with ${clang}\n`);
+for (const [args, file] of [
+  [single, out],
+  [mt, outMt],
+]) {
+  execFileSync(clang, args, { stdio: "inherit" });
+  const size = fs.statSync(file).size;
+  process.stdout.write(`wasm/build.mjs: built ${path.relative(process.cwd(), file)} (${size} bytes) with ${clang}\n`);
+}

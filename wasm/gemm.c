@@ -22,11 +22,12 @@
 #define MC 96
 #define NC 1024
 
-static float packA[MC * KC] __attribute__((aligned(16)));
-static float packB[NC * KC] __attribute__((aligned(16)));
+/** The calling thread's packing space: MC·KC floats for A, then NC·KC for B (static for the main thread). */
+#define SCRATCH_FLOATS (MC * KC + NC * KC)
+static float mainScratch[SCRATCH_FLOATS] __attribute__((aligned(16)));
 
 /** Packs rows [i0, i0+mc) × depth [k0, k0+kc) of A into MR-row panels, depth-major, zero-padded. */
-static void pack_a(int mc, int kc, const float* a, int sAm, int sAk) {
+static void pack_a(float* packA, int mc, int kc, const float* a, int sAm, int sAk) {
   float* d = packA;
   for (int i = 0; i < mc; i += MR) {
     int rows = mc - i < MR ? mc - i : MR;
@@ -46,7 +47,7 @@ static void pack_a(int mc, int kc, const float* a, int sAm, int sAk) {
 }
 
 /** Packs depth [k0, k0+kc) × columns [j0, j0+nc) of B into NR-column panels, depth-major, zero-padded. */
-static void pack_b(int kc, int nc, const float* b, int sBk, int sBn) {
+static void pack_b(float* packB, int kc, int nc, const float* b, int sBk, int sBn) {
   float* d = packB;
   for (int j = 0; j < nc; j += NR) {
     int cols = nc - j < NR ? nc - j : NR;
@@ -97,9 +98,11 @@ static void micro(int kc, const float* a, const float* b, float* c, int ldc, int
     for (int u = 0; u < cols; u++) c[(long)t * ldc + u] = acc ? c[(long)t * ldc + u] + tile[t * NR + u] : tile[t * NR + u];
 }
 
-/** One product C[M×N] (row stride ldc) = A·B, blocked NC → KC → MC → NR → MR. */
-void gemm_f32(int M, int N, int K, const float* a, int sAm, int sAk, const float* b, int sBk, int sBn, float* c,
-              int ldc) {
+/** One product C[M×N] (row stride ldc) = A·B, blocked NC → KC → MC → NR → MR, packing into `scratch`. */
+static void gemm_f32(int M, int N, int K, const float* a, int sAm, int sAk, const float* b, int sBk, int sBn, float* c,
+                     int ldc, float* scratch) {
+  float* packA = scratch;
+  float* packB = scratch + MC * KC;
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     for (int i = 0; i < M; i++)
@@ -110,10 +113,10 @@ void gemm_f32(int M, int N, int K, const float* a, int sAm, int sAk, const float
     int nc = N - j0 < NC ? N - j0 : NC;
     for (int k0 = 0; k0 < K; k0 += KC) {
       int kc = K - k0 < KC ? K - k0 : KC;
-      pack_b(kc, nc, b + (long)k0 * sBk + (long)j0 * sBn, sBk, sBn);
+      pack_b(packB, kc, nc, b + (long)k0 * sBk + (long)j0 * sBn, sBk, sBn);
       for (int i0 = 0; i0 < M; i0 += MC) {
         int mc = M - i0 < MC ? M - i0 : MC;
-        pack_a(mc, kc, a + (long)i0 * sAm + (long)k0 * sAk, sAm, sAk);
+        pack_a(packA, mc, kc, a + (long)i0 * sAm + (long)k0 * sAk, sAm, sAk);
         for (int j = 0; j < nc; j += NR) {
           int cols = nc - j < NR ? nc - j : NR;
           for (int i = 0; i < mc; i += MR) {
@@ -127,17 +130,24 @@ void gemm_f32(int M, int N, int K, const float* a, int sAm, int sAk, const float
 }
 
 /**
- * A batch of products: meta = [nb, M, K, N, aOff, sAm, sAk, bOff, sBk, sBn, (size, sA, sB) per
- * batch dim]; C is contiguous [...batch, M, N] (the native addon's meta, in int32).
+ * Columns [j0, j1) of a batch of products: meta = [nb, M, K, N, aOff, sAm, sAk, bOff, sBk, sBn,
+ * (size, sA, sB) per batch dim]; C is contiguous [...batch, M, N] (the native addon's meta, in
+ * int32). Threads (src/backends/wasm/threads.ts) each take a column range with their own scratch
+ * (SCRATCH_FLOATS floats; 0: the main thread's static one).
  */
-EXPORT void matmul_f32(const int* meta, const float* a, const float* b, float* c) {
+EXPORT void matmul_f32_cols(const int* meta, const float* a, const float* b, float* c, int j0, int j1,
+                            float* scratch) {
   int nb = meta[0], M = meta[1], K = meta[2], N = meta[3];
+  if (!scratch) scratch = mainScratch;
+  if (j1 > N) j1 = N;
+  if (j0 >= j1) return;
   long batch = 1;
   for (int d = 0; d < nb; d++) batch *= meta[10 + 3 * d];
   int idx[32] = {0};
   long aOff = meta[4], bOff = meta[7];
   for (long t = 0; t < batch; t++) {
-    gemm_f32(M, N, K, a + aOff, meta[5], meta[6], b + bOff, meta[8], meta[9], c + t * (long)M * N, N);
+    gemm_f32(M, j1 - j0, K, a + aOff, meta[5], meta[6], b + bOff + (long)j0 * meta[9], meta[8], meta[9],
+             c + t * (long)M * N + j0, N, scratch);
     for (int d = nb - 1; d >= 0; d--) {
       const int* m = meta + 10 + 3 * d;
       aOff += m[1];
@@ -149,3 +159,11 @@ EXPORT void matmul_f32(const int* meta, const float* a, const float* b, float* c
     }
   }
 }
+
+/** The whole batch of products on the calling thread. */
+EXPORT void matmul_f32(const int* meta, const float* a, const float* b, float* c) {
+  matmul_f32_cols(meta, a, b, c, 0, meta[3], 0);
+}
+
+/** Floats of packing space a thread needs (threads.ts reserves this much per worker). */
+EXPORT int matmul_scratch_floats(void) { return SCRATCH_FLOATS; }

@@ -14,14 +14,28 @@ import { contiguousStrides, windowOut } from "../../src/core/shape.js";
 import { Generator } from "../../src/core/random.js";
 import type { View, Window2d } from "../../src/backends/backend.js";
 import { jsBackend } from "../../src/backends/js/index.js";
-import { initWasm, readWasm, WASM_URL, wasmBackend, wasmUnavailable } from "../../src/backends/wasm/index.js";
+import {
+  initWasm,
+  readWasm,
+  WASM_MT_URL,
+  WASM_URL,
+  wasmBackend,
+  wasmUnavailable,
+} from "../../src/backends/wasm/index.js";
 import { DescentError } from "../../src/core/errors.js";
 import { availableBackends, backend, setBackend } from "../../src/backends/index.js";
 import { manualSeed, nn, randn } from "../../src/index.js";
 
 const read = readWasm();
 const skip = "error" in read ? `wasm/descent.wasm did not load (${read.error}); run node wasm/build.mjs` : false;
-const wasm = "module" in read ? wasmBackend(read.module, { minWork: 0, minWindow: 0 }).kernels : undefined;
+const wasm = "module" in read ? wasmBackend(read.module, { limits: { minWork: 0, minWindow: 0 } }).kernels : undefined;
+// The threaded build on 3 threads (the caller and 2 workers) for every product, however small.
+const readMt = readWasm(WASM_MT_URL);
+const skipMt = "error" in readMt ? `wasm/descent-mt.wasm did not load (${readMt.error})` : false;
+const mtBackend =
+  "module" in readMt
+    ? wasmBackend(readMt.module, { threaded: true, threads: 3, limits: { minWork: 0, minThreadWork: 0 } })
+    : undefined;
 const js = jsBackend.kernels;
 const gen = new Generator(14);
 
@@ -56,14 +70,14 @@ function output(shape: number[], offset = 3): View {
 }
 
 /** |wasm − js| ≤ K·2⁻²³·(|a|·|b|) + tiny, elementwise, the bound of a float32 dot product of length K. */
-function checkMatmul(a: View, b: View, label: string): void {
+function checkMatmul(a: View, b: View, label: string, kernels = wasm!): void {
   const nd = a.shape.length;
   const [M, K, N] = [a.shape[nd - 2]!, a.shape[nd - 1]!, b.shape[nd - 1]!];
   const shape = [...a.shape.slice(0, -1), N];
   const want = output(shape);
   const got = output(shape);
   js.matmul(a, b, want);
-  wasm!.matmul(a, b, got);
+  kernels.matmul(a, b, got);
   const abs = (v: View): View => ({ ...v, data: v.data.map(Math.abs) });
   const bound = output(shape);
   js.matmul(abs(a), abs(b), bound);
@@ -105,6 +119,31 @@ test("wasm matmul: batches, broadcast (stride-0) batch dims, and a heap that gro
   checkMatmul(matrix([], 300, 600, "contiguous"), matrix([], 600, 500, "transposed"), "large");
   checkMatmul(matrix([], 6, 5, "contiguous"), matrix([], 5, 4, "contiguous"), "after growth");
 });
+
+test(
+  "threaded wasm matmul (descent-mt.wasm, 3 threads) matches js; setNumThreads-style changes apply",
+  { skip: skipMt },
+  () => {
+    const k = mtBackend!.kernels;
+    for (const [M, K, N] of [
+      [1, 1, 1],
+      [7, 5, 8],
+      [9, 17, 17],
+      [33, 300, 50],
+      [64, 64, 200],
+    ] as const) {
+      checkMatmul(matrix([], M, K, "contiguous"), matrix([], K, N, "transposed"), "mt", k);
+      checkMatmul(matrix([2], M, K, "sliced"), matrix([2], K, N, "reversed", true), "mt batch", k);
+    }
+    mtBackend!.threads!.set(2);
+    assert.equal(mtBackend!.threads!.get(), 2);
+    checkMatmul(matrix([], 40, 70, "contiguous"), matrix([], 70, 90, "contiguous"), "mt 2 threads", k);
+    mtBackend!.threads!.set(1);
+    checkMatmul(matrix([], 40, 70, "contiguous"), matrix([], 70, 90, "contiguous"), "mt 1 thread", k);
+    mtBackend!.threads!.set(3);
+    checkMatmul(matrix([], 300, 600, "contiguous"), matrix([], 600, 500, "transposed"), "mt large (heap grows)", k);
+  },
+);
 
 function image(shape: [number, number, number, number], layout: "contiguous" | "transposed" | "sliced"): View {
   const [n, c, h, w] = shape;

@@ -12,6 +12,7 @@ export interface WasmApi {
   Module: new (bytes: ArrayBuffer | ArrayBufferView) => WasmModule;
   Instance: new (module: WasmModule, imports: object) => { readonly exports: object };
   compile(bytes: ArrayBuffer | ArrayBufferView): Promise<WasmModule>;
+  Memory: new (limits: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
 }
 /** A compiled module (WebAssembly.Module). */
 export type WasmModule = object & { readonly __wasmModule?: never };
@@ -21,21 +22,33 @@ export const webAssembly = (globalThis as { WebAssembly?: WasmApi }).WebAssembly
 
 /** What descent.wasm exports (wasm/*.c). Pointers are byte addresses in `memory`. */
 export interface WasmExports {
-  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  /** Absent in descent-mt.wasm, which imports its (shared) memory. */
+  readonly memory?: WasmMemory;
   readonly __heap_base: { readonly value: number };
   matmul_f32(meta: number, a: number, b: number, c: number): void;
+  matmul_f32_cols(meta: number, a: number, b: number, c: number, j0: number, j1: number, scratch: number): void;
+  matmul_scratch_floats(): number;
   im2col_f32(p: number, im: number, cols: number): void;
   col2im_f32(p: number, cols: number, im: number): void;
 }
 
-export class Heap {
-  private readonly base: number;
-  private top: number;
-  private buffer: ArrayBuffer | undefined;
-  private f32v = new Float32Array(0);
-  private i32v = new Int32Array(0);
+/** A WebAssembly.Memory, exported by descent.wasm or made here (shared) for descent-mt.wasm. */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  grow(pages: number): number;
+}
 
-  constructor(readonly exports: WasmExports) {
+export class Heap {
+  private base: number;
+  private top: number;
+  private buffer: ArrayBuffer | SharedArrayBuffer | undefined;
+  private f32v: Float32Array<ArrayBufferLike> = new Float32Array(0);
+  private i32v: Int32Array<ArrayBufferLike> = new Int32Array(0);
+
+  constructor(
+    readonly exports: WasmExports,
+    readonly memory: WasmMemory,
+  ) {
     this.base = (exports.__heap_base.value + 15) & ~15;
     this.top = this.base;
   }
@@ -45,22 +58,30 @@ export class Heap {
     this.top = this.base;
   }
 
+  /** `bytes` kept for good (a thread's scratch and stack), between calls; returns its byte address. */
+  reserve(bytes: number): number {
+    this.top = this.base;
+    const at = this.alloc(bytes);
+    this.base = this.top;
+    return at;
+  }
+
   /** `bytes` of scratch, 16-byte aligned, growing the memory when needed; returns its byte address. */
   alloc(bytes: number): number {
     const at = this.top;
     this.top = (at + bytes + 15) & ~15;
-    const mem = this.exports.memory;
+    const mem = this.memory;
     const have = mem.buffer.byteLength;
     if (this.top > have) mem.grow(Math.ceil((this.top - have) / 65536));
     return at;
   }
 
-  get f32(): Float32Array {
+  get f32(): Float32Array<ArrayBufferLike> {
     this.refresh();
     return this.f32v;
   }
 
-  get i32(): Int32Array {
+  get i32(): Int32Array<ArrayBufferLike> {
     this.refresh();
     return this.i32v;
   }
@@ -96,7 +117,7 @@ export class Heap {
   }
 
   private refresh(): void {
-    const buf = this.exports.memory.buffer;
+    const buf = this.memory.buffer;
     if (buf !== this.buffer) {
       this.buffer = buf;
       this.f32v = new Float32Array(buf);

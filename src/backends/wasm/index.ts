@@ -3,18 +3,23 @@
 // `node wasm/build.mjs` and shipped in the package). It runs wherever WebAssembly does: in Node the
 // module is read and compiled synchronously at the first backend() call; a browser calls
 // `initWasm(url or bytes)` first. Storage is hostStorage (heap.ts copies operands in per call), so
-// tensors move between js, native and wasm for free. Single-threaded: a worker pool over a shared
-// memory is the next step (README, "wasm").
+// tensors move between js, native and wasm for free. In Node large products also run on worker
+// threads (threads.ts) with descent-mt.wasm over a shared memory; elsewhere on one thread.
 
 import { DescentError } from "../../core/errors.js";
 import type { Backend } from "../backend.js";
 import { jsBackend } from "../js/index.js";
 import { hostStorage } from "../storage.js";
-import { Heap, webAssembly, type WasmExports, type WasmModule } from "./heap.js";
+import { Heap, webAssembly, type WasmExports, type WasmMemory, type WasmModule } from "./heap.js";
 import { wasmKernels, type WasmLimits } from "./kernels.js";
+import { ThreadPool } from "./threads.js";
 
-/** Where the module lives, from src/backends/wasm/ and from dist/backends/wasm/ alike. */
+/** Where the modules live, from src/backends/wasm/ and from dist/backends/wasm/ alike. */
 export const WASM_URL = new URL("../../../wasm/descent.wasm", import.meta.url);
+/** The threaded build (imports a shared memory), used where worker threads exist. */
+export const WASM_MT_URL = new URL("../../../wasm/descent-mt.wasm", import.meta.url);
+/** The shared memory's limits in 64 KiB pages: the module needs ~1.4 MB to start; 2 GiB at most (its --max-memory). */
+const MT_PAGES = { initial: 64, maximum: 32768 };
 
 let loaded: Backend | undefined;
 
@@ -24,17 +29,35 @@ function wasmApi(): NonNullable<typeof webAssembly> {
 }
 let failure: string | undefined;
 
-/** The wasm Backend over a compiled descent.wasm module; `limits` moves the size thresholds (tests: 0). */
-export function wasmBackend(module: WasmModule, limits?: WasmLimits): Backend {
-  const instance = new (wasmApi().Instance)(module, {});
-  const heap = new Heap(instance.exports as unknown as WasmExports);
+export interface WasmOptions {
+  /** The module is descent-mt.wasm: instantiate it on a shared memory and run large products on `threads` threads. */
+  readonly threaded?: boolean;
+  /** Threads counting the caller (default: the CPUs Node may use); setNumThreads changes it. */
+  readonly threads?: number;
+  /** Size thresholds (tests set them to 0 to reach the wasm code at every size). */
+  readonly limits?: Partial<WasmLimits>;
+}
+
+/** The wasm Backend over a compiled descent.wasm (or, `threaded`, descent-mt.wasm) module. */
+export function wasmBackend(module: WasmModule, opts: WasmOptions = {}): Backend {
+  const api = wasmApi();
+  let memory: WasmMemory | undefined;
+  if (opts.threaded) memory = new api.Memory({ ...MT_PAGES, shared: true });
+  const exports = new api.Instance(module, memory ? { env: { memory } } : {}).exports as unknown as WasmExports;
+  const heap = new Heap(exports, memory ?? exports.memory!);
+  const pool = memory ? new ThreadPool(heap, module, opts.threads ?? defaultThreads()) : undefined;
   const js = jsBackend.kernels;
   return {
     name: "wasm",
-    kernels: { ...js, ...wasmKernels(heap, js, limits) },
+    kernels: { ...js, ...wasmKernels(heap, js, pool, opts.limits) },
     accelerations: jsBackend.accelerations, // the js fused kernels work on the same host arrays
+    threads: pool ? { get: () => pool.threads, set: (n) => (pool.threads = n) } : undefined,
     ...hostStorage,
   };
+}
+
+function defaultThreads(): number {
+  return globalThis.process?.getBuiltinModule?.("node:os")?.availableParallelism() ?? 1;
 }
 
 /** Reads and compiles a module file synchronously (Node: node:fs without a static import, so bundles for browsers need no shim). */
@@ -52,10 +75,17 @@ export function readWasm(from: URL = WASM_URL): { module: WasmModule } | { error
 /** wasm/descent.wasm's backend, read and compiled once (Node); undefined when it cannot load (wasmUnavailable says why). */
 export function loadWasm(): Backend | undefined {
   if (loaded || failure !== undefined) return loaded;
+  const mt = canThread() ? readWasm(WASM_MT_URL) : undefined;
+  if (mt && "module" in mt) return (loaded = wasmBackend(mt.module, { threaded: true }));
   const r = readWasm();
   if ("error" in r) failure = r.error;
   else loaded = wasmBackend(r.module);
   return loaded;
+}
+
+/** Worker threads and shared memory exist here (Node; a browser page would also need cross-origin isolation). */
+function canThread(): boolean {
+  return typeof SharedArrayBuffer === "function" && !!globalThis.process?.getBuiltinModule?.("node:worker_threads");
 }
 
 /**

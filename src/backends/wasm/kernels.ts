@@ -5,12 +5,17 @@
 import { isContiguous, sizeOf, windowOut } from "../../core/shape.js";
 import type { Kernels, View, Window2d } from "../backend.js";
 import type { Heap } from "./heap.js";
+import type { ThreadPool } from "./threads.js";
 
 /**
  * Below this many multiply-adds a product stays in JS: a wasm call copies its operands in and out
  * (~0.1 ns an element) on top of ~1 µs of fixed cost, and the js kernel does ~4 GFLOP/s.
  */
 export const WASM_MIN_WORK = 4096;
+/** Below this many multiply-adds a product runs on one thread (a job's hand-off costs ~20-50 µs). */
+export const WASM_MIN_THREAD_WORK = 1 << 21;
+/** wasm/gemm.c's register tile width: column ranges split on multiples of it. */
+const NR = 8;
 /** Below this many column entries im2col/col2im stay in JS (the js loop is within 2x of wasm's there). */
 export const WASM_MIN_WINDOW = 2048;
 
@@ -20,15 +25,17 @@ const f32 = (...vs: View[]): boolean => vs.every((v) => v.data instanceof Float3
 export interface WasmLimits {
   readonly minWork: number;
   readonly minWindow: number;
+  readonly minThreadWork: number;
 }
 
 export function wasmKernels(
   heap: Heap,
   js: Kernels,
-  limits: WasmLimits = { minWork: WASM_MIN_WORK, minWindow: WASM_MIN_WINDOW },
+  pool: ThreadPool | undefined,
+  limits: Partial<WasmLimits> = {},
 ): Pick<Kernels, "matmul" | "im2col" | "col2im"> {
   const wasm = heap.exports;
-  const { minWork, minWindow } = limits;
+  const { minWork = WASM_MIN_WORK, minWindow = WASM_MIN_WINDOW, minThreadWork = WASM_MIN_THREAD_WORK } = limits;
 
   function matmul(a: View, b: View, out: View): void {
     const nd = a.shape.length;
@@ -37,7 +44,9 @@ export function wasmKernels(
     const N = b.shape[nd - 1]!;
     let batch = 1;
     for (let d = 0; d < nd - 2; d++) batch *= a.shape[d]!;
-    if (!f32(a, b, out) || batch * M * N * K < minWork) return js.matmul(a, b, out);
+    const work = batch * M * N * K;
+    if (!f32(a, b, out) || work < minWork) return js.matmul(a, b, out);
+    const threads = pool && work >= minThreadWork ? pool.prepare(N, NR) : 1; // before reset: it may reserve
     heap.reset();
     const meta = [
       nd - 2,
@@ -56,7 +65,8 @@ export function wasmKernels(
     const pa = heap.input(a);
     const pb = heap.input(b);
     const pc = heap.alloc(4 * batch * M * N);
-    wasm.matmul_f32(m, pa, pb, pc);
+    if (threads > 1) pool!.matmul(threads, m, pa, pb, pc, N, NR);
+    else wasm.matmul_f32(m, pa, pb, pc);
     heap.output(pc, out.data as Float32Array, out.offset, batch * M * N);
   }
 
