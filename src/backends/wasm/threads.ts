@@ -6,6 +6,7 @@
 // job is one generation bump and one count of finished workers: no claims to race on. Waiting is
 // Atomics.wait (a sleep, not a spin: DESIGN.md, the two vCPUs are not always both available).
 
+import { DescentError } from "../../core/errors.js";
 import type { Heap, WasmModule } from "./heap.js";
 
 /** Control block slots (int32): the job generation, finished workers, then the job itself. */
@@ -17,7 +18,9 @@ const B = 4;
 const C = 5;
 const CHUNK = 6;
 const READY = 7;
-const SLOTS = 8;
+/** Set by a worker whose range trapped (it still counts as done, so the caller never waits forever). */
+const FAILED = 8;
+const SLOTS = 9;
 /** Each worker's own shadow stack (the C code uses a few hundred bytes). */
 const STACK_BYTES = 64 << 10;
 /** How long the first product waits for the workers to start before running on one thread. */
@@ -37,7 +40,11 @@ for (;;) {
   Atomics.wait(c, ${GEN}, gen);
   gen = Atomics.load(c, ${GEN});
   const j0 = (d.id + 1) * c[${CHUNK}];
-  x.matmul_f32_cols(c[${META}], c[${A}], c[${B}], c[${C}], j0, j0 + c[${CHUNK}], d.scratch);
+  try {
+    x.matmul_f32_cols(c[${META}], c[${A}], c[${B}], c[${C}], j0, j0 + c[${CHUNK}], d.scratch);
+  } catch {
+    Atomics.store(c, ${FAILED}, 1);
+  }
   Atomics.add(c, ${DONE}, 1);
   Atomics.notify(c, ${DONE});
 }`;
@@ -85,6 +92,8 @@ export class ThreadPool {
     // Every started worker runs each job (an empty range returns at once), so wait for all of them.
     for (let d = Atomics.load(ctl, DONE); d < this.workers.length; d = Atomics.load(ctl, DONE))
       Atomics.wait(ctl, DONE, d);
+    if (Atomics.exchange(ctl, FAILED, 0) !== 0)
+      throw new DescentError(`matmul: a wasm worker thread failed on a product with ${N} columns`);
   }
 
   /** Starts workers up to n (once), waiting for them to be ready; false if they cannot start here. */
@@ -95,7 +104,7 @@ export class ThreadPool {
     if (!wt) return !(this.broken = true);
     if (!this.ctl) {
       const at = this.heap.reserve(4 * SLOTS);
-      this.ctl = new Int32Array(this.heap.memory.buffer, at, SLOTS);
+      this.ctl = new Int32Array(this.heap.memory.buffer, at, SLOTS).fill(0); // earlier calls' scratch was here
     }
     // Join the pool between jobs only: no job runs while this one is being set up.
     const scratchBytes = 4 * this.heap.exports.matmul_scratch_floats();
