@@ -121,6 +121,7 @@ export function getNumThreads(): number {
 }
 
 export { fallbacks } from "./fallback/index.js";
+export { initWasm } from "./wasm/index.js";
 export type { Storage, StorageDoor } from "./storage.js";
 export type { Backend, View, Kernels, KernelName, UnaryOp, BinaryOp, ReduceOp, ScanOp, Window2d } from "./backend.js";
 export type {

@@ -89,12 +89,13 @@ function canThread(): boolean {
 }
 
 /**
- * Compiles descent.wasm asynchronously (browsers, where a large synchronous compile is refused on
- * the main thread) from bytes, a Response, or a URL (default: the module beside the package); after
- * it resolves, setBackend("wasm") works. Returns the backend.
+ * Compiles the wasm backend's module (wasm/descent.wasm) asynchronously, for browsers, where there is
+ * no synchronous file access and a large synchronous compile is refused on the main thread: from its
+ * bytes, a Response, or a URL (default: the module beside the package). After it resolves,
+ * `setBackend("wasm")` works. Node needs no call (the module loads on first use); there it does nothing.
  */
-export async function initWasm(source?: ArrayBuffer | ArrayBufferView | Response | URL | string): Promise<Backend> {
-  if (loaded) return loaded;
+export async function initWasm(source?: ArrayBuffer | ArrayBufferView | Response | URL | string): Promise<void> {
+  if (loaded) return;
   let bytes: ArrayBuffer | ArrayBufferView;
   if (source === undefined || typeof source === "string" || source instanceof URL) {
     const res = await fetch(source ?? WASM_URL);
@@ -107,7 +108,6 @@ export async function initWasm(source?: ArrayBuffer | ArrayBufferView | Response
   }
   loaded = wasmBackend(await wasmApi().compile(bytes));
   failure = undefined;
-  return loaded;
 }
 
 /** The error for a wasm backend that did not load (DESCENT_BACKEND=wasm, setBackend("wasm")). */
