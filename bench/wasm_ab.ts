@@ -43,7 +43,8 @@ for (const n of [64, 256, 1024]) {
   const ft = () => tf.matMul(ta, tb).dispose();
   fd();
   ft();
-  const [sd, st]: number[][] = [[], []];
+  const sd: number[] = [];
+  const st: number[] = [];
   for (let r = 0; r < rounds; r++) {
     sd.push(sample(fd));
     st.push(sample(ft));
