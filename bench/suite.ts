@@ -56,6 +56,8 @@ for (const { id, label } of SYSTEMS) {
   if (id.startsWith("native") && "error" in nativeLoad)
     why = `the addon did not load (${nativeLoad.error}); build it with \`node native/install.mjs\``;
   if (id === "native2" && os.availableParallelism() < 2) why = "this machine has one CPU";
+  if (id === "wasm" && !fs.existsSync(path.join(ROOT, "wasm/descent.wasm")))
+    why = "wasm/descent.wasm is missing; build it with `node wasm/build.mjs`";
   if (id.startsWith("tf") && !resolves(id === "tfwasm" ? "@tensorflow/tfjs-backend-wasm" : "@tensorflow/tfjs"))
     why = "the @tensorflow/tfjs dev dependencies are not installed (npm install)";
   if (id.startsWith("pt") && torch.status !== 0) why = `\`${PYTHON} -c 'import torch'\` failed`;
@@ -110,9 +112,10 @@ function workerCommand(id: SystemId, w: string): { args: string[]; cmd: string; 
   switch (id) {
     case "native1":
     case "native2":
-    case "js": {
-      const threads = id === "native1" ? "1" : "2";
-      const env = { ...process.env, DESCENT_BACKEND: id === "js" ? "js" : "native" };
+    case "js":
+    case "wasm": {
+      const threads = id === "native2" ? "2" : "1"; // Descent wasm: one thread, as TF.js wasm here
+      const env = { ...process.env, DESCENT_BACKEND: id === "js" || id === "wasm" ? id : "native" };
       return { cmd: process.execPath, args: [...tsx, "bench/suite/descent.ts", w, "--threads", threads, ...b], env };
     }
     case "tfcpu":

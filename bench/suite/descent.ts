@@ -1,10 +1,10 @@
 // Descent's side of the benchmark suite (bench/suite.ts spawns it; not meant to be run by hand,
 // though `node --import tsx bench/suite/descent.ts w2` works). One process per workload and
-// configuration: DESCENT_BACKEND (js | native) picks the backend, `--threads N` the addon's thread
+// configuration: DESCENT_BACKEND (js | native | wasm) picks the backend, `--threads N` the addon's thread
 // count. Uses the public API (src/index.ts), plus nativeAddon() to set threads and read the ISA.
 // Prints `@@cell` lines (bench/suite/measure.ts).
 
-import { nn, noGrad, optim, tensor, type Tensor } from "../../src/index.js";
+import { getNumThreads, nn, noGrad, optim, setNumThreads, tensor, type Tensor } from "../../src/index.js";
 import { nativeAddon } from "../../src/backends/native/index.js";
 import { budgetFromArgv, cell, emitInfo, filledArray, labels } from "./measure.js";
 import { gptGenerate, gptTrainStep } from "./gpt.js";
@@ -22,10 +22,11 @@ if (backendName === "native") {
   if (!addon) throw new Error("DESCENT_BACKEND=native but the addon did not load");
   if (threads > 0) addon.setThreads(threads);
 }
+if (backendName === "wasm" && threads > 0) setNumThreads(threads);
 emitInfo({
   system: `descent-${backendName}`,
-  isa: backendName === "native" && addon ? addon.isa() : "none (TypeScript)",
-  threads: backendName === "native" && addon ? addon.threads() : 1,
+  isa: backendName === "native" && addon ? addon.isa() : backendName === "wasm" ? "wasm simd128" : "none (TypeScript)",
+  threads: backendName === "native" && addon ? addon.threads() : getNumThreads(),
 });
 
 const input = (shape: number[], seed = 1): Tensor =>

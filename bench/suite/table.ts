@@ -12,12 +12,13 @@ export interface Cell {
   skip?: string;
 }
 
-export type SystemId = "native1" | "native2" | "js" | "tfcpu" | "tfwasm" | "pt1" | "pt2" | "ort1" | "ort2";
+export type SystemId = "native1" | "native2" | "js" | "wasm" | "tfcpu" | "tfwasm" | "pt1" | "pt2" | "ort1" | "ort2";
 
 export const SYSTEMS: { id: SystemId; label: string }[] = [
   { id: "native1", label: "Descent native 1T" },
   { id: "native2", label: "Descent native 2T" },
   { id: "js", label: "Descent js" },
+  { id: "wasm", label: "Descent wasm" },
   { id: "tfcpu", label: "TF.js cpu" },
   { id: "tfwasm", label: "TF.js wasm" },
   { id: "pt1", label: "PyTorch 1T" },
@@ -39,6 +40,7 @@ export const RATIOS: { sys: SystemId; ref: SystemId; label: string }[] = [
   { sys: "native2", ref: "js", label: "native 2T ÷ js" },
   { sys: "native1", ref: "ort1", label: "native 1T ÷ ORT 1T" },
   { sys: "native2", ref: "ort2", label: "native 2T ÷ ORT 2T" },
+  { sys: "wasm", ref: "tfwasm", label: "wasm ÷ TF wasm" },
 ];
 
 export interface Row {

@@ -48,7 +48,12 @@ export async function serve({ port = 8000, bundle = join(root, "dist", "descent.
     await buildBrowser(bundle);
   }
   let data = null;
-  const routes = { "/descent.browser.js": bundle, "/descent.browser.js.map": `${bundle}.map`, ...files };
+  const routes = {
+    "/descent.browser.js": bundle,
+    "/descent.browser.js.map": `${bundle}.map`,
+    "/descent.wasm": join(root, "wasm", "descent.wasm"),
+    ...files,
+  };
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
     const headers = { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" };

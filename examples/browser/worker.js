@@ -5,9 +5,9 @@
 import * as d from "./descent.browser.js";
 import { parseDigits, train } from "./digits.js";
 
-// The backend the worker trains on. "js" until the wasm backend is part of the bundle; then this
-// line becomes "wasm" (initWasm fetches descent.wasm next to the bundle; see README.md).
-const BACKEND = "js";
+// The backend the worker trains on: WebAssembly (initWasm compiles descent.wasm, served next to the
+// page; the package ships it as descent-nn/descent.wasm). "js" runs the same code without it.
+const BACKEND = "wasm";
 
 async function useBackend(name) {
   if (name === "wasm") await d.initWasm(new URL("./descent.wasm", import.meta.url));

@@ -12,6 +12,7 @@ import type { Backend } from "./backend.js";
 import { fallbacks } from "./fallback/index.js";
 import { jsBackend } from "./js/index.js";
 import { initNative } from "./native/index.js";
+import { compileWasm, loadWasm, wasmUnavailable } from "./wasm/index.js";
 
 const registry = new Map<string, Backend>();
 let current: Backend | undefined;
@@ -22,19 +23,36 @@ const resolved = new WeakMap<Backend, Accelerations>();
 const opByOp = new WeakMap<Backend, Accelerations>();
 
 /**
- * DESCENT_BACKEND=js|native picks the backend at first use; unset, it is native when the addon
- * loads and js otherwise. Asking for native when the addon does not load is an error, not a
+ * DESCENT_BACKEND=js|native|wasm picks the backend at first use; unset, it is native when the addon
+ * loads and js otherwise (in a browser: wasm once initWasm() ran, else js). Asking for native when the addon does not load is an error, not a
  * silent fallback.
  */
 function init(): Backend {
   const wanted = env("DESCENT_BACKEND") ?? "";
   named = wanted !== "";
-  if (wanted !== "" && wanted !== "js" && wanted !== "native")
-    throw new DescentError(`DESCENT_BACKEND: unknown backend "${wanted}" (expected "js" or "native")`);
+  if (wanted !== "" && wanted !== "js" && wanted !== "native" && wanted !== "wasm")
+    throw new DescentError(`DESCENT_BACKEND: unknown backend "${wanted}" (expected "js", "native" or "wasm")`);
   const native = initNative(wanted === "native");
   if (!registry.has("js")) registry.set("js", jsBackend);
   if (native && !registry.has(native.name)) registry.set(native.name, native);
+  if (wanted === "wasm") return withWasm() ?? throwError(wasmUnavailable("DESCENT_BACKEND=wasm"));
+  // In a browser the default is wasm once initWasm() has compiled it (registerBackend switches later).
+  if (!isNode && wanted === "") return withWasm() ?? jsBackend;
   return wanted === "js" || !native ? jsBackend : native;
+}
+
+/**
+ * Registers the wasm backend if its module loads (read and compiled once, on first ask, so start-up
+ * pays nothing when it is not used; after a browser's `await initWasm()` it is found here too).
+ */
+function withWasm(): Backend | undefined {
+  const w = registry.get("wasm") ?? loadWasm();
+  if (w) registry.set("wasm", w);
+  return w;
+}
+
+function throwError(e: Error): never {
+  throw e;
 }
 
 function use(b: Backend): Backend {
@@ -68,11 +86,13 @@ export function fallbacksOf(b: Backend = backend()): Accelerations {
 }
 
 /**
- * Selects the compute backend by name: "native" (the C++ addon) or "js" (the pure-TypeScript
- * reference). DESCENT_BACKEND=js|native picks it at start-up; unset, native when the addon loaded.
+ * Selects the compute backend by name: "native" (the C++ addon), "wasm" (WebAssembly kernels) or
+ * "js" (the pure-TypeScript reference). DESCENT_BACKEND=js|native|wasm picks it at start-up; unset,
+ * native when the addon loaded.
  */
 export function setBackend(name: string): void {
   if (!current) use(init());
+  if (name === "wasm" && !withWasm()) throw wasmUnavailable("setBackend");
   const b = registry.get(name);
   if (!b)
     throw new DescentError(`setBackend: unknown backend "${name}" (available: ${[...registry.keys()].join(", ")})`);
@@ -90,9 +110,22 @@ export function registerBackend(b: Backend): void {
   if (!isNode && b.name === "wasm" && !named && current === jsBackend) use(b);
 }
 
-/** The names of the backends that can be selected ("js", and "native" when the addon loaded). */
+/**
+ * Compiles the wasm backend's module (wasm/descent.wasm) asynchronously, for browsers, where there is
+ * no synchronous file access and a large synchronous compile is refused on the main thread: from its
+ * bytes, a Response, or a URL. After it resolves, `setBackend("wasm")` works, and in a browser wasm
+ * becomes the default backend unless one was named. Node needs no call (the module loads on first use).
+ */
+export async function initWasm(source?: ArrayBuffer | ArrayBufferView | Response | URL | string): Promise<void> {
+  await compileWasm(source);
+  const w = loadWasm();
+  if (w) registerBackend(w);
+}
+
+/** The names of the backends that can be selected ("js"; "native" and "wasm" when they loaded). */
 export function availableBackends(): string[] {
   if (!current) use(init());
+  withWasm();
   return [...registry.keys()];
 }
 

@@ -64,6 +64,7 @@ const LM_TRAIN_KEYS = keysOf<LMTrainOptions>()({
   valBatches: true,
   evalEvery: true,
   maxSeconds: true,
+  scheduleSeconds: true,
   monitor: true,
   onStep: true,
 });

@@ -88,6 +88,7 @@ test(
       t.diagnostic(
         `trained in the page's worker (backend ${state.backend}): held-out accuracy ${(100 * state.accuracy!).toFixed(2)}% in ${state.seconds!.toFixed(1)} s of training; the page answered within ${slowest.toFixed(0)} ms meanwhile`,
       );
+      assert.equal(state.backend, "wasm", "the worker trains on the wasm backend");
       assert.ok(state.accuracy! >= 0.95, `accuracy ${state.accuracy} < 0.95`);
       assert.ok(slowest < 3000, `the page took ${slowest.toFixed(0)} ms to answer during training`);
       assert.ok(state.losses.length >= 20);

@@ -1,0 +1,57 @@
+// A/B of Descent's wasm backend against TF.js wasm (1 thread, XNNPACK) on W1's square products,
+// in one process, interleaved in short rounds so both see the same machine load (the suite runs
+// each system in its own process at different moments, which a shared 2-core machine distorts).
+// Usage: node --import tsx bench/wasm_ab.ts [--rounds 7] [--threads 1]
+
+import path from "node:path";
+import { createRequire } from "node:module";
+import * as tf from "@tensorflow/tfjs";
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { setBackend, setNumThreads, tensor } from "../src/index.js";
+import { filledArray } from "./suite/measure.js";
+
+const arg = (name: string, dflt: number): number => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const rounds = arg("--rounds", 7);
+setBackend("wasm");
+setNumThreads(arg("--threads", 1));
+const main = createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm");
+setWasmPaths(path.join(path.dirname(main), "..", "wasm-out") + path.sep);
+if (!(await tf.setBackend("wasm"))) throw new Error("TF.js wasm did not initialise");
+await tf.ready();
+
+/** Seconds per call of f, averaged over back-to-back calls for ≥ 50 ms (one sample). */
+function sample(f: () => void): number {
+  let reps = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < 50 || reps < 1) {
+    f();
+    reps++;
+  }
+  return (performance.now() - t0) / 1000 / reps;
+}
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+for (const n of [64, 256, 1024]) {
+  const da = tensor(filledArray(n * n, 1), { shape: [n, n] });
+  const db = tensor(filledArray(n * n, 2), { shape: [n, n] });
+  const ta = tf.tensor(filledArray(n * n, 1), [n, n]);
+  const tb = tf.tensor(filledArray(n * n, 2), [n, n]);
+  const fd = () => void da.matmul(db);
+  const ft = () => tf.matMul(ta, tb).dispose();
+  fd();
+  ft();
+  const sd: number[] = [];
+  const st: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    sd.push(sample(fd));
+    st.push(sample(ft));
+  }
+  const g = (s: number) => ((2 * n ** 3) / s / 1e9).toFixed(1);
+  const [md, mt] = [median(sd), median(st)];
+  process.stdout.write(
+    `W1 ${n}: Descent wasm ${g(md)} GFLOP/s, TF.js wasm ${g(mt)} GFLOP/s, ratio ${(mt / md).toFixed(2)}x\n`,
+  );
+}
