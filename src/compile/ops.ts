@@ -21,6 +21,9 @@ export function opSteps(b: PlanBuilder, e: OpEvent): void {
   const { name, inputs, out } = e;
   if (inputs.some((t) => t.data === out.data)) return; // a view of an input: nothing runs
   const f32 = out.dtype === "float32" && inputs.every((t) => t.dtype === "float32");
+  // The fused gelu op (ops/norm.ts) carries its approximation as its param: true is the tanh form.
+  if (f32 && name === "gelu" && inputs.length === 1)
+    return ewOp(b, e.params === true ? "geluTanh" : "gelu", inputs, out);
   if (f32 && UNARY.has(name) && inputs.length === 1) return ewOp(b, name as PlanOp, inputs, out);
   if (f32 && BINARY.has(name) && inputs.length === 2) return ewOp(b, name as PlanOp, inputs, out);
   if (f32 && (name === "softmax" || name === "logSoftmax") && inputs[0]!.ndim > 0) {

@@ -73,13 +73,16 @@ function cnn(): nn.Sequential {
   return m.eval() as nn.Sequential;
 }
 
-/** A residual block: functional GELU (composed of ops), a residual add, LayerNorm, an element-wise tail. */
+/** A residual block: functional GELU (one fused op), a residual add, LayerNorm, an element-wise tail. */
 class Block extends nn.Module {
   fc1 = new nn.Linear(12, 24);
   fc2 = new nn.Linear(24, 12);
   ln = new nn.LayerNorm(12);
+  constructor(readonly approximate: "none" | "tanh" = "none") {
+    super();
+  }
   forward(x: Tensor): Tensor {
-    const h = F.gelu(this.fc1.forward(x));
+    const h = F.gelu(this.fc1.forward(x), { approximate: this.approximate });
     const y = x.add(this.fc2.forward(h));
     return this.ln.forward(y).mul(2).add(1).tanh();
   }
@@ -108,15 +111,23 @@ for (const name of availableBackends()) {
       assert.deepEqual(c.steps, ["im2col", "gemm+relu", "maxPool", "im2col", "gemm", "gemm+tanh", "softmax"]);
     });
 
-    test("a custom residual module: functional GELU and element-wise tails fused into single loops", () => {
+    test("a custom residual module: functional GELU in the GEMM epilogue, element-wise tails fused into single loops", () => {
       setBackend(name);
-      manualSeed(3);
-      const m = new Block().eval();
-      const x = randn([5, 12]);
-      const c = compile(m, x);
-      close(c.forward(x) as Tensor, eager(m, x), "block");
-      // gelu's five ops are one loop, the residual add one, mul-add-tanh one.
-      assert.deepEqual(c.steps, ["gemm", "ew", "gemm", "ew", "layerNorm", "ew"]);
+      for (const approximate of ["none", "tanh"] as const) {
+        manualSeed(3);
+        const m = new Block(approximate).eval();
+        const x = randn([5, 12]);
+        const c = compile(m, x);
+        close(c.forward(x) as Tensor, eager(m, x), `block (gelu ${approximate})`);
+        // gelu rides fc1's write-out, the residual add is one loop, mul-add-tanh one.
+        assert.deepEqual(c.steps, [
+          approximate === "tanh" ? "gemm+geluTanh" : "gemm+gelu",
+          "gemm",
+          "ew",
+          "layerNorm",
+          "ew",
+        ]);
+      }
     });
 
     test("ops the executors lack replay in JS; several inputs and outputs", () => {

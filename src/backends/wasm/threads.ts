@@ -26,10 +26,11 @@ const STACK_BYTES = 64 << 10;
 /** How long the first product waits for the workers to start before running on one thread. */
 const START_TIMEOUT_MS = 5000;
 
-// Worker body (CommonJS, eval'd): instantiate the module on the shared memory, move the stack
-// pointer to this worker's stack, then run range `id + 1` of every job until the process exits.
+// Worker body (eval'd; Node's built-ins through process.getBuiltinModule, so the browser bundle
+// holds no require): instantiate the module on the shared memory, move the stack pointer to this
+// worker's stack, then run range `id + 1` of every job until the process exits.
 const WORKER = `
-const { workerData: d } = require("node:worker_threads");
+const { workerData: d } = process.getBuiltinModule("node:worker_threads");
 const x = new WebAssembly.Instance(d.module, { env: { memory: d.memory } }).exports;
 x.__stack_pointer.value = d.stack;
 const c = new Int32Array(d.memory.buffer, d.ctl, ${SLOTS});
