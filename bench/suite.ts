@@ -372,7 +372,8 @@ const explain = [
   "Target/Met: issue 6's targets, judged on Descent native 2T (the default; W1 on both 1T and 2T); the W2/W4 " +
     "targets on the faster of PyTorch 1T/2T. Identical work on every system: same shapes, loss and optimizer " +
     "(Adam, lr 1e-3), the loss read back every step; each library's own layouts (TF.js NHWC, batch-major LSTM " +
-    "with sigmoid gates) and default initialisation; W5 runs without autograd (noGrad / no_grad / apply).",
+    "with sigmoid gates) and default initialisation; W5 runs without autograd (Descent through compile(), its " +
+    "serving path, as predict() uses it; PyTorch no_grad; TF.js apply); W3f likewise.",
   ...(present.has("ort1") || present.has("ort2")
     ? [
         "ONNX Runtime nT: onnxruntime-node (CPU provider, intraOpNumThreads = n, interOpNumThreads = 1, other options " +

@@ -4,7 +4,7 @@
 // count. Uses the public API (src/index.ts), plus nativeAddon() to set threads and read the ISA.
 // Prints `@@cell` lines (bench/suite/measure.ts).
 
-import { getNumThreads, nn, noGrad, optim, setNumThreads, tensor, type Tensor } from "../../src/index.js";
+import { compile, getNumThreads, nn, optim, setNumThreads, tensor, type Tensor } from "../../src/index.js";
 import { nativeAddon } from "../../src/backends/native/index.js";
 import { budgetFromArgv, cell, emitInfo, filledArray, labels } from "./measure.js";
 import { gptGenerate, gptTrainStep } from "./gpt.js";
@@ -95,16 +95,20 @@ switch (workload) {
   }
   case "w3f": {
     // W3's CNN, inference forward only (eval mode, no autograd), as ONNX Runtime runs it.
+    // Served as a deployment would: through compile() (issue 15), the plan run by one native call.
     const model = cnn().eval();
     const x = input([64, 1, 28, 28]);
-    cell("w3f", () => noGrad(() => void model.forward(x)), budget);
+    const plan = compile(model, x);
+    cell("w3f", () => void plan.forward(x), budget);
     break;
   }
   case "w5": {
-    const model = mlp();
+    // Inference through compile() (issue 15), as predict() serves; bench/compile.ts has eager beside it.
+    const model = mlp().eval();
     for (const batch of [1, 1024]) {
       const x = input([batch, 784]);
-      cell(`w5.b${batch}`, () => noGrad(() => void model.forward(x)), budget);
+      const plan = compile(model, x);
+      cell(`w5.b${batch}`, () => void plan.forward(x), budget);
     }
     break;
   }
