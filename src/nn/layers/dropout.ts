@@ -7,13 +7,13 @@ import { Module } from "../module.js";
 import * as F from "../functional/activation.js";
 import { pyBool, pyFloat } from "../repr.js";
 
+/** The keys of the dropout layers' options object (a number p is accepted in its place). */
+export const DROPOUT_KEYS: ReadonlySet<string> = new Set(["p"]);
+
 /**
  * Dropout (torch.nn.Dropout): in training, zeroes each element with probability p and scales the
  * rest by 1/(1 − p); the identity in eval mode. Any shape.
  */
-/** The keys of the dropout layers' options object (a number p is accepted in its place). */
-export const DROPOUT_KEYS: ReadonlySet<string> = new Set(["p"]);
-
 export class Dropout extends Module {
   /** Probability of zeroing an element (default 0.5). */
   p: number;

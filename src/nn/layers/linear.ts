@@ -11,6 +11,10 @@ import * as F from "../functional/activation.js";
 import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from "../init.js";
 import { pyBool } from "../repr.js";
 
+/** The keys of Linear's and Flatten's options objects, for checkOptions. */
+const LINEAR_KEYS: ReadonlySet<string> = new Set(["bias", "dtype"]);
+const FLATTEN_KEYS: ReadonlySet<string> = new Set(["startDim", "endDim"]);
+
 /**
  * Fully connected layer y = x·Wᵀ + b (torch.nn.Linear): input [*, inFeatures] → output [*, outFeatures].
  * Options: `bias` (default true), `dtype` (default float32).
@@ -21,9 +25,6 @@ import { pyBool } from "../repr.js";
  * const y = fc.forward(randn([32, 784])); // [32, 10]
  * ```
  */
-const LINEAR_KEYS: ReadonlySet<string> = new Set(["bias", "dtype"]);
-const FLATTEN_KEYS: ReadonlySet<string> = new Set(["startDim", "endDim"]);
-
 export class Linear extends Module {
   /** Size of each input sample's last dimension. */
   inFeatures: number;
