@@ -50,7 +50,9 @@ function check(output, kind) {
 }
 
 try {
-  const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], root));
+  // `npm pack` runs `prepare` (the build), whose steps print lines on stdout before npm's JSON array.
+  const packOut = run("npm", ["pack", "--json", "--pack-destination", work], root);
+  const packed = JSON.parse(packOut.slice(Math.max(0, packOut.search(/^\[/m))));
   const tarball = join(work, packed[0].filename);
   // The config schema ships, for editors ("$schema": "./node_modules/descent-nn/config.schema.json").
   if (!packed[0].files.some((f) => f.path === "schema/config.schema.json"))
