@@ -6,7 +6,16 @@ import * as d from "./descent.browser.js";
 import { PAGE_LAYERS, MEAN, STD, buildMlp, modelFromFile } from "./digits.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { done: false, error: null, losses: [], epochs: [], accuracy: null, seconds: null, backend: null };
+const state = {
+  done: false,
+  error: null,
+  losses: [],
+  epochs: [],
+  accuracy: null,
+  seconds: null,
+  backend: null,
+  threads: null,
+};
 const current = { model: null, preprocess: { scale: 1, mean: MEAN, std: STD } };
 window.demo = { state, loadModel, predict };
 
@@ -18,7 +27,9 @@ worker.onerror = (e) => fail(e.message ?? String(e));
 worker.onmessage = ({ data: m }) => {
   if (m.type === "start") {
     state.backend = m.backend;
-    $("status").textContent = `training on ${m.digits} digits (backend ${m.backend}, in a worker)…`;
+    state.threads = m.threads;
+    const threads = m.threads === 1 ? "1 thread" : `${m.threads} threads`;
+    $("status").textContent = `training on ${m.digits} digits (backend ${m.backend}, ${threads}, in a worker)…`;
   } else if (m.type === "loss") {
     state.losses.push([m.step, m.loss]);
     drawChart();

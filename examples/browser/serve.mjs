@@ -39,10 +39,16 @@ function digits() {
 
 /**
  * Starts the server on port (0: any free one); `bundle` is the descent.browser.js to serve and
- * `files` maps extra URL paths to files (the test serves a model saved by `descent train`).
+ * `files` maps extra URL paths to files (the test serves a model saved by `descent train`);
+ * `isolated: false` leaves COOP/COEP out (no SharedArrayBuffer: the wasm backend runs on one thread).
  * Resolves to {url, close}.
  */
-export async function serve({ port = 8000, bundle = join(root, "dist", "descent.browser.js"), files = {} } = {}) {
+export async function serve({
+  port = 8000,
+  bundle = join(root, "dist", "descent.browser.js"),
+  files = {},
+  isolated = true,
+} = {}) {
   if (!existsSync(bundle)) {
     const { buildBrowser } = await import("../../scripts/build_browser.mjs");
     await buildBrowser(bundle);
@@ -52,11 +58,14 @@ export async function serve({ port = 8000, bundle = join(root, "dist", "descent.
     "/descent.browser.js": bundle,
     "/descent.browser.js.map": `${bundle}.map`,
     "/descent.wasm": join(root, "wasm", "descent.wasm"),
+    "/descent-mt.wasm": join(root, "wasm", "descent-mt.wasm"),
     ...files,
   };
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
-    const headers = { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" };
+    const headers = isolated
+      ? { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" }
+      : {};
     let body = null;
     let file = routes[path];
     if (path === "/digits.bin") body = data ??= digits();

@@ -6,7 +6,9 @@ import * as d from "./descent.browser.js";
 import { parseDigits, train } from "./digits.js";
 
 // The backend the worker trains on: WebAssembly (initWasm compiles descent.wasm, served next to the
-// page; the package ships it as descent-nn/descent.wasm). "js" runs the same code without it.
+// page; the package ships it as descent-nn/descent.wasm; on a cross-origin-isolated page it takes
+// descent-mt.wasm from beside it instead, and runs large products on Web Workers). "js" runs the
+// same code without it.
 const BACKEND = "wasm";
 
 async function useBackend(name) {
@@ -20,7 +22,7 @@ self.onmessage = async (e) => {
     await useBackend(BACKEND);
     const bytes = new Uint8Array(await (await fetch("./digits.bin")).arrayBuffer());
     const data = parseDigits(d, bytes);
-    self.postMessage({ type: "start", backend: BACKEND, digits: data.n });
+    self.postMessage({ type: "start", backend: BACKEND, threads: d.getNumThreads(), digits: data.n });
     let model = null;
     const report = (ev) => {
       if (ev.type === "epoch" && model) {

@@ -12,13 +12,15 @@ import type { Backend } from "./backend.js";
 import { fallbacks } from "./fallback/index.js";
 import { jsBackend } from "./js/index.js";
 import { initNative } from "./native/index.js";
-import { compileWasm, loadWasm, wasmUnavailable } from "./wasm/index.js";
+import { compileWasm, loadWasm, wasmUnavailable, type WasmSource } from "./wasm/index.js";
 
 const registry = new Map<string, Backend>();
 let current: Backend | undefined;
 let currentAccel: Accelerations | undefined;
 /** Whether the current backend was named (setBackend, DESCENT_BACKEND) rather than defaulted to. */
 let named = false;
+/** The last setNumThreads count, for a backend that registers later (wasm loads on first ask). */
+let numThreads: number | undefined;
 const resolved = new WeakMap<Backend, Accelerations>();
 const opByOp = new WeakMap<Backend, Accelerations>();
 
@@ -47,8 +49,14 @@ function init(): Backend {
  */
 function withWasm(): Backend | undefined {
   const w = registry.get("wasm") ?? loadWasm();
-  if (w) registry.set("wasm", w);
+  if (w && !registry.has("wasm")) add(w);
   return w;
+}
+
+/** Puts a backend in the registry, with the thread count setNumThreads asked for before it came. */
+function add(b: Backend): void {
+  registry.set(b.name, b);
+  if (numThreads !== undefined) b.threads?.set(numThreads);
 }
 
 function throwError(e: Error): never {
@@ -106,18 +114,20 @@ export function setBackend(name: string): void {
  */
 export function registerBackend(b: Backend): void {
   if (!current) use(init());
-  registry.set(b.name, b);
+  add(b);
   if (!isNode && b.name === "wasm" && !named && current === jsBackend) use(b);
 }
 
 /**
  * Compiles the wasm backend's module (wasm/descent.wasm) asynchronously, for browsers, where there is
  * no synchronous file access and a large synchronous compile is refused on the main thread: from its
- * bytes, a Response, or a URL. After it resolves, `setBackend("wasm")` works, and in a browser wasm
- * becomes the default backend unless one was named. Node needs no call (the module loads on first use).
+ * bytes, a Response, or a URL. Cross-origin isolated, it compiles the threaded descent-mt.wasm instead
+ * (`threaded`: its source, by default beside a URL source; false: one thread). After it resolves,
+ * `setBackend("wasm")` works, and in a browser wasm becomes the default backend unless one was named.
+ * Node needs no call (the module loads on first use).
  */
-export async function initWasm(source?: ArrayBuffer | ArrayBufferView | Response | URL | string): Promise<void> {
-  await compileWasm(source);
+export async function initWasm(source?: WasmSource, threaded?: WasmSource | false): Promise<void> {
+  await compileWasm(source, threaded);
   const w = loadWasm();
   if (w) registerBackend(w);
 }
@@ -130,13 +140,15 @@ export function availableBackends(): string[] {
 }
 
 /**
- * Sets the intra-op thread count of every backend that has a pool (the native one; js runs on the
- * calling thread), as torch.set_num_threads. n must be a positive integer.
+ * Sets the intra-op thread count of every backend that has a pool (native; wasm where it has
+ * threads; js runs on the calling thread), also of one that loads later, as torch.set_num_threads.
+ * n must be a positive integer.
  */
 export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1 || n > 1024)
     throw new DescentError(`setNumThreads: expected a whole number from 1 to 1024, got ${String(n)}`);
   if (!current) use(init());
+  numThreads = n;
   for (const b of registry.values()) b.threads?.set(n);
 }
 

@@ -16,7 +16,14 @@ import type { View, Window2d } from "../../src/backends/backend.js";
 import { jsBackend } from "../../src/backends/js/index.js";
 import { loadWasm, readWasm, WASM_URL, wasmBackend, wasmUnavailable } from "../../src/backends/wasm/index.js";
 import { DescentError } from "../../src/core/errors.js";
-import { availableBackends, backend, initWasm, setBackend } from "../../src/backends/index.js";
+import {
+  availableBackends,
+  backend,
+  getNumThreads,
+  initWasm,
+  setBackend,
+  setNumThreads,
+} from "../../src/backends/index.js";
 import { manualSeed, nn, randn } from "../../src/index.js";
 
 const read = readWasm();
@@ -85,6 +92,19 @@ function checkMatmul(a: View, b: View, label: string, kernels = wasm!): void {
   }
 }
 
+// First of the file's tests to touch the backend registry: the wasm backend is not loaded yet.
+test("setNumThreads before the wasm backend loads reaches it when it does", { skip: skipMt }, () => {
+  const os = process.getBuiltinModule("node:os");
+  const n = os.availableParallelism() + 1; // not the default, which is availableParallelism()
+  setNumThreads(n);
+  setBackend("wasm");
+  try {
+    assert.equal(getNumThreads(), n);
+  } finally {
+    setNumThreads(os.availableParallelism());
+  }
+});
+
 test("wasm matmul matches js on edge sizes and every layout", { skip }, () => {
   const sizes: [number, number, number][] = [
     [0, 3, 4],
@@ -135,6 +155,8 @@ test(
     checkMatmul(matrix([], 40, 70, "contiguous"), matrix([], 70, 90, "contiguous"), "mt 1 thread", k);
     mtBackend!.threads!.set(3);
     checkMatmul(matrix([], 300, 600, "contiguous"), matrix([], 600, 500, "transposed"), "mt large (heap grows)", k);
+    // The workers did take part (an empty range is not counted): 2 workers on each of the 3-thread products at least.
+    assert.ok(mtBackend!.pool!.jobs >= 2, `the pool's workers ran ${mtBackend!.pool!.jobs} products`);
   },
 );
 

@@ -3,7 +3,10 @@
 // (cdp.ts), and checks that the MLP trains in its worker to >= 95% held-out accuracy while the page
 // answers, that the loss chart is drawn, that a drawn digit gets a guess, that a model saved by
 // `descent demo` (the CLI's training run) loads and predicts as it does in Node, and that nothing
-// reached the console as an error. Keeps a screenshot (test/browser/out/demo.png, git-ignored).
+// reached the console as an error. The page is cross-origin isolated, so the wasm backend runs its
+// products on Web Workers started from the training worker: the test sees them attach and asks them
+// how many products they took part in. A second test serves the page without isolation: one
+// thread, and the same accuracy as the threaded run. Keeps a screenshot (test/browser/out/demo.png, git-ignored).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -23,17 +26,51 @@ import { modelFromFile } from "../../examples/browser/digits.js";
 const CHROMIUM = "/usr/bin/chromium";
 const OUT = fileURLToPath(new URL("./out/", import.meta.url));
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+const skip =
+  existsSync(CHROMIUM) || process.env["DESCENT_REQUIRE_CHROMIUM"] === "1"
+    ? false
+    : `${CHROMIUM} is absent: apt-get install -y chromium`;
+type Server = { url: string; close(): Promise<void> };
+type State = {
+  done: boolean;
+  error: string | null;
+  accuracy: number | null;
+  seconds: number | null;
+  losses: number[][];
+  backend: string;
+  threads: number | null;
+};
+
+/** The wasm backend's pool workers (Web Workers from a Blob URL) among the attached targets, by session. */
+function watch(browser: Browser, errors: string[]): string[] {
+  const pool: string[] = [];
+  browser.on((m) => {
+    const e = errorOf(m);
+    if (e) errors.push(e);
+    // A worker's session: turn its Runtime events on too, so its errors are seen, and attach the
+    // workers it starts (the wasm backend's threads) the same way.
+    if (m.method === "Target.attachedToTarget") {
+      const p = m.params as { sessionId: string; targetInfo: { url: string } };
+      const s = p.sessionId;
+      if (p.targetInfo.url.startsWith("blob:")) pool.push(s);
+      browser.send("Runtime.enable", {}, s).catch(() => {});
+      browser.send("Target.setAutoAttach", { autoAttach: true, waitForDebuggerOnStart: false, flatten: true }, s);
+      browser.send("Runtime.runIfWaitingForDebugger", {}, s).catch(() => {});
+    }
+  });
+  return pool;
+}
+
+/** Products the pool's workers took part in: asked in one of them once it waits in its event loop (idle > 1 s). */
+async function poolJobs(browser: Browser, pool: string[]): Promise<number> {
+  await sleep(1500);
+  return browser.evaluate<number>(pool[0]!, "self.descentPoolJobs()");
+}
 
 test(
   "the browser demo trains in a worker to >= 95%, draws its chart, guesses a drawn digit and loads a CLI model",
   // CI installs chromium and sets DESCENT_REQUIRE_CHROMIUM=1, so there a missing browser fails the test.
-  {
-    skip:
-      existsSync(CHROMIUM) || process.env["DESCENT_REQUIRE_CHROMIUM"] === "1"
-        ? false
-        : `${CHROMIUM} is absent: apt-get install -y chromium`,
-    timeout: 300_000,
-  },
+  { skip, timeout: 300_000 },
   async (t) => {
     const tmp = mkdtempSync(join(tmpdir(), "descent-browser-demo-"));
     const bundle = join(tmp, "descent.browser.js");
@@ -41,35 +78,18 @@ test(
     // A model saved by the CLI's training run (`descent demo`, a short one), served as /model.safetensors.
     const sink = { write: () => true };
     const run = demo({ epochs: 1, limit: 1000, output: join(tmp, "run"), log: "silent" }, sink);
-    const server = await (serve as (o: object) => Promise<{ url: string; close(): Promise<void> }>)({
+    const server = await (serve as (o: object) => Promise<Server>)({
       port: 0,
       bundle,
       files: { "/model.safetensors": run.modelPath },
     });
     const browser = Browser.launch(CHROMIUM, join(tmp, "profile"));
     const errors: string[] = [];
-    browser.on((m) => {
-      const e = errorOf(m);
-      if (e) errors.push(e);
-      // A worker's session: turn its Runtime events on too, so its errors are seen.
-      if (m.method === "Target.attachedToTarget") {
-        const s = (m.params as { sessionId: string }).sessionId;
-        browser.send("Runtime.enable", {}, s).catch(() => {});
-        browser.send("Runtime.runIfWaitingForDebugger", {}, s).catch(() => {});
-      }
-    });
+    const pool = watch(browser, errors);
     try {
       const page = await browser.newPage();
       const t0 = performance.now();
       await browser.send("Page.navigate", { url: server.url }, page);
-      type State = {
-        done: boolean;
-        error: string | null;
-        accuracy: number | null;
-        seconds: number | null;
-        losses: number[][];
-        backend: string;
-      };
       let state: State | null = null;
       let slowest = 0;
       // Training takes ~30 s of CPU; the deadline leaves room for a machine shared with other jobs.
@@ -92,6 +112,12 @@ test(
       assert.ok(state.accuracy! >= 0.95, `accuracy ${state.accuracy} < 0.95`);
       assert.ok(slowest < 3000, `the page took ${slowest.toFixed(0)} ms to answer during training`);
       assert.ok(state.losses.length >= 20);
+      // Threads: the isolated page's wasm backend runs its large products (the held-out evaluations) on workers.
+      assert.ok(state.threads! > 1, `the wasm backend runs on ${state.threads} thread(s)`);
+      assert.equal(pool.length, state.threads! - 1, "one pool worker per thread beyond the caller");
+      const jobs = await poolJobs(browser, pool);
+      t.diagnostic(`${state.threads} threads; the pool's workers took part in ${jobs} products`);
+      assert.ok(jobs > 0, "the pool's workers ran products");
 
       // The chart: pixels of the loss curve's colour (#d33) on the canvas.
       const curve = await browser.evaluate<number>(
@@ -150,6 +176,51 @@ test(
     } finally {
       await browser.close();
       await server.close();
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  "without cross-origin isolation the demo trains on one wasm thread, to the threaded run's accuracy",
+  { skip, timeout: 120_000 },
+  async (t) => {
+    const tmp = mkdtempSync(join(tmpdir(), "descent-browser-single-"));
+    const bundle = join(tmp, "descent.browser.js");
+    await (buildBrowser as (f: string) => Promise<unknown>)(bundle);
+    const start = serve as (o: object) => Promise<Server>;
+    const servers = [await start({ port: 0, bundle }), await start({ port: 0, bundle, isolated: false })];
+    const browser = Browser.launch(CHROMIUM, join(tmp, "profile"));
+    const errors: string[] = [];
+    const pool = watch(browser, errors);
+    try {
+      const states: State[] = [];
+      for (const server of servers) {
+        const page = await browser.newPage();
+        await browser.send("Page.navigate", { url: `${server.url}?epochs=1` }, page);
+        let state: State | null = null;
+        for (const t0 = performance.now(); performance.now() - t0 < 90_000; await sleep(250)) {
+          state = await browser.evaluate<State | null>(page, "window.demo ? window.demo.state : null");
+          if (state?.done || state?.error) break;
+        }
+        assert.ok(state?.done, `trained: ${JSON.stringify(state)}`);
+        states.push(state);
+      }
+      const [iso, single] = states as [State, State];
+      t.diagnostic(
+        `one epoch: ${iso.threads} threads ${iso.accuracy}, not isolated ${single.threads} ${single.accuracy}`,
+      );
+      assert.equal(single.backend, "wasm");
+      assert.equal(single.threads, 1);
+      assert.ok(iso.threads! > 1);
+      assert.equal(pool.length, iso.threads! - 1, "no pool worker started on the page without isolation");
+      // The column split changes no sum's order: the same held-out accuracy either way.
+      assert.equal(single.accuracy, iso.accuracy);
+      assert.ok(single.accuracy! > 0.85, `accuracy ${single.accuracy}`);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      for (const s of servers) await s.close();
       rmSync(tmp, { recursive: true, force: true });
     }
   },
