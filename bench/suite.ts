@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { loadAddon } from "../src/backends/native/index.js";
 import { DEFAULT_BUDGET, median, type Budget } from "./suite/measure.js";
 import { ONLY, ROWS, SYSTEMS, renderRaw, renderTable, type Cell, type SystemId } from "./suite/table.js";
+import { measureWasmPeak, wasmPeakLine } from "./suite/wasm_peak.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PYTHON = "/usr/bin/python3";
@@ -87,6 +88,9 @@ if ("addon" in nativeLoad) {
         "2T peak (and the 2T shares of it) are a floor, not the machine's.",
     );
 }
+
+/** The SIMD128 peak of one thread (wasm/probe.c), when Descent wasm runs: W1-wasm is reported against it. */
+const peakWasm = present.has("wasm") ? measureWasmPeak() : undefined;
 
 // ---- Running workers -------------------------------------------------------------------------
 
@@ -326,6 +330,7 @@ const header = [
     (Math.max(load0, load1) > 0.5 ? " (other processes were using the CPUs: expect noise)" : ""),
   `CPU id (/proc/cpuinfo): ${cpuId()}`,
   peakLine(),
+  ...(peakWasm !== undefined ? [wasmPeakLine(peakWasm, ROWS, (id, key) => results.get(id)?.get(key)?.sec)] : []),
   `Node ${process.version}; Descent native: ${nat ? `ISA ${nat["isa"]}` : "not run"}; ` +
     `TF.js ${tfw?.["version"] ?? "not run"}${infos.get("tfwasm") ? ` (wasm: ${infos.get("tfwasm")!["isa"]})` : ""}; ` +
     `ONNX Runtime ${ort?.["version"] ?? "not run"}`,

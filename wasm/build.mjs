@@ -14,7 +14,7 @@ const dir = path.dirname(fileURLToPath(import.meta.url));
 const out = path.join(dir, "descent.wasm");
 /** The same kernels over an imported shared memory, for worker threads (src/backends/wasm/threads.ts). */
 const outMt = path.join(dir, "descent-mt.wasm");
-const sources = ["gemm.c", "window.c", "support.c"].map((f) => path.join(dir, f));
+const sources = ["gemm.c", "window.c", "probe.c", "support.c"].map((f) => path.join(dir, f));
 const check = process.argv.includes("--check");
 
 const clang = ["clang", "clang-14", "clang-15", "clang-16", "clang-17", "clang-18"].find(

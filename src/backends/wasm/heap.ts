@@ -30,6 +30,9 @@ export interface WasmExports {
   matmul_scratch_floats(): number;
   im2col_f32(p: number, im: number, cols: number): void;
   col2im_f32(p: number, cols: number, im: number): void;
+  /** wasm/probe.c: the SIMD128 throughput probe (bench/suite.ts's wasm peak). */
+  peak_f32(iters: number, b: number, c: number): number;
+  peak_flops_per_iter(): number;
 }
 
 /** A WebAssembly.Memory, exported by descent.wasm or made here (shared) for descent-mt.wasm. */
