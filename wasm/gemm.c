@@ -4,23 +4,36 @@
 // the strides), and a register-tiled micro-kernel multiplies an MR-row panel of A by an NR-column
 // panel of B with wasm SIMD128. SIMD128 has no FMA (relaxed-simd is not on in Node 20's V8), so
 // each step is a mul and an add; V8 maps v128 locals to the 16 xmm registers (one is its
-// scratch), which bounds the tile. Measured at 1024³ here (Node 20, V8 11.3): 4x8 (8 accumulators,
-// 2 B vectors, 1 A broadcast) ~51 GFLOP/s on one core; 2x16 and 3x8 within 5%; 5x8, 6x8 and 3x12
-// ~22-28 (V8's register allocator spills accumulators to the stack). MR/NR may be set with -D to retry.
+// scratch), which bounds the tile. Measured at 1024³ here (Node 20, V8 11.3, Zen 5), as a share of
+// the SIMD128 peak of wasm/probe.c (~59 GFLOP/s, 16 flops a cycle): 2x16 (8 accumulators, 4 B
+// vectors, 1 A broadcast) 82-88%, 4x8 2-3 points less at 64-1024 and on MLP shapes; 5x8, 6x8 and
+// 3x12 ~22-28 GFLOP/s (spills). What did not help (2026-12-06): A packed pre-broadcast (a v128
+// load instead of load32_splat: V8 already emits a load-only vbroadcastss), KC 128-512, MC 24-192,
+// a pointer-compare loop, and unrolling the k loop in C (LLVM, and then TurboFan's scheduler,
+// hoist every unrolled step's loads to the top, so V8 spills: ~30 GFLOP/s; V8 unrolls the 1-step
+// loop itself, keeping each step's loads in its own block). Without packing (timing only) the
+// kernel gains ~3%: the loss to the peak is in the micro-kernel's loads and loop overhead.
+// MR/NR/KC/MC/NC may be set with -D to retry.
 #include <wasm_simd128.h>
 
 #include "descent_wasm.h"
 
 #ifndef MR
-#define MR 4
+#define MR 2
 #endif
 #ifndef NR
-#define NR 8
+#define NR 16
 #endif
 #define NV (NR / 4)
+#ifndef KC
 #define KC 256
+#endif
+#ifndef MC
 #define MC 96
+#endif
+#ifndef NC
 #define NC 1024
+#endif
 
 /** The calling thread's packing space: MC·KC floats for A, then NC·KC for B (static for the main thread). */
 #define SCRATCH_FLOATS (MC * KC + NC * KC)

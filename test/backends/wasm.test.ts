@@ -1,5 +1,5 @@
 // The WebAssembly backend (src/backends/wasm/, wasm/*.c) against the js reference: the float32
-// GEMM (register tile 4x8, blocks KC 256 / MC 96, so sizes 0, 1, odd, tile edges and past a K
+// GEMM (register tile 2x16, blocks KC 256 / MC 96, so sizes 0, 1, odd, tile edges and past a K
 // block) on contiguous, transposed, sliced, negative-stride and broadcast (stride-0 batch) views,
 // within the float32 GEMM error bound K·2⁻²³·Σ|a||b| (js accumulates in float64); im2col and
 // col2im bit for bit (same loops, same order). Every size goes through wasm here (thresholds 0);
@@ -115,6 +115,8 @@ test("wasm matmul matches js on edge sizes and every layout", { skip }, () => {
     [4, 8, 8],
     [5, 3, 9],
     [9, 17, 15],
+    [6, 11, 16],
+    [3, 5, 33],
     [33, 257, 31],
     [97, 70, 1],
   ];

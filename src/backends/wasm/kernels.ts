@@ -15,7 +15,7 @@ export const WASM_MIN_WORK = 4096;
 /** Below this many multiply-adds a product runs on one thread (a job's hand-off costs ~20-50 µs). */
 export const WASM_MIN_THREAD_WORK = 1 << 21;
 /** wasm/gemm.c's register tile width: column ranges split on multiples of it. */
-const NR = 8;
+const NR = 16;
 /** Below this many column entries im2col/col2im stay in JS (the js loop is within 2x of wasm's there). */
 export const WASM_MIN_WINDOW = 2048;
 
