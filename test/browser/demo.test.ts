@@ -6,7 +6,8 @@
 // reached the console as an error. The page is cross-origin isolated, so the wasm backend runs its
 // products on Web Workers started from the training worker: the test sees them attach and asks them
 // how many products they took part in. A second test serves the page without isolation: one
-// thread, and the same accuracy as the threaded run. Keeps a screenshot (test/browser/out/demo.png, git-ignored).
+// thread, and the same accuracy as the threaded run; and on the isolated page's own thread (which
+// may not block, so it polls for its workers) a threaded product agrees with the js backend. Keeps a screenshot (test/browser/out/demo.png, git-ignored).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -182,7 +183,7 @@ test(
 );
 
 test(
-  "without cross-origin isolation the demo trains on one wasm thread, to the threaded run's accuracy",
+  "without cross-origin isolation the demo trains on one wasm thread, to the threaded run's accuracy; a page's own thread runs threaded products too",
   { skip, timeout: 120_000 },
   async (t) => {
     const tmp = mkdtempSync(join(tmpdir(), "descent-browser-single-"));
@@ -195,8 +196,10 @@ test(
     const pool = watch(browser, errors);
     try {
       const states: State[] = [];
+      const pages: string[] = [];
       for (const server of servers) {
         const page = await browser.newPage();
+        pages.push(page);
         await browser.send("Page.navigate", { url: `${server.url}?epochs=1` }, page);
         let state: State | null = null;
         for (const t0 = performance.now(); performance.now() - t0 < 90_000; await sleep(250)) {
@@ -217,6 +220,36 @@ test(
       // The column split changes no sum's order: the same held-out accuracy either way.
       assert.equal(single.accuracy, iso.accuracy);
       assert.ok(single.accuracy! > 0.85, `accuracy ${single.accuracy}`);
+
+      // The isolated page's own thread (where Atomics.wait is refused, so it polls for its workers)
+      // runs a threaded product as the js backend does.
+      const before = pool.length;
+      const diff = await browser.evaluate<{ threads: number; diff: number }>(
+        pages[0]!,
+        `(async () => {
+          const d = await import("/descent.browser.js");
+          await d.initWasm(new URL("/descent.wasm", location.href));
+          d.setBackend("wasm");
+          await new Promise((ok) => setTimeout(ok, 1000)); // the workers start meanwhile
+          d.manualSeed(1);
+          const a = d.randn([150, 300]), b = d.randn([300, 200]);
+          const got = a.matmul(b).toArray().flat();
+          const threads = d.getNumThreads();
+          d.setBackend("js");
+          const want = a.matmul(b).toArray().flat();
+          return { threads, diff: Math.max(...got.map((g, i) => Math.abs(g - want[i]))) };
+        })()`,
+      );
+      assert.ok(
+        diff.threads > 1 && pool.length === before + diff.threads - 1,
+        JSON.stringify({ ...diff, before, pool }),
+      );
+      assert.ok(diff.diff < 1e-3, `the main thread's threaded product differs from js by ${diff.diff}`);
+      const jobs = await poolJobs(browser, pool.slice(before));
+      t.diagnostic(
+        `the page's own thread: ${diff.threads} threads, ${jobs} products with workers, max diff ${diff.diff}`,
+      );
+      assert.ok(jobs > 0, "the page's pool workers ran the product");
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();
