@@ -103,7 +103,7 @@ export function readWasm(from?: URL, name = "descent.wasm"): { module: WasmModul
 export function loadWasm(): Backend | undefined {
   if (loaded || failure !== undefined) return loaded;
   const mt = canThread() ? readWasm(undefined, MT_NAME) : undefined;
-  if (mt && "module" in mt) return (loaded = wasmBackend(mt.module, { threaded: true }));
+  if (mt && "module" in mt && (loaded = tryThreaded(mt.module))) return loaded;
   const r = readWasm();
   if ("error" in r) failure = r.error;
   else loaded = wasmBackend(r.module);
@@ -129,14 +129,24 @@ export async function compileWasm(source?: WasmSource, threaded?: WasmSource | f
     const mt = threaded ?? (beside ? new URL(MT_NAME, new URL(String(source ?? WASM_URL), baseUrl())) : undefined);
     // The default location may simply not be served: then one thread, as without isolation.
     const module = mt && (await bytesOf(mt).then((b) => api.compile(b), threaded ? undefined : () => undefined));
-    if (module) {
-      loaded = wasmBackend(module, { threaded: true });
+    // A shared memory reserves its maximum (2 GiB) of address space up front: where that fails, one thread.
+    loaded = module ? tryThreaded(module) : undefined;
+    if (loaded) {
       failure = undefined;
       return;
     }
   }
   loaded = wasmBackend(await api.compile(await bytesOf(source ?? WASM_URL)));
   failure = undefined;
+}
+
+/** The threaded backend, or undefined where its shared memory cannot be made (then one thread). */
+function tryThreaded(module: WasmModule): Backend | undefined {
+  try {
+    return wasmBackend(module, { threaded: true });
+  } catch {
+    return undefined;
+  }
 }
 
 async function bytesOf(source: WasmSource): Promise<ArrayBuffer | ArrayBufferView> {
