@@ -3,8 +3,10 @@
 // each system in its own process at different moments, which a shared 2-core machine distorts).
 // Also prints the SIMD128 peak of one thread (wasm/probe.c), measured between the rounds too, and
 // Descent's best 1024 round as a share of the best peak.
-// --cpu times with the process's CPU time instead of the wall clock (both systems run on the calling
-// thread at 1 thread), so time spent waiting for a CPU that other processes hold does not count.
+// --cpu times with the process's CPU time instead of the wall clock, so time spent waiting for a CPU
+// that other processes hold does not count; it counts every thread of the process, though (V8's
+// background compilation and GC too: TF.js's large module tiers up for a while), so it is for
+// comparing Descent variants against the peak on a loaded machine, not for the TF.js ratio.
 // Usage: node --import tsx bench/wasm_ab.ts [--rounds 7] [--threads 1] [--cpu]
 
 import path from "node:path";
