@@ -13,7 +13,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <cstdio>
 #include <initializer_list>
 #include <limits>
 #include <type_traits>
@@ -331,37 +330,16 @@ void run(const Args<T>& a, bool backward) {
  * to lie inside its array; q, k, v may be strided views (last dim contiguous) in both passes.
  */
 napi_value call(napi_env env, napi_callback_info info, bool backward) {
-  const char* name = backward ? "attentionBackward" : "attention";
   const int n = backward ? 9 : 5;
-  std::size_t argc = 10;
-  napi_value argv[10];
-  char msg[160];
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
-  auto bad = [&](const char* what) {
-    std::snprintf(msg, sizeof msg, "%s: %s", name, what);
-    return fail(env, msg);
-  };
-  if (int(argc) < n + 1) return bad("too few arguments");
-  Array meta;
-  if (!typed_array(env, argv[n], &meta) || meta.type != napi_float64_array || meta.length < 30)
-    return bad("expected meta: Float64Array(30)");
-  const double* md = static_cast<const double*>(meta.data);
-  for (int i = 0; i < 30; i++)
-    if (i != 6 && (!(std::fabs(md[i]) < 9e15) || md[i] != std::floor(md[i]))) return bad("meta must hold integers");
+  Entry e(env, info, backward ? "attentionBackward" : "attention");
+  if (!e.at_least(n + 1)) return nullptr;
+  const double* md = e.meta(n, 30, 6);  // md[6] is the scale
+  if (!md) return nullptr;
   const idx B = idx(md[0]), H = idx(md[1]), L = idx(md[2]), S = idx(md[3]), E = idx(md[4]), Ev = idx(md[5]);
-  if (B < 0 || H < 0 || L < 0 || S < 0 || E < 0 || Ev < 0) return bad("negative size");
+  if (B < 0 || H < 0 || L < 0 || S < 0 || E < 0 || Ev < 0) return e.fail("negative size");
   Array arr[9];
-  int type = -1;
-  for (int i = 0; i < n; i++) {
-    napi_valuetype vt;
-    if (napi_typeof(env, argv[i], &vt) != napi_ok) return nullptr;
-    if (i == 3 && (vt == napi_null || vt == napi_undefined)) continue;
-    if (!typed_array(env, argv[i], &arr[i])) return bad("expected typed arrays");
-    if (arr[i].type != napi_float32_array && arr[i].type != napi_float64_array)
-      return bad("expected Float32Array or Float64Array");
-    if (type >= 0 && int(arr[i].type) != type) return bad("all arrays must have one dtype");
-    type = int(arr[i].type);
-  }
+  int type;
+  if (!e.float_arrays(n, arr, &type, [](int i) { return i == 3; })) return nullptr;  // the mask may be null
   // q, k, v by their strides (last dim contiguous); the rest contiguous: extents of (mask), ws, gws, dq, dk, dv.
   idx qkv[3][4];
   const idx rows[3] = {L, S, S}, cols[3] = {E, E, Ev};
@@ -377,15 +355,15 @@ napi_value call(napi_env env, napi_callback_info info, bool backward) {
     if (i == 3 || !arr[i].data) continue;
     if (i < 3) {
       const idx sizes[4] = {B, H, rows[i], cols[i]};
-      if (!inside(off[i], sizes, qkv[i], 4, arr[i].length)) return bad("a view reaches outside its array");
+      if (!inside(off[i], sizes, qkv[i], 4, arr[i].length)) return e.fail("a view reaches outside its array");
       continue;
     }
-    if (off[i] < 0 || off[i] + ext[i] > idx(arr[i].length)) return bad("a view reaches outside its array");
+    if (!span_inside(off[i], ext[i], arr[i].length)) return e.fail("a view reaches outside its array");
   }
   idx ms[4] = {idx(md[8]), idx(md[9]), idx(md[10]), idx(md[11])};
   if (arr[3].data) {
     const idx sizes[4] = {B, H, L, S};
-    if (!inside(off[3], sizes, ms, 4, arr[3].length)) return bad("the mask reaches outside its array");
+    if (!inside(off[3], sizes, ms, 4, arr[3].length)) return e.fail("the mask reaches outside its array");
   }
   auto go = [&](auto* tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
@@ -397,10 +375,7 @@ napi_value call(napi_env env, napi_callback_info info, bool backward) {
     if (B * H * L == 0 || (B * H * S == 0 && !backward)) return;
     run(a, backward);
   };
-  if (type == napi_float32_array)
-    go(static_cast<float*>(nullptr));
-  else
-    go(static_cast<double*>(nullptr));
+  by_dtype(type, go);
   return nullptr;
 }
 

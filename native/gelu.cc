@@ -92,26 +92,25 @@ void gelu_part(void* ctx, int part, int parts) {
 
 /** gelu(x, g | null, out, meta): meta = [n, xOff, gOff, outOff, tanh]; all contiguous. */
 napi_value Call(napi_env env, napi_callback_info info) {
-  std::size_t argc = 4;
-  napi_value argv[4];
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
-  if (argc < 4) return fail(env, "gelu: too few arguments");
+  Entry e(env, info, "gelu");
+  if (!e.at_least(4)) return nullptr;
   Array x, g, out, meta;
-  napi_valuetype vt;
-  if (napi_typeof(env, argv[1], &vt) != napi_ok) return nullptr;
-  const bool backward = vt != napi_null && vt != napi_undefined;
+  bool forward;  // g is null or undefined
+  if (!e.absent(1, &forward)) return nullptr;
+  const bool backward = !forward;
+  const napi_value* argv = e.argv;
   if (!typed_array(env, argv[0], &x) || !typed_array(env, argv[2], &out) || (backward && !typed_array(env, argv[1], &g)) ||
       !typed_array(env, argv[3], &meta) || meta.type != napi_float64_array || meta.length < 5)
-    return fail(env, "gelu: expected (x, g | null, out, meta: Float64Array(5))");
+    return e.fail("expected (x, g | null, out, meta: Float64Array(5))");
   if ((x.type != napi_float32_array && x.type != napi_float64_array) || out.type != x.type ||
       (backward && g.type != x.type))
-    return fail(env, "gelu: x, g and out must all be Float32Array or all Float64Array");
+    return e.fail("x, g and out must all be Float32Array or all Float64Array");
   const double* m = static_cast<const double*>(meta.data);
   for (int i = 0; i < 4; i++)
-    if (!(m[i] >= 0 && m[i] < 9e15) || m[i] != std::floor(m[i])) return fail(env, "gelu: meta must hold non-negative integers");
+    if (!(m[i] >= 0 && integral(m[i]))) return e.fail("meta must hold non-negative integers");
   const idx n = idx(m[0]), xo = idx(m[1]), go = idx(m[2]), oo = idx(m[3]);
-  if (xo + n > idx(x.length) || oo + n > idx(out.length) || (backward && go + n > idx(g.length)))
-    return fail(env, "gelu: a view reaches outside its array", false);
+  if (!span_inside(xo, n, x.length) || !span_inside(oo, n, out.length) || (backward && !span_inside(go, n, g.length)))
+    return e.fail("a view reaches outside its array", false);
   if (n == 0) return nullptr;
   auto go_ = [&](auto* tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
@@ -124,10 +123,7 @@ napi_value Call(napi_env env, napi_callback_info info) {
     else
       pool_run(gelu_part<T>, &a, parts, parts);
   };
-  if (x.type == napi_float32_array)
-    go_(static_cast<float*>(nullptr));
-  else
-    go_(static_cast<double*>(nullptr));
+  by_dtype(x.type, go_);
   return nullptr;
 }
 

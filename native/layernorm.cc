@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <type_traits>
 #include <vector>
 
@@ -107,59 +106,37 @@ void job(void* ctx, int part, int parts) {
  * outOff (y or dx), statsOff, dwOff, dbOff]. x and g have unit column strides; the rest is contiguous.
  */
 napi_value call(napi_env env, napi_callback_info info, bool backward) {
-  const char* name = backward ? "layerNormBackward" : "layerNorm";
   const int n = backward ? 7 : 5;
-  std::size_t argc = 8;
-  napi_value argv[8];
-  char msg[160];
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
-  auto bad = [&](const char* what) {
-    std::snprintf(msg, sizeof msg, "%s: %s", name, what);
-    return fail(env, msg);
-  };
-  if (int(argc) < n + 1) return bad("too few arguments");
-  Array meta;
-  if (!typed_array(env, argv[n], &meta) || meta.type != napi_float64_array || meta.length < 13)
-    return bad("expected meta: Float64Array(13)");
-  const double* md = static_cast<const double*>(meta.data);
-  for (int i = 0; i < 13; i++)
-    if (i != 2 && (!(std::fabs(md[i]) < 9e15) || md[i] != std::floor(md[i]))) return bad("meta must hold integers");
+  Entry e(env, info, backward ? "layerNormBackward" : "layerNorm");
+  if (!e.at_least(n + 1)) return nullptr;
+  const double* md = e.meta(n, 13, 2);  // md[2] is eps
+  if (!md) return nullptr;
   const idx R = idx(md[0]), N = idx(md[1]);
-  if (R < 0 || N < 0) return bad("negative size");
+  if (R < 0 || N < 0) return e.fail("negative size");
   // Argument order → role: forward x, w, b, y, stats; backward g, x, w, stats, dx, dw, db.
   enum { X, G, W, B, Y, S, DW, DB, K };
   const int fw[5] = {X, W, B, Y, S}, bw[7] = {G, X, W, S, Y, DW, DB};
   const int* role = backward ? bw : fw;
-  Array arr[K];
-  int type = -1;
-  for (int i = 0; i < n; i++) {
-    napi_valuetype vt;
-    if (napi_typeof(env, argv[i], &vt) != napi_ok) return nullptr;
-    const bool optional = role[i] == W || role[i] == B || role[i] == DW || role[i] == DB;
-    if (optional && (vt == napi_null || vt == napi_undefined)) continue;
-    Array& t = arr[role[i]];
-    if (!typed_array(env, argv[i], &t)) return bad("expected typed arrays");
-    if (t.type != napi_float32_array && t.type != napi_float64_array) return bad("expected Float32Array or Float64Array");
-    if (type >= 0 && int(t.type) != type) return bad("all arrays must have one dtype");
-    type = int(t.type);
-  }
+  Array given[7], arr[K];
+  int type;
+  auto optional = [&](int i) { return role[i] == W || role[i] == B || role[i] == DW || role[i] == DB; };
+  if (!e.float_arrays(n, given, &type, optional)) return nullptr;
+  for (int i = 0; i < n; i++) arr[role[i]] = given[i];
   const idx off[K] = {idx(md[3]), idx(md[5]), idx(md[7]), idx(md[8]), idx(md[9]), idx(md[10]), idx(md[11]), idx(md[12])};
   const idx xr = idx(md[4]), gr = idx(md[6]);
   // Extents: x and g by their row strides, the rest contiguous.
-  const idx one = 1;
   for (int r = 0; r < K; r++) {
     if (!arr[r].data) continue;
     bool ok;
     if (r == X || r == G) {
-      const idx sizes[2] = {R, N}, strides[2] = {r == X ? xr : gr, one};
+      const idx sizes[2] = {R, N}, strides[2] = {r == X ? xr : gr, 1};
       ok = inside(off[r], sizes, strides, 2, arr[r].length);
     } else {
-      const idx ext = r == Y ? R * N : r == S ? 2 * R : N;
-      ok = off[r] >= 0 && off[r] + ext <= idx(arr[r].length);
+      ok = span_inside(off[r], r == Y ? R * N : r == S ? 2 * R : N, arr[r].length);
     }
-    if (!ok) return bad("a view reaches outside its array");
+    if (!ok) return e.fail("a view reaches outside its array");
   }
-  if (!arr[X].data || !arr[Y].data || !arr[S].data || (backward && !arr[G].data)) return bad("missing an array");
+  if (!arr[X].data || !arr[Y].data || !arr[S].data || (backward && !arr[G].data)) return e.fail("missing an array");
   if (R == 0) return nullptr;
   auto go = [&](auto* tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
@@ -184,10 +161,7 @@ napi_value call(napi_env env, napi_callback_info info, bool backward) {
       }
     }
   };
-  if (type == napi_float32_array)
-    go(static_cast<float*>(nullptr));
-  else
-    go(static_cast<double*>(nullptr));
+  by_dtype(type, go);
   return nullptr;
 }
 

@@ -5,8 +5,6 @@
 // same float addition as the element-wise kernel's).
 #include <node_api.h>
 
-#include <cmath>
-#include <cstdio>
 #include <type_traits>
 
 #include "gemm.h"
@@ -40,37 +38,24 @@ void run(const T* x, const T* w, const T* b, T* out, const idx* m) {
  * outOff]. x, w and b strided (checked to lie inside their arrays), out contiguous [M, N].
  */
 napi_value Linear(napi_env env, napi_callback_info info) {
-  std::size_t argc = 5;
-  napi_value argv[5];
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
-  if (argc < 5) return fail(env, "linear: too few arguments");
-  Array arr[4], meta;
-  if (!typed_array(env, argv[4], &meta) || meta.type != napi_float64_array || meta.length < 12)
-    return fail(env, "linear: expected meta: Float64Array(12)");
-  const double* md = static_cast<const double*>(meta.data);
+  Entry e(env, info, "linear");
+  if (!e.at_least(5)) return nullptr;
+  const double* md = e.meta(4, 12);
+  if (!md) return nullptr;
   idx m[12];
-  for (int i = 0; i < 12; i++) {
-    if (!(std::fabs(md[i]) < 9e15) || md[i] != std::floor(md[i])) return fail(env, "linear: meta must hold integers");
-    m[i] = idx(md[i]);
-  }
-  int type = -1;
-  for (int i = 0; i < 4; i++) {
-    napi_valuetype vt;
-    if (napi_typeof(env, argv[i], &vt) != napi_ok) return nullptr;
-    if (i == 2 && (vt == napi_null || vt == napi_undefined)) continue;
-    if (!typed_array(env, argv[i], &arr[i]) || (arr[i].type != napi_float32_array && arr[i].type != napi_float64_array))
-      return fail(env, "linear: expected Float32Array or Float64Array");
-    if (type >= 0 && int(arr[i].type) != type) return fail(env, "linear: all arrays must have one dtype");
-    type = int(arr[i].type);
-  }
+  for (int i = 0; i < 12; i++) m[i] = idx(md[i]);
+  Array arr[4];
+  int type;
+  auto optional = [](int i) { return i == 2; };  // the bias may be null
+  if (!e.float_arrays(4, arr, &type, optional, "expected Float32Array or Float64Array")) return nullptr;
   const idx M = m[0], K = m[1], N = m[2];
-  if (M < 0 || K < 0 || N < 0) return fail(env, "linear: negative size");
+  if (M < 0 || K < 0 || N < 0) return e.fail("negative size");
   const idx xs[2] = {M, K}, xst[2] = {m[4], m[5]}, ws[2] = {N, K}, wst[2] = {m[7], m[8]}, bs[1] = {N}, bst[1] = {m[10]};
   idx cells = 0;
-  if (__builtin_mul_overflow(M, N, &cells) || m[11] < 0 || cells > idx(arr[3].length) - m[11] ||
+  if (__builtin_mul_overflow(M, N, &cells) || !span_inside(m[11], cells, arr[3].length) ||
       !inside(m[3], xs, xst, 2, arr[0].length) || !inside(m[6], ws, wst, 2, arr[1].length) ||
       (arr[2].data && !inside(m[9], bs, bst, 1, arr[2].length)))
-    return fail(env, "linear: a view reaches outside its array", false);
+    return e.fail("a view reaches outside its array", false);
   if (M == 0 || N == 0) return nullptr;
   auto go = [&](auto* tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
@@ -78,10 +63,7 @@ napi_value Linear(napi_env env, napi_callback_info info) {
     run(static_cast<const T*>(arr[0].data) + m[3], static_cast<const T*>(arr[1].data) + m[6], b,
         static_cast<T*>(arr[3].data) + m[11], m);
   };
-  if (type == napi_float32_array)
-    go(static_cast<float*>(nullptr));
-  else
-    go(static_cast<double*>(nullptr));
+  by_dtype(type, go);
   return nullptr;
 }
 

@@ -11,6 +11,10 @@
 // Node's built-in modules are taken with process.getBuiltinModule, not `import`: importing node:fs
 // as ESM builds its module namespace, which reads fs.ReadStream and so loads all of node:stream
 // (25-60 ms of start-up on this shared machine, more than the rest of the import).
+//
+// The CLI's config validators (src/cli/config_validators.cjs, ajv's standalone code) are a file of
+// their own, dist/cli/config_validators.cjs, which the CLI requires only when it checks a config;
+// that bundle inlines the few lines of ajv's runtime they use, so the package needs no ajv at run time.
 
 import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
@@ -61,7 +65,22 @@ const result = await build({
   logLevel: "warning",
 });
 
-const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith(".js"));
+const validators = await build({
+  absWorkingDir: root,
+  entryPoints: ["src/cli/config_validators.cjs"],
+  minify: true, // generated code, read by no one: the smaller file parses faster
+  outfile: "dist/cli/config_validators.cjs",
+  bundle: true,
+  format: "cjs",
+  platform: "node",
+  target: "node20",
+  metafile: true,
+  logLevel: "warning",
+});
+
+const outputs = [result, validators]
+  .flatMap((r) => Object.entries(r.metafile.outputs))
+  .filter(([f]) => /\.c?js$/.test(f));
 const kb = (n) => `${(n / 1024).toFixed(0)} kB`;
 // On stderr: `npm pack --json` runs this (prepare) and parses its stdout.
 console.error(`esbuild: ${outputs.map(([f, o]) => `${f.replace(/^dist\//, "")} ${kb(o.bytes)}`).join(", ")}`);

@@ -83,7 +83,8 @@ try {
       if (JSON.parse(readFileSync(schema, "utf8")).title !== "descent-nn training config")
         throw new Error(`${kind}: descent-nn/config.schema.json resolved to ${schema}, not the config schema`);
       console.log(`${kind}: require.resolve("descent-nn/config.schema.json") ok`);
-      // The CLI's config check (ajv, loaded on first use) works from the installed package.
+      // The CLI's config check (dist/cli/config_validators.cjs, loaded on first use; no ajv installed) works
+      // from the installed package.
       writeFileSync(join(dir, "typo.json"), JSON.stringify({ model: { layers: [] }, data: {}, epoch: 1 }));
       let stderr = "";
       try {

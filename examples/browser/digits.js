@@ -1,19 +1,9 @@
 // The digits MLP of the browser demo, shared by the worker that trains it (worker.js), the page that
 // runs it on a drawn digit (main.js) and the test that checks it (test/browser/demo.test.ts). Plain
 // JavaScript over the descent-nn API passed in as `d`, so it runs unchanged in a page, a worker and
-// Node. The layers are those of `descent demo` (src/cli/demo.ts), so a model it saved loads here.
+// Node. A model `descent demo` or `descent train` saved is rebuilt from the config in its metadata
+// (modelFromFile), so the page keeps no copy of the CLI's layers.
 /* global performance */
-
-/** `descent demo`'s model: 784-256-128-10, ReLU, dropout 0.3 (the config's "model.layers"). */
-export const DEMO_LAYERS = [
-  { type: "linear", out: 256 },
-  { type: "relu" },
-  { type: "dropout", p: 0.3 },
-  { type: "linear", out: 128 },
-  { type: "relu" },
-  { type: "dropout", p: 0.3 },
-  { type: "linear", out: 10 },
-];
 
 /**
  * What the page trains: an MLP on the digits averaged down to 14x14 (2x2 pooling inside the
@@ -35,7 +25,7 @@ export const PAGE_LAYERS = [
  * The nn.Sequential of a `descent train` config's layers for flat inputs of `inputs` values (the
  * kinds an MLP uses); the indices, and so the state-dict keys, are those the CLI gives.
  */
-export function buildMlp(d, layers = DEMO_LAYERS, inputs = 784) {
+export function buildMlp(d, layers, inputs = 784) {
   const mods = [];
   let shape = [inputs]; // per sample
   const size = () => shape.reduce((a, b) => a * b, 1);

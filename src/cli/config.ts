@@ -151,7 +151,7 @@ export function buildModel(
   path = "config.model.layers",
 ): { model: nn.Sequential; outputShape: number[] } {
   const layers = withoutNulls(layersRaw);
-  const problems = configProblems(layers, "config#/definitions/layers", path);
+  const problems = configProblems(layers, "layers", path);
   if (problems.length) throw new CliError(problemsMessage(problems));
   const modules: nn.Module[] = [];
   let shape = [...input];

@@ -1,32 +1,32 @@
 // Checks a config (or a part of it, such as the layers alone) against the schema of
-// config_schema.ts with ajv, and words ajv's findings for a person: one line per problem naming
-// the JSON path ("config.model.layers[3].kernel: expected an integer >= 1 or a pair of them, got
-// number -1"), the nearest known name for a typo, all problems at once up to a cap.
+// config_schema.ts, and words ajv's findings for a person: one line per problem naming the JSON
+// path ("config.model.layers[3].kernel: expected an integer >= 1 or a pair of them, got number
+// -1"), the nearest known name for a typo, all problems at once up to a cap. The validators are
+// ajv's standalone code, compiled ahead of time (config_validators.cjs; npm run schema), so a run
+// does not compile the schema.
 
 import { createRequire } from "node:module";
-import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from "ajv";
-import { configSchema } from "./config_schema.js";
+import type { ErrorObject, ValidateFunction } from "ajv";
+import { packageFile, runningFromSources } from "../core/package_files.js";
 import type { Schema } from "./schema_parts.js";
 
 /** More problems than this are counted, not listed: the first ones are enough to start fixing. */
 export const MAX_PROBLEMS = 20;
 
-let ajv: AjvClass | undefined;
+/** The parts of the schema a config is checked against: the whole config, or its layers alone. */
+export type ConfigPart = "config" | "layers";
 
-/** The compiled validator of the schema part `ref` ("config", or "config#/definitions/layers"). */
-function validator(ref: string): ValidateFunction {
-  if (!ajv) {
-    // Loaded on first use, so commands that read no config do not pay for it.
-    const { Ajv } = createRequire(import.meta.url)("ajv") as typeof import("ajv");
-    // verbose: errors carry the failing value and the schema around the keyword, which the words
-    // need; inlineRefs false: the layers compile once, shared by the whole config and buildModel.
-    ajv = new Ajv({ allErrors: true, verbose: true, strictTypes: false, inlineRefs: false });
-    ajv.addKeyword("x-expect");
-    ajv.addSchema(configSchema(), "config");
-  }
-  const v = ajv.getSchema(ref);
-  if (!v) throw new Error(`config schema: no part ${ref}`);
-  return v;
+let validators: Record<ConfigPart, ValidateFunction> | undefined;
+
+/** The compiled validator of `part`. */
+function validator(part: ConfigPart): ValidateFunction {
+  // Loaded on first use (~600 kB of code), so commands that read no config do not pay for it:
+  // beside this file under tsx, dist/cli/config_validators.cjs (its bundle, scripts/build.mjs) in
+  // the build, where this code sits in a bundle chunk.
+  validators ??= createRequire(import.meta.url)(
+    runningFromSources() ? "./config_validators.cjs" : packageFile("dist/cli/config_validators.cjs"),
+  ) as Record<ConfigPart, ValidateFunction>;
+  return validators[part];
 }
 
 /** How a value is named in a message ("number -1", "an object", "nothing"). */
@@ -150,12 +150,12 @@ function word(e: ErrorObject, prefix: string, value: unknown): [string, string] 
 }
 
 /**
- * The problems of `value` against the schema part `ref`, as messages whose paths start with
+ * The problems of `value` against the schema part `part`, as messages whose paths start with
  * `prefix`; empty when it is valid. Errors inside a union's branches are summed up by the union's
  * own message, and a field is reported once however many of its rules it breaks.
  */
-export function configProblems(value: unknown, ref = "config", prefix = "config"): string[] {
-  const v = validator(ref);
+export function configProblems(value: unknown, part: ConfigPart = "config", prefix = "config"): string[] {
+  const v = validator(part);
   if (v(value)) return [];
   const errors = v.errors ?? [];
   const unions = errors.filter((e) => e.keyword === "anyOf" || e.keyword === "oneOf").map((e) => e.schemaPath + "/");

@@ -1,7 +1,8 @@
 // The config schema (issue 17, item 7): every layer type of the registry validates and builds,
 // mistakes are worded with their JSON path (typos with the nearest name, every problem at once),
 // nothing is read before the whole config is checked, "$schema" is accepted, and the committed
-// schema/config.schema.json is what src/cli/config_schema.ts generates (and validates the examples).
+// schema/config.schema.json is what src/cli/config_schema.ts generates (and validates the examples), and
+// so is src/cli/config_validators.cjs, the validators compiled at build time.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -15,6 +16,7 @@ import { buildModel, checkConfig, CliError, LAYER_TYPES } from "../../src/cli/co
 import { configSchema } from "../../src/cli/config_schema.js";
 import { LAYERS } from "../../src/cli/layers/registry.js";
 import { runTraining, type Console } from "../../src/cli/train.js";
+import { validatorCode } from "../../scripts/config_validator_code.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const quiet: Console = { say: () => {}, stream: { write: () => true }, mode: "silent" };
@@ -285,4 +287,9 @@ test("the committed schema/config.schema.json is the generated one, and validate
     assert.doesNotThrow(() => checkConfig(config));
   }
   assert.ok(!validate({ ...BASE, epoch: 1 }));
+});
+
+test("the committed src/cli/config_validators.cjs is ajv's code for the current schema", () => {
+  const file = readFileSync(join(root, "src", "cli", "config_validators.cjs"), "utf8");
+  assert.ok(file === validatorCode(), "src/cli/config_validators.cjs is stale: run npm run schema");
 });

@@ -108,7 +108,7 @@ const quiet: Console = { say: () => {}, stream: { write: () => true }, mode: "si
 
 export function fuzzConfig(rng: Rng, dir: string): () => void {
   const f = dataFiles(dir);
-  configProblems({}); // compiles the schema once per worker, untimed (a CLI run pays it once too)
+  configProblems({}); // loads the validators once per worker, untimed (a CLI run pays it once too)
   const cfg = JSON.parse(JSON.stringify(rng.pick(baseConfigs(f)))) as Record<string, Json>;
   let out: Json = cfg;
   const k = rng.int(0, 9);
