@@ -10,7 +10,7 @@ import { backend } from "../backends/index.js";
 import { bumpVersion, isGradEnabled } from "../autograd/graph.js";
 import type { OpDef } from "../ops/op.js";
 import { Add, Div, Maximum, Minimum, Mul, Sub } from "../ops/binary.js";
-import { filledLike, scalarTensor } from "./apply.js";
+import { scalarTensor, writtenLike } from "./apply.js";
 import type { Scalar, Tensor } from "./tensor.js";
 
 /** Every in-place op passes here before writing: refuses graph corruption, bumps the version. */
@@ -79,7 +79,7 @@ export function uniform_<T extends Tensor>(x: T, low: number, high: number): T {
   checkInPlace(x, "uniform_");
   return copy_(
     x,
-    filledLike(x, x.dtype, x.shape, () => defaultGenerator.uniform() * (high - low) + low),
+    writtenLike(x, x.dtype, x.shape, (host) => defaultGenerator.fillUniform(host, high - low, low)),
   );
 }
 
@@ -87,6 +87,6 @@ export function normal_<T extends Tensor>(x: T, mean: number, std: number): T {
   checkInPlace(x, "normal_");
   return copy_(
     x,
-    filledLike(x, x.dtype, x.shape, () => defaultGenerator.normal() * std + mean),
+    writtenLike(x, x.dtype, x.shape, (host) => defaultGenerator.fillNormal(host, std, mean)),
   );
 }
