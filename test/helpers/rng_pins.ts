@@ -111,6 +111,19 @@ export function rngPinCases(): Record<string, Step[]> {
       ["orthogonal_", pin(nn.init.orthogonal_(zeros([3, 4])))],
     ];
   });
+  seeded("in place into views and across blocks", 6, () => {
+    const big = zeros([20001], { dtype: "float64" });
+    const t = zeros([5, 7]);
+    const rows = zeros([6, 3000]);
+    return [
+      ["normal_(2, 0.5) [20001] float64", pin(big.normal_(2, 0.5))],
+      ["uniform_(-1, 1) into a transposed view", pin(t.transpose(0, 1).uniform_(-1, 1))],
+      ["the tensor under that view", pin(t)],
+      ["normal_ into rows 1..4 of [6, 3000]", pin(rows.narrow(0, 1, 4).normal_(0, 1))],
+      ["the tensor under those rows", pin(rows)],
+      ["uniform_ [9999]", pin(zeros([9999]).uniform_(0, 1))],
+    ];
+  });
   seeded("W6 model and batch", 0, () => {
     const model = new nn.Sequential(new nn.Linear(784, 256), new nn.ReLU(), new nn.Linear(256, 128));
     const params = model.parameters();
