@@ -82,8 +82,9 @@ export class Generator {
   }
 
   /**
-   * out[i] = uniform() * scale + offset for every i, in order (out[i] = uniform() without scale
-   * and offset): the same values, and the same state afterwards, as out.length calls of uniform().
+   * @internal the bulk draw behind rand and uniform_: out[i] = uniform() * scale + offset for
+   * every i, in order (out[i] = uniform() without scale and offset): the same values, and the same
+   * state afterwards, as out.length calls of uniform().
    * Large fills run in WebAssembly (wasm/random.c; issue 15: a fresh process drew Linear's initial
    * weights in the interpreter at ~160 ns each); the values are converted to out's type as an
    * element store converts them.
@@ -107,8 +108,9 @@ export class Generator {
   }
 
   /**
-   * out[i] = normal() * std + mean for every i, in order (out[i] = normal() without std and mean):
-   * the same values, state and Box-Muller spare afterwards as out.length calls of normal().
+   * @internal the bulk draw behind randn and normal_: out[i] = normal() * std + mean for every
+   * i, in order (out[i] = normal() without std and mean): the same values, state and Box-Muller
+   * spare afterwards as out.length calls of normal().
    */
   fillNormal(out: TypedArray, std?: number, mean?: number): void {
     const affine = std !== undefined || mean !== undefined;
@@ -135,7 +137,10 @@ export class Generator {
     for (; i < n; i++) out[i] = affine ? this.normal() * a + b : this.normal();
   }
 
-  /** out[i] = low + randint(n) for every i, in order: the same values and state as calls of randint. */
+  /**
+   * @internal the bulk draw behind randint: out[i] = low + randint(n) for every i, in order (the
+   * same values and state as calls of randint).
+   */
   fillRandint(out: TypedArray, low: number, n: number): void {
     const w = bulk(out.length);
     if (w === null) {
