@@ -31,15 +31,29 @@ execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "
   stdio: "inherit",
 });
 
-/** `import ... from "node:x"` -> a CommonJS shim over process.getBuiltinModule("node:x"), which builds no ESM namespace. */
+/**
+ * `import { x } from "node:y"` -> `x` from a small ES module over process.getBuiltinModule("node:y"),
+ * which builds no ESM namespace. Each export reads its property in a pure-annotated call, so the
+ * bundle keeps only the names the sources import (not a CommonJS shim: esbuild's __toESM copied
+ * every property of node:fs into a new object, once per importing file, at import time).
+ */
 const builtinsWithoutNamespace = {
   name: "builtins-without-esm-namespace",
   setup(b) {
     b.onResolve({ filter: /^node:/ }, (a) => ({ path: a.path, namespace: "builtin" }));
-    b.onLoad({ filter: /.*/, namespace: "builtin" }, (a) => ({
-      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(a.path)});`,
-      loader: "js",
-    }));
+    b.onLoad({ filter: /.*/, namespace: "builtin" }, (a) => {
+      // Object.keys runs no getter (fs.promises and the like load more of Node when read).
+      const names = Object.keys(process.getBuiltinModule(a.path)).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n));
+      const exports = names.map((n) => `export const ${n} = /* @__PURE__ */ (() => m.${n})();`);
+      return {
+        contents: [
+          `const m = process.getBuiltinModule(${JSON.stringify(a.path)});`,
+          "export default m;",
+          ...exports,
+        ].join("\n"),
+        loader: "js",
+      };
+    });
   },
 };
 

@@ -2,7 +2,9 @@
 // xoshiro128** (Blackman & Vigna): 32-bit arithmetic, fast in JS, 2^128-1 period, and a state
 // of four words that checkpoints can save and restore exactly.
 
+import type { TypedArray } from "./dtype.js";
 import { DescentError } from "./errors.js";
+import { RANDOM_WASM_BASE64 } from "./random_wasm.js";
 
 /** A Generator's complete state (getState / setState), as JSON-safe numbers. */
 export interface GeneratorState {
@@ -79,6 +81,81 @@ export class Generator {
     return Math.floor(this.uniform() * n);
   }
 
+  /**
+   * @internal the bulk draw behind rand and uniform_: out[i] = uniform() * scale + offset for
+   * every i, in order (out[i] = uniform() without scale and offset): the same values, and the same
+   * state afterwards, as out.length calls of uniform().
+   * Large fills run in WebAssembly (wasm/random.c; issue 15: a fresh process drew Linear's initial
+   * weights in the interpreter at ~160 ns each); the values are converted to out's type as an
+   * element store converts them.
+   */
+  fillUniform(out: TypedArray, scale?: number, offset?: number): void {
+    const affine = scale !== undefined || offset !== undefined;
+    const a = scale ?? 1;
+    const b = offset ?? 0;
+    const w = bulk(out.length);
+    if (w === null) {
+      for (let i = 0; i < out.length; i++) out[i] = affine ? this.uniform() * a + b : this.uniform();
+      return;
+    }
+    w.state.set(this.s);
+    for (let i = 0; i < out.length; i += BLOCK) {
+      const m = Math.min(BLOCK, out.length - i);
+      w.exports.uniform(m, a, b, affine ? 1 : 0);
+      out.set(m === BLOCK ? w.block : w.block.subarray(0, m), i);
+    }
+    this.s.set(w.state);
+  }
+
+  /**
+   * @internal the bulk draw behind randn and normal_: out[i] = normal() * std + mean for every
+   * i, in order (out[i] = normal() without std and mean): the same values, state and Box-Muller
+   * spare afterwards as out.length calls of normal().
+   */
+  fillNormal(out: TypedArray, std?: number, mean?: number): void {
+    const affine = std !== undefined || mean !== undefined;
+    const a = std ?? 1;
+    const b = mean ?? 0;
+    const n = out.length;
+    let i = 0;
+    const w = bulk(n);
+    if (w !== null) {
+      if (this.spare !== null) {
+        out[i++] = affine ? this.spare * a + b : this.spare;
+        this.spare = null;
+      }
+      // Whole pairs in WebAssembly; an odd last element below leaves its pair's sine as the spare.
+      w.state.set(this.s);
+      while (n - i >= 2) {
+        const pairs = Math.min(BLOCK / 2, (n - i) >> 1);
+        w.exports.normal(pairs, a, b, affine ? 1 : 0);
+        out.set(2 * pairs === BLOCK ? w.block : w.block.subarray(0, 2 * pairs), i);
+        i += 2 * pairs;
+      }
+      this.s.set(w.state);
+    }
+    for (; i < n; i++) out[i] = affine ? this.normal() * a + b : this.normal();
+  }
+
+  /**
+   * @internal the bulk draw behind randint: out[i] = low + randint(n) for every i, in order (the
+   * same values and state as calls of randint).
+   */
+  fillRandint(out: TypedArray, low: number, n: number): void {
+    const w = bulk(out.length);
+    if (w === null) {
+      for (let i = 0; i < out.length; i++) out[i] = low + this.randint(n);
+      return;
+    }
+    w.state.set(this.s);
+    for (let i = 0; i < out.length; i += BLOCK) {
+      const m = Math.min(BLOCK, out.length - i);
+      w.exports.randint(m, low, n);
+      out.set(m === BLOCK ? w.block : w.block.subarray(0, m), i);
+    }
+    this.s.set(w.state);
+  }
+
   /** The complete state, to restore later with setState (torch.Generator.get_state). */
   getState(): GeneratorState {
     return { s: [this.s[0]!, this.s[1]!, this.s[2]!, this.s[3]!], spare: this.spare };
@@ -104,6 +181,66 @@ export class Generator {
       throw new DescentError(`Generator.setState: spare must be null or a finite number, got ${String(spare)}`);
     this.s.set(s as number[]);
     this.spare = spare;
+  }
+}
+
+/** wasm/random.c's exports (src/core/random_wasm.ts holds the module). */
+interface RandomWasmExports {
+  memory: { readonly buffer: ArrayBuffer };
+  state(): number;
+  block(): number;
+  uniform(n: number, a: number, b: number, affine: number): void;
+  normal(pairs: number, a: number, b: number, affine: number): void;
+  randint(n: number, low: number, range: number): void;
+}
+/** The parts of the WebAssembly API used here (the project's lib, ES2022 + @types/node, has none). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: object };
+}
+/** The instantiated module and views of its state words and of its output block (its memory never grows). */
+interface RandomWasm {
+  exports: RandomWasmExports;
+  state: Uint32Array;
+  block: Float64Array;
+}
+
+/** The most values one call of the module writes (wasm/random.c's BLOCK). */
+const BLOCK = 8192;
+/** Fills this long instantiate the module (~1-4 ms, once a process); shorter ones use it once it exists. */
+const INSTANTIATE_AT = 4096;
+const USE_AT = 32;
+// undefined: not tried yet; null: unavailable (no WebAssembly, or a browser policy refused it).
+let randomWasm: RandomWasm | null | undefined;
+
+/** The module for a fill of n values, or null when n draws one at a time are as cheap or it is unavailable. */
+function bulk(n: number): RandomWasm | null {
+  if (n < USE_AT || (randomWasm === undefined && n < INSTANTIATE_AT)) return null;
+  if (randomWasm === undefined) randomWasm = instantiate();
+  return randomWasm;
+}
+
+/** @internal Whether large fills run in WebAssembly yet (tests check that they do in Node). */
+export function bulkDrawsInWasm(): boolean {
+  return bulk(INSTANTIATE_AT) !== null;
+}
+
+function instantiate(): RandomWasm | null {
+  try {
+    const bytes = Uint8Array.from(atob(RANDOM_WASM_BASE64), (c) => c.charCodeAt(0));
+    // Math's own functions: V8 calls them from wasm as it does from JavaScript, so the deviates agree.
+    const imports = { Math: { log: Math.log, cos: Math.cos, sin: Math.sin } };
+    const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+    if (wasm === undefined) return null;
+    const exports = new wasm.Instance(new wasm.Module(bytes), imports).exports as RandomWasmExports;
+    const buffer = exports.memory.buffer;
+    return {
+      exports,
+      state: new Uint32Array(buffer, exports.state(), 4),
+      block: new Float64Array(buffer, exports.block(), BLOCK),
+    };
+  } catch {
+    return null; // one draw at a time: the same values, more slowly
   }
 }
 

@@ -191,7 +191,7 @@ export function orthogonal_(t: Tensor, gain: number | { gain?: number } = {}): T
   const m = transposed ? cols : rows;
   const n = transposed ? rows : cols;
   const a = new Float64Array(rows * cols);
-  for (let i = 0; i < a.length; i++) a[i] = defaultGenerator.normal();
+  defaultGenerator.fillNormal(a);
   // col(j)[i] of the tall matrix: flattened is [rows, cols] row-major; tall = flattened or its transpose.
   const q: Float64Array[] = [];
   for (let j = 0; j < n; j++) {

@@ -1,18 +1,21 @@
 // Reads and writes ONNX ModelProto bytes with protobufjs and the official schema (schema.ts, generated
 // from the vendored onnx.proto): no hand-written wire format. Plain objects go in and come out, with
 // int64 fields as JS numbers (shapes, axes and opset versions all fit in 2^53).
-import { createRequire } from "node:module";
 import type * as protobuf from "protobufjs";
 import { DescentError } from "../core/errors.js";
+import { nodeRequire } from "../core/platform.js";
 import { onnxSchema } from "./schema.js";
 
 let root: protobuf.Root | null = null;
 function modelType(): protobuf.Type {
   // protobufjs is required on first use, not at import: it is ~45 CommonJS files that took 20-45 ms
   // to load here, a third of the package's start-up, and most programs never read or write ONNX.
-  root ??= (createRequire(import.meta.url)("protobufjs") as typeof protobuf).Root.fromJSON(
-    onnxSchema as unknown as protobuf.INamespace,
-  );
+  // (nodeRequire reaches node:module only then, too.)
+  if (root === null) {
+    const req = nodeRequire(import.meta.url);
+    if (req === null) throw new DescentError("onnx: reading and writing ONNX models needs Node.js");
+    root = (req("protobufjs") as typeof protobuf).Root.fromJSON(onnxSchema as unknown as protobuf.INamespace);
+  }
   return root.lookupType("onnx.ModelProto");
 }
 

@@ -107,6 +107,9 @@ export const Linear: OpDef = {
       ...(b ? [need(b, () => g2.sum(0))] : []),
     ];
   },
+  // Every gradient above is a new tensor (a product or a sum), never g or a view of it: backward
+  // may keep dW as the weight's .grad instead of copying it (issue 15: ~1 MB a step for W2's MLP).
+  freshGrads: true,
 };
 
 /** [x] (contiguous) → GELU(x); the param says whether it is the tanh approximation. */

@@ -76,6 +76,18 @@ export function filledLike(like: Tensor, dtype: DType, shape: readonly number[],
   return like.wrapRaw(adopt(hostFilled(dtype, sizeOf(shape), f), shape));
 }
 
+/** A new contiguous tensor whose host array `fill` writes in one call (a generator's bulk draw); `like` makes it. */
+export function writtenLike(
+  like: Tensor,
+  dtype: DType,
+  shape: readonly number[],
+  fill: (host: TypedArray) => void,
+): Tensor {
+  const host = allocArray(dtype, sizeOf(shape));
+  fill(host);
+  return like.wrapRaw(adopt(host, shape));
+}
+
 /** A host array of n elements of dtype, the i-th f(i): what creation builds before handing it to the backend. */
 export function hostFilled(dtype: DType, n: number, f: (i: number) => number): TypedArray {
   const host = allocArray(dtype, n);

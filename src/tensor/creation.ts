@@ -1,12 +1,12 @@
 // Creation functions of API.md: from JS values, filled, ranged and random tensors.
 
-import type { DType, TypedArray } from "../core/dtype.js";
+import { allocArray, type DType, type TypedArray } from "../core/dtype.js";
 import { DescentError, shapeStr } from "../core/errors.js";
 import { defaultGenerator, type Generator } from "../core/random.js";
 import { checkDType, checkOptions, keysOf, mergeKeys } from "../core/options.js";
 import { checkShape, sizeOf } from "../core/shape.js";
 import { OutputAllocError } from "../ops/op.js";
-import { fromArray, fromRaw, type Tensor } from "./tensor.js";
+import { fromArray, fromHost, fromRaw, type Tensor } from "./tensor.js";
 
 /** Options of the creation functions (PyTorch's dtype= and requires_grad=). */
 export interface TensorOptions {
@@ -44,9 +44,19 @@ function dtypeOpt(op: string, opts: TensorOptions, fallback: DType, keys = TENSO
  * fromArray / fromRaw for a checked shape: a size the machine cannot allocate (memory, not the
  * element limit checkShape enforces) becomes a DescentError too.
  */
-function make(op: string, dtype: DType, shape: readonly number[], f?: (i: number) => number): Tensor {
+function make(
+  op: string,
+  dtype: DType,
+  shape: readonly number[],
+  f?: ((i: number) => number) | { fill: (host: TypedArray) => void },
+): Tensor {
   try {
-    return f ? fromArray(dtype, shape, f) : fromRaw(dtype, shape);
+    if (f === undefined) return fromRaw(dtype, shape);
+    if (typeof f === "function") return fromArray(dtype, shape, f);
+    // A generator's bulk fill writes the whole array in one call (issue 15: cold-start cost).
+    const host = allocArray(dtype, sizeOf(shape));
+    f.fill(host);
+    return fromHost(host, shape);
   } catch (e) {
     // fromRaw's storage comes from the ops layer's alloc, which reports a failure without the op.
     if (e instanceof OutputAllocError) throw new DescentError(`${op}: ${e.message}`);
@@ -155,7 +165,9 @@ export function onesLike(t: Tensor, opts: TensorOptions = {}): Tensor {
 export function rand(shape: ShapeArg, opts: RandomOptions = {}): Tensor {
   const g = opts.generator ?? defaultGenerator;
   return finish(
-    make("rand", dtypeOpt("rand", opts, "float32", RANDOM_KEYS), shapeOf("rand", shape), () => g.uniform()),
+    make("rand", dtypeOpt("rand", opts, "float32", RANDOM_KEYS), shapeOf("rand", shape), {
+      fill: (host) => g.fillUniform(host),
+    }),
     opts,
   );
 }
@@ -164,7 +176,9 @@ export function rand(shape: ShapeArg, opts: RandomOptions = {}): Tensor {
 export function randn(shape: ShapeArg, opts: RandomOptions = {}): Tensor {
   const g = opts.generator ?? defaultGenerator;
   return finish(
-    make("randn", dtypeOpt("randn", opts, "float32", RANDOM_KEYS), shapeOf("randn", shape), () => g.normal()),
+    make("randn", dtypeOpt("randn", opts, "float32", RANDOM_KEYS), shapeOf("randn", shape), {
+      fill: (host) => g.fillNormal(host),
+    }),
     opts,
   );
 }
@@ -175,12 +189,9 @@ export function randint(low: number, high: number, shape: ShapeArg, opts: Random
     throw new DescentError(`randint: need integers low < high, got ${low} and ${high}`);
   const g = opts.generator ?? defaultGenerator;
   return finish(
-    make(
-      "randint",
-      dtypeOpt("randint", opts, "int32", RANDOM_KEYS),
-      shapeOf("randint", shape),
-      () => low + g.randint(high - low),
-    ),
+    make("randint", dtypeOpt("randint", opts, "int32", RANDOM_KEYS), shapeOf("randint", shape), {
+      fill: (host) => g.fillRandint(host, low, high - low),
+    }),
     opts,
   );
 }

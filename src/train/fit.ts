@@ -4,7 +4,8 @@
 // Options and their checks are in fit_options.ts, what a checkpoint keeps besides the model and
 // optimizer in fit_state.ts, evaluate and predict in evaluate.ts.
 
-import { performance } from "node:perf_hooks";
+// `performance` is the global one: importing node:perf_hooks loaded eleven of Node's internal
+// modules when the package was imported, used or not (issue 15).
 import { join } from "node:path";
 import { DescentError } from "../core/errors.js";
 import { checkOptions, mergeKeys } from "../core/options.js";

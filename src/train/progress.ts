@@ -1,7 +1,8 @@
 // What fit prints while it trains: a one-line progress bar redrawn with "\r" on a terminal, or JSON
 // lines (one object per epoch, optionally one per N batches) for logs and other programs.
 
-import { performance } from "node:perf_hooks";
+// `performance` is the global one: importing node:perf_hooks loaded eleven of Node's internal
+// modules when the package was imported, used or not (issue 15).
 import { checkOptions } from "../core/options.js";
 
 /** Where fit writes: process.stdout by default; anything with write() (and isTTY/columns if a terminal). */

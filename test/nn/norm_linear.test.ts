@@ -71,6 +71,34 @@ test("linear: gradcheck float64 for 1-D, 2-D and 3-D inputs, with and without a 
   gradcheck((xi, wi, bi) => F.linear(xi!.transpose(0, 1), wi!, bi), [dtensor([3, 6], { seed: 17 }), w, b]);
 });
 
+test("linear: a weight's .grad kept from backward (fresh gradients) sums uses and later backwards correctly", () => {
+  // The op hands its gradients on as the walk's own buffers (freshGrads): a weight used twice, a
+  // weight also used by another op, and a second backward must still sum, never alias.
+  const run = (lin: (x: Tensor, w: Tensor, b: Tensor) => Tensor) => {
+    const x = dtensor([5, 4], { seed: 30 }).requiresGrad_(true);
+    const w = dtensor([4, 4], { seed: 31 }).requiresGrad_(true);
+    const b = dtensor([4], { seed: 32 }).requiresGrad_(true);
+    const loss = () =>
+      lin(lin(x, w, b), w, b)
+        .square()
+        .sum()
+        .add(w.mul(3).sum());
+    loss().backward();
+    const first = [x, w, b].map((t) => t.grad!.clone());
+    loss().backward();
+    return [...first, x.grad!, w.grad!, b.grad!];
+  };
+  const got = run((x, w, b) => F.linear(x, w, b));
+  const want = run((x, w, b) => x.matmul(w.transpose(0, 1)).add(b));
+  got.forEach((t, i) => assertAllclose(t, want[i]!, { rtol: 1e-12, atol: 1e-12 }));
+  // The three .grad tensors are distinct buffers: writing one leaves the others alone.
+  const [, , , gx, gw, gb] = got;
+  const before = [gx!.clone(), gb!.clone()];
+  gw!.fill_(0);
+  assertAllclose(gx!, before[0]!, { rtol: 0, atol: 0 });
+  assertAllclose(gb!, before[1]!, { rtol: 0, atol: 0 });
+});
+
 test("gelu (the fused op, exact and tanh): gradcheck float64 on a strided input, and the composite's values", () => {
   const x = dtensor([4, 3], { seed: 18, lo: -3, hi: 3 });
   gradcheck((xi) => F.gelu(xi!.transpose(0, 1)), [x]);

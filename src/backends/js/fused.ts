@@ -8,7 +8,7 @@
 import { sizeOf } from "../../core/shape.js";
 import type { View } from "../backend.js";
 import type { AdagradConsts, AdamConsts, Accelerations, RmspropConsts, SgdConsts } from "../accelerations.js";
-import { compileLoop, run } from "./loops.js";
+import { lazyLoop, run } from "./loops.js";
 
 type Round = (x: number) => number;
 const same: Round = (x) => x;
@@ -203,7 +203,7 @@ function softmaxBackward(g: View, y: View, log: boolean, out: View): void {
 }
 
 // g.maskedFill(y.le(0), 0) in one strided pass, with no mask tensor.
-const reluBackLoop = compileLoop({ arity: 3, body: "b0[p0] = b2[p2] <= 0 ? 0 : b1[p1]" });
+const reluBackLoop = lazyLoop({ arity: 3, body: "b0[p0] = b2[p2] <= 0 ? 0 : b1[p1]" });
 function reluBackward(g: View, y: View, out: View): void {
   run(reluBackLoop, y.shape, [out, g, y]);
 }

@@ -4,7 +4,7 @@
 
 import { sizeOf, contiguousStrides } from "../../core/shape.js";
 import type { BinaryOp, Kernels, ReduceOp, UnaryOp, View } from "../backend.js";
-import { compileLoop, run, withStrides, type Loop } from "./loops.js";
+import { compileLoop, lazyLoop, run, withStrides, type Loop } from "./loops.js";
 import { erf, roundHalfEven } from "./special.js";
 
 const helpers = { erf, roundHalfEven };
@@ -68,17 +68,19 @@ const REDUCE: Record<ReduceOp, { init: number; body: string; fold: string }> = {
 };
 
 const loop = (arity: number, body: string, fold?: string): Loop => compileLoop({ arity, body, fold }, helpers);
+// The loops made at import are compiled on first use.
+const lazy = (arity: number, body: string): Loop => lazyLoop({ arity, body }, helpers);
 
-const copyLoop = loop(2, "b0[p0] = b1[p1]");
-const fillLoop = loop(1, "b0[p0] = e0");
-const whereLoop = loop(4, "b0[p0] = b1[p1] !== 0 ? b2[p2] : b3[p3]");
+const copyLoop = lazy(2, "b0[p0] = b1[p1]");
+const fillLoop = lazy(1, "b0[p0] = e0");
+const whereLoop = lazy(4, "b0[p0] = b1[p1] !== 0 ? b2[p2] : b3[p3]");
 // gather/scatterAdd: operand for `x` has its `dim` stride zeroed; e0 is that stride.
-const gatherLoop = loop(3, "b0[p0] = b2[p2 + b1[p1] * e0]");
-const scatterAddLoop = loop(3, "b0[p0 + b1[p1] * e0] += b2[p2]");
+const gatherLoop = lazy(3, "b0[p0] = b2[p2 + b1[p1] * e0]");
+const scatterAddLoop = lazy(3, "b0[p0 + b1[p1] * e0] += b2[p2]");
 
 function argLoop(op: "argmax" | "argmin"): Loop {
   const cmp = op === "argmax" ? ">" : "<";
-  return loop(
+  return lazy(
     2,
     `{ let best = b1[p1], at = 0;
        if (best === best) for (let j = 1; j < e0; j++) {

@@ -31,6 +31,15 @@ export interface LoopSpec {
 
 const cache = new Map<string, Loop>();
 
+/**
+ * compileLoop deferred to the loop's first call: for the loops modules build at their top level,
+ * each of which was a `new Function` parse on every import of the package (issue 15).
+ */
+export function lazyLoop(spec: LoopSpec, helpers?: object): Loop {
+  let compiled: Loop | undefined;
+  return (shape, ops, extra) => (compiled ??= compileLoop(spec, helpers))(shape, ops, extra);
+}
+
 /** Compiles (once) the loop for a body. `helpers` are functions the body may call as H.name(...). */
 export function compileLoop(spec: LoopSpec, helpers: object = {}): Loop {
   const key = `${spec.arity}|${spec.body}|${spec.fold ?? ""}`;
