@@ -99,6 +99,16 @@ PackFn<T> packer(int r) {
   }
 }
 
+/**
+ * Row blocks per thread when threads share a product: a worker that gets its core late leaves its
+ * blocks to the others, but smaller blocks reuse each B panel for fewer rows. 1024³ float32, 2
+ * threads, GFLOP/s per CPU-second (immune to the other processes' share of the CPUs, not to their
+ * cache traffic; load average 5–7, medians of 21 interleaved runs): 1 block 335, 2 blocks 326,
+ * 4 blocks 301 (the column-strip split before: 337); wall clock under that load favoured 4 (214
+ * vs 204 and 202; strips 188). 2 keeps most of both.
+ */
+constexpr idx kPartsPerThread = 2;
+
 /** Packs as pack<T, R> does, the whole panels of depth-contiguous lines through the kernel's transposing packer. */
 template <typename T>
 void pack_panels(const Kernel<T>& k, int R, T* dst, const T* src, idx sR, idx sK, idx n, idx kc) {
@@ -119,7 +129,7 @@ idx block_size(idx n, idx max, idx multiple) {
 }
 
 /** Row blocks per thread when threads share a product: a worker that gets its core late leaves its blocks to the others. */
-constexpr idx kPartsPerThread = 4;
+
 
 /**
  * Block sizes from the tuning's byte budgets (gemm_tune.cc): KC so a KC×NR panel of B fills the
@@ -184,11 +194,16 @@ void compute_part(void* ctx, int part, int parts) {
     const idx kc = std::min(s.bl.kc, K - pc);
     const bool acc = pc > 0, last = pc + kc == K;  // the first depth block overwrites C, so C needs no zeroing
     pack_panels(k, s.bl.mr, aPack, q.a + ic * q.sAm + pc * q.sAk, q.sAm, q.sAk, mc, kc);
+    // Each tile also prefetches its share of the next B panel (from L3 otherwise, stalling that
+    // panel's first tiles): within the noise here (+0–6% at 1T on Zen 5), kept as BLIS does.
+    const idx tiles = (mc + MR - 1) / MR, slice = (NR * kc * idx(sizeof(T)) + tiles - 1) / tiles;
     for (idx jr = j0; jr < j1; jr += NR) {
       const idx nr = std::min(NR, j1 - jr);
       const T* bp = s.bPack + pc * s.ncPad + jr * kc;
+      const char* next = reinterpret_cast<const char*>(bp + NR * kc);  // past the block's end: a harmless hint
       for (idx ir = 0; ir < mc; ir += MR) {
         const idx mr = std::min(MR, mc - ir);
+        for (idx l = 0; l < slice; l += 64) __builtin_prefetch(next + (ir / MR) * slice + l, 0, 1);
         T* c = q.c + (ic + ir) * q.ldc + s.jc + jr;
         if (mr == MR && nr == NR) {
           k.fn(kc, aPack + ir * kc, bp, c, q.ldc, acc);
