@@ -13,6 +13,8 @@
 // float64 γ = 2(K + 2)·2⁻⁵³ (a dot product summed in another order). Non-finite results match exactly.
 
 import { test } from "node:test";
+import { Worker } from "node:worker_threads";
+import path from "node:path";
 import assert from "node:assert/strict";
 import { Generator } from "../../src/core/random.js";
 import { viewMaker, outView, type Layout } from "../helpers/views.js";
@@ -105,7 +107,7 @@ for (const dtype of ["float32", "float64"] as const) {
       [67, 1001, 71], // few rows: panel groups share the rows
       [131, 257, 129],
       [203, 97, 233], // K under one depth block
-    ])
+    ] as [number, number, number][])
       for (const [la, lb] of LAYOUTS)
         checkEveryPath(
           `${M}x${K}x${N} ${JSON.stringify([la, lb])}`,
@@ -135,14 +137,85 @@ test(
     const t = tuning!.gemmTuning(1024, 1024, 1024);
     for (const k of ["l1d", "l2", "mr", "nr", "kc", "mc", "mc2", "nc"])
       assert.ok((t[k] as number) > 0, `${k} = ${t[k]}`);
-    const [mr, nr, kc, mc, nc] = ["mr", "nr", "kc", "mc", "nc"].map((k) => t[k] as number);
+    const [mr, nr, kc, mc, nc] = ["mr", "nr", "kc", "mc", "nc"].map((k) => t[k] as number) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     assert.ok(
       kc * nr * 4 <= Math.max(t["l1Panel"] as number, 64 * nr * 4),
       `a KC×NR panel (${kc}×${nr}) overflows the L1 budget`,
     );
-    assert.ok(mc % mr! === 0 && nc % nr! === 0 && mc * kc * 4 <= (t["l2Block"] as number), JSON.stringify(t));
+    assert.ok(mc % mr === 0 && nc % nr === 0 && mc * kc * 4 <= (t["l2Block"] as number), JSON.stringify(t));
     assert.ok((t["mc2"] as number) <= mc, "two threads take smaller row blocks");
     assert.throws(() => tuning!.setGemmTuning(-1, 0, 0), /setGemmTuning: expected byte budgets/);
     assert.throws(() => tuning!.gemmTuning(1.5, 2, 3), /gemmTuning: expected sizes/);
+  },
+);
+
+// Node worker threads calling the addon while the main thread does: each caller that finds the pool
+// busy runs its parts itself (pool.h), so every product must come out as it does alone. A start
+// barrier (Atomics on shared memory) makes the three callers overlap.
+test(
+  "native shared-B matmul: concurrent callers (worker threads) get the same products as alone",
+  { skip },
+  async () => {
+    const [M, K, N, R] = [150, 333, 170, 12];
+    const meta = [0, M, K, N, 0, K, 1, 0, N, 1, 0];
+    const filled = (n: number, seed: number) =>
+      Float32Array.from({ length: n }, (_, i) => ((i * seed) % 1009) / 504.5 - 1);
+    const addonPath = path.resolve("build/Release/descent_native.node");
+    const sync = new Int32Array(new SharedArrayBuffer(8)); // [callers ready, go]
+    const code = `
+    const { parentPort, workerData } = require("node:worker_threads");
+    const addon = require(workerData.addonPath);
+    const { M, K, N, R, meta, seed, sync } = workerData;
+    const f = (n, s) => Float32Array.from({ length: n }, (_, i) => ((i * s) % 1009) / 504.5 - 1);
+    const a = f(M * K, seed), b = f(K * N, seed + 2), outs = [];
+    Atomics.add(sync, 0, 1);
+    Atomics.notify(sync, 0);
+    Atomics.wait(sync, 1, 0);
+    for (let r = 0; r < R; r++) {
+      const c = new Float32Array(M * N);
+      addon.matmul(a, b, c, new Float64Array(meta));
+      outs.push(c);
+    }
+    parentPort.postMessage(outs);`;
+    addon!.setThreads(2);
+    try {
+      const seeds = [7, 11];
+      const runs = seeds.map(
+        (seed) =>
+          new Promise<Float32Array[]>((resolve, reject) => {
+            const w = new Worker(code, { eval: true, workerData: { addonPath, M, K, N, R, meta, seed, sync } });
+            w.once("message", resolve);
+            w.once("error", reject);
+          }),
+      );
+      const [a, b] = [filled(M * K, 3), filled(K * N, 5)];
+      for (let ready; (ready = Atomics.load(sync, 0)) < seeds.length;) Atomics.wait(sync, 0, ready, 5000);
+      Atomics.store(sync, 1, 1);
+      Atomics.notify(sync, 1);
+      const mine: Float32Array[] = [];
+      for (let r = 0; r < R; r++) {
+        const c = new Float32Array(M * N);
+        addon!.matmul(a, b, c, new Float64Array(meta));
+        mine.push(c);
+      }
+      const theirs = await Promise.all(runs);
+      const alone = (seed: number) => {
+        const c = new Float32Array(M * N);
+        addon!.matmul(filled(M * K, seed), filled(K * N, seed + 2), c, new Float64Array(meta));
+        return c;
+      };
+      mine.forEach((c, r) => assert.deepEqual(c, alone(3), `the main thread's product ${r}`));
+      seeds.forEach((seed, w) =>
+        theirs[w]!.forEach((c, r) => assert.deepEqual(c, alone(seed), `worker ${w}, product ${r}`)),
+      );
+    } finally {
+      addon!.setThreads(defaultThreads);
+    }
   },
 );
