@@ -358,8 +358,9 @@ void advise_huge(void* c, std::size_t bytes) {
  * (PyTorch, which frees each output at once, reuses the same heap chunk). With freed memory kept
  * (up to 256 MiB at the top of the heap; blocks up to 32 MiB from the heap, glibc's own maximum
  * for its adaptive threshold), a new 1024² output each call ran at 154 vs 82 GFLOP/s, 173 with
- * huge pages too (raw product 192). Set once, on the first large product (not at load), unless
- * DESCENT_KEEP_FREED_MEMORY=0.
+ * huge pages too (raw product 192); at 256² (256 KiB outputs, past glibc's first 128 KiB mmap
+ * threshold) 35 vs 195 raw before. Set once, on the first product with an output of 128 KiB or
+ * more (not at load), unless DESCENT_KEEP_FREED_MEMORY=0.
  */
 void keep_freed_memory() {
 #if defined(__GLIBC__) && defined(M_TRIM_THRESHOLD)
@@ -377,7 +378,8 @@ void keep_freed_memory() {
 template <typename T>
 void gemm_batch_impl(const Batch<T>& b, const Kernel<T>& k, SmallGemm<T> small, int threads) {
   const std::size_t cBytes = std::size_t(b.p.M) * std::size_t(b.p.N) * std::size_t(b.count) * sizeof(T);
-  if (cBytes >= (std::size_t(4) << 20)) advise_huge(b.p.c, cBytes), keep_freed_memory();
+  if (cBytes >= (std::size_t(128) << 10)) keep_freed_memory();  // glibc's first mmap threshold: smaller outputs reuse the heap already
+  if (cBytes >= (std::size_t(4) << 20)) advise_huge(b.p.c, cBytes);
   const double work = double(b.p.M) * double(b.p.N) * double(b.p.K) * double(b.count);
   if (work < kThreadMinWork || b.p.K == 0) threads = 1;
   if (threads > 1 && b.count < 2 * threads && std::min(b.p.M, b.p.N) > kStripMax) {
