@@ -3,7 +3,8 @@
 // source of NATIVE_MIN_WORK in src/backends/native/index.ts). Run `node --import tsx
 // bench/native_matmul.ts [--quick]` on an otherwise idle machine; it is not a test. Each figure is
 // the median of timed repeats after a warm-up; repeats of all rows are interleaved and ratios
-// compare rows of this one run, the only comparison a shared, noisy machine supports.
+// compare rows of this one run, the only comparison a shared, noisy machine supports. "1T new out"
+// writes a freshly allocated output each call (what W1 of the suite does through the tensor API).
 
 import os from "node:os";
 import { allocArray, type DType } from "../src/core/dtype.js";
@@ -60,6 +61,16 @@ for (const n of SIZES) {
   rows.push({ size: n, system: "native 1T", run: call, threads: 1, samples: [], batch: 1 });
   if (maxThreads > 1 && n >= 64)
     rows.push({ size: n, system: `native ${maxThreads}T`, run: call, threads: maxThreads, samples: [], batch: 1 });
+  // A new output each call, as a tensor's matmul allocates one: its pages are fresh (native/gemm.cc's advise_huge and keep_freed_memory).
+  if (n >= 1024)
+    rows.push({
+      size: n,
+      system: "1T new out",
+      run: () => nativeCall(a, b, { ...out, data: allocArray("float32", n * n) }),
+      threads: 1,
+      samples: [],
+      batch: 1,
+    });
 }
 
 const meta = new Float64Array(11);

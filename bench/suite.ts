@@ -73,7 +73,19 @@ for (const { id, label } of SYSTEMS) {
 /** fp32 FMA-throughput peak at 1 and 2 threads (GFLOP/s), measured before the workloads; W1 is reported against it. */
 const peak = new Map<number, number>();
 let peakIsa = "";
+/** What the GEMM chose here (native/gemm_tune.cc): caches read from cpuid, the tile and W1 1024's blocks. */
+let gemmChoice = "";
 if ("addon" in nativeLoad) {
+  const tuning = (
+    nativeLoad.addon as unknown as { gemmTuning?: (m: number, n: number, k: number) => Record<string, number | string> }
+  ).gemmTuning;
+  if (tuning) {
+    const t = tuning(1024, 1024, 1024);
+    const kib = (k: string) => `${Math.round((t[k] as number) / 1024)} KiB`;
+    gemmChoice =
+      `GEMM tuning (native/gemm_tune.cc): ${t["uarch"]}, L1d ${kib("l1d")}, L2 ${kib("l2")}, L3 ${kib("l3")} (${t["cacheSource"]}); ` +
+      `tile ${t["mr"]}×${t["nr"]}, W1 1024 blocks KC ${t["kc"]}, MC ${t["mc"]} (2T: ${t["mc2"]}), NC ${t["nc"]}`;
+  }
   const probe = (nativeLoad.addon as unknown as { fmaPeak?: (t: number) => { gflops: number; isa: string } }).fmaPeak;
   if (probe)
     for (const t of [1, 2]) {
@@ -331,6 +343,7 @@ const header = [
   `CPU id (/proc/cpuinfo): ${cpuId()}`,
   peakLine(),
   ...(peakWasm !== undefined ? [wasmPeakLine(peakWasm, ROWS, (id, key) => results.get(id)?.get(key)?.sec)] : []),
+  ...(gemmChoice ? [gemmChoice] : []),
   `Node ${process.version}; Descent native: ${nat ? `ISA ${nat["isa"]}` : "not run"}; ` +
     `TF.js ${tfw?.["version"] ?? "not run"}${infos.get("tfwasm") ? ` (wasm: ${infos.get("tfwasm")!["isa"]})` : ""}; ` +
     `ONNX Runtime ${ort?.["version"] ?? "not run"}`,

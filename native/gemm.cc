@@ -1,13 +1,19 @@
-// The blocked GEMM driver (GotoBLAS/BLIS layout), the portable micro-kernel, runtime dispatch and
-// the split of a batch over the pool's threads. Blocks of A and B are packed into contiguous,
-// aligned panels, reading the inputs through their strides (so transposed and stride-0 broadcast
-// views cost nothing extra); a register-blocked micro-kernel multiplies an MR-row panel of A by an
-// NR-column panel of B. Loop nest: jc (NC columns; the packed B block lives in L2/L3) › pc (KC
-// depth) › ic (MC rows; the packed A block lives in L2) › jr (one KC×NR panel of B, kept in L1
-// while) › ir (every MR-row panel of A streams past it).
+// The blocked GEMM driver (GotoBLAS/BLIS layout) and the split of a batch over the pool's threads.
+// Blocks of A and B are packed into contiguous, aligned panels, reading the inputs through their
+// strides (so transposed and stride-0 broadcast views cost nothing extra); a register-blocked
+// micro-kernel multiplies an MR-row panel of A by an NR-column panel of B. Loop nest: jc (NC
+// columns; B's block, all of K, packed once and shared by the threads, lives in L3) › ic (MC rows,
+// one part for one thread) › pc (KC depth; the packed A block lives in L2) › jr (one KC×NR panel
+// of B, kept in L1 while) › ir (every MR-row panel of A streams past it). The block sizes come
+// from the caches (gemm_tune.cc). Before, each of two threads took half the columns and packed all
+// of A itself: twice A's packing, and a strip stuck on a busy CPU held up the whole product.
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#ifdef __linux__
+#include <malloc.h>
+#include <sys/mman.h>
+#endif
 
 #include "gemm.h"
 #include "plan_ops.h"
@@ -18,8 +24,11 @@ namespace {
 
 using idx = std::ptrdiff_t;
 
-/** Grow-only, 64-byte aligned scratch, one per thread (the caller's and each worker's). */
-template <typename T>
+/**
+ * Grow-only, 64-byte aligned scratch, one per thread (the caller's and each worker's) and Tag:
+ * 0 holds a thread's own block of A, 1 the caller's block of B that its workers read.
+ */
+template <typename T, int Tag>
 T* scratch(std::size_t n) {
   struct Buf {
     void* p = nullptr;
@@ -94,6 +103,28 @@ PackFn<T> packer(int r) {
   }
 }
 
+/**
+ * Row blocks per thread when threads share a product: a worker that gets its core late leaves its
+ * blocks to the others, but smaller blocks reuse each B panel for fewer rows. 1024³ float32, 2
+ * threads, GFLOP/s per CPU-second (immune to the other processes' share of the CPUs, not to their
+ * cache traffic; load average 5–7, medians of 21 interleaved runs): 1 block 335, 2 blocks 326,
+ * 4 blocks 301 (the column-strip split before: 337); wall clock under that load favoured 4 (214
+ * vs 204 and 202; strips 188). 2 keeps most of both.
+ */
+constexpr idx kPartsPerThread = 2;
+
+/** Packs as pack<T, R> does, the whole panels of depth-contiguous lines through the kernel's transposing packer. */
+template <typename T>
+void pack_panels(const Kernel<T>& k, int R, T* dst, const T* src, idx sR, idx sK, idx n, idx kc) {
+  if (sK == 1 && k.packT && R % 8 == 0 && n >= R) {
+    const idx full = n / R * R;
+    k.packT(dst, R, src, sR, full, kc);
+    dst += full * kc, src += full * sR, n -= full;
+    if (n == 0) return;
+  }
+  packer<T>(R)(dst, src, sR, sK, n, kc);
+}
+
 /** Splits n into equal blocks of at most `max`, rounded up to `multiple` (257 = 129 + 128, not 256 + 1). */
 idx block_size(idx n, idx max, idx multiple) {
   idx blocks = (n + max - 1) / max;
@@ -101,19 +132,101 @@ idx block_size(idx n, idx max, idx multiple) {
   return (b + multiple - 1) / multiple * multiple;
 }
 
+/** Row blocks per thread when threads share a product: a worker that gets its core late leaves its blocks to the others. */
+
+
 /**
- * Cache blocks in bytes, measured on the 2-core Zen 4 these machines have (32 KiB L1d, 1 MiB L2):
- * a KC×NR panel of B of 32 KiB (KC = 256 floats for the 8×32 kernel) and an MC×KC block of A of
- * 512 KiB. On 1024² float32, 16 and 32 KiB panels with 256 to 768 KiB blocks measured within
- * ±5% of each other (the machine is shared and noisy); with the kernel prefetching its C tile,
- * 32 KiB (fewer passes over C) came out ahead at 1024 and 2048.
+ * Block sizes from the tuning's byte budgets (gemm_tune.cc): KC so a KC×NR panel of B fills the
+ * L1 budget, MC so an MC×KC block of A fills the L2 budget (smaller with threads, kPartsPerThread
+ * blocks each, but not under 4·MR rows, where the B panels would stream from L3 for too few
+ * rows), NC so the packed K×NC block of B fits the L3 budget.
  */
-constexpr std::size_t kL1Panel = 32 * 1024;
-constexpr std::size_t kL2Block = 512 * 1024;
-constexpr idx kNC = 4096;
+template <typename T>
+Blocks plan_blocks(const Kernel<T>& k, const Tuning& t, idx M, idx N, idx K, int threads) {
+  const idx MR = k.mr, NR = k.nr;
+  const idx kc = block_size(std::max<idx>(K, 1), std::max<idx>(64, t.l1Panel / (NR * sizeof(T))), 1);
+  idx mcMax = std::max<idx>(MR, t.l2Block / (kc * sizeof(T)) / MR * MR);
+  if (threads > 1) mcMax = std::min(mcMax, std::max<idx>(4 * MR, M / (kPartsPerThread * threads) / MR * MR));
+  const idx mc = block_size(std::max<idx>(M, 1), mcMax, MR);
+  const idx nc = block_size(std::max<idx>(N, 1), std::max<idx>(NR, t.l3Block / (std::max<idx>(K, 1) * sizeof(T)) / NR * NR), NR);
+  return {int(MR), int(NR), kc, mc, nc};
+}
+
+/**
+ * One column block [jc, jc + nc) of a product, shared by the threads (BLIS-style): B's block, all
+ * of K, is packed once into the caller's scratch, its NR-column panels split between the threads
+ * (pack_b_part); then each part takes MC rows (and, for short products, a share of the panels),
+ * packs those rows of A into its own thread's scratch and runs them against the shared panels
+ * (compute_part). Packed B: depth block pc (KC deep, the last shorter) starts at pc·ncPad, its
+ * panel j at j·NR·kc from there.
+ */
+template <typename T>
+struct Shared {
+  const Kernel<T>* k;
+  const Product<T>* q;
+  Blocks bl;
+  idx jc, nc, ncPad, panels;
+  int colGroups;
+  T* bPack;
+};
 
 template <typename T>
-void gemm(const Kernel<T>& k, const Product<T>& q) {
+void pack_b_part(void* ctx, int part, int parts) {
+  const Shared<T>& s = *static_cast<const Shared<T>*>(ctx);
+  const Product<T>& q = *s.q;
+  const idx NR = s.bl.nr, lo = s.panels * part / parts * NR, hi = std::min(s.nc, s.panels * (part + 1) / parts * NR);
+  if (lo >= hi) return;
+  for (idx pc = 0; pc < q.K; pc += s.bl.kc) {
+    const idx kc = std::min(s.bl.kc, q.K - pc);
+    pack_panels(*s.k, s.bl.nr, s.bPack + pc * s.ncPad + lo * kc, q.b + pc * q.sBk + (s.jc + lo) * q.sBn, q.sBn, q.sBk, hi - lo, kc);
+  }
+}
+
+template <typename T>
+void compute_part(void* ctx, int part, int parts) {
+  const Shared<T>& s = *static_cast<const Shared<T>*>(ctx);
+  const Product<T>& q = *s.q;
+  const Kernel<T>& k = *s.k;
+  const idx MR = s.bl.mr, NR = s.bl.nr, K = q.K;
+  const idx ic = idx(part / s.colGroups) * s.bl.mc, mc = std::min(s.bl.mc, q.M - ic);
+  const int g = part % s.colGroups;
+  const idx j0 = s.panels * g / s.colGroups * NR, j1 = std::min(s.nc, s.panels * (g + 1) / s.colGroups * NR);
+  if (mc <= 0 || j0 >= j1) return;
+  T* aPack = scratch<T, 0>(std::min(s.bl.kc, K) * s.bl.mc + MR * NR);
+  T* tile = aPack + std::min(s.bl.kc, K) * s.bl.mc;
+  for (idx pc = 0; pc < K; pc += s.bl.kc) {
+    const idx kc = std::min(s.bl.kc, K - pc);
+    const bool acc = pc > 0, last = pc + kc == K;  // the first depth block overwrites C, so C needs no zeroing
+    pack_panels(k, s.bl.mr, aPack, q.a + ic * q.sAm + pc * q.sAk, q.sAm, q.sAk, mc, kc);
+    // Each tile also prefetches its share of the next B panel (from L3 otherwise, stalling that
+    // panel's first tiles): within the noise here (+0–6% at 1T on Zen 5), kept as BLIS does.
+    const idx tiles = (mc + MR - 1) / MR, slice = (NR * kc * idx(sizeof(T)) + tiles - 1) / tiles;
+    for (idx jr = j0; jr < j1; jr += NR) {
+      const idx nr = std::min(NR, j1 - jr);
+      const T* bp = s.bPack + pc * s.ncPad + jr * kc;
+      const char* next = reinterpret_cast<const char*>(bp + NR * kc);  // past the block's end: a harmless hint
+      for (idx ir = 0; ir < mc; ir += MR) {
+        const idx mr = std::min(MR, mc - ir);
+        for (idx l = 0; l < slice; l += 64) __builtin_prefetch(next + (ir / MR) * slice + l, 0, 1);
+        T* c = q.c + (ic + ir) * q.ldc + s.jc + jr;
+        if (mr == MR && nr == NR) {
+          k.fn(kc, aPack + ir * kc, bp, c, q.ldc, acc);
+        } else {
+          // Ragged edge: a whole tile into scratch, then only the part that exists.
+          k.fn(kc, aPack + ir * kc, bp, tile, NR, false);
+          for (idx i = 0; i < mr; i++)
+            for (idx j = 0; j < nr; j++) c[i * q.ldc + j] = (acc ? c[i * q.ldc + j] : T(0)) + tile[i * NR + j];
+        }
+        // The last depth block leaves the tile final while it is still in L1: write-out here, once.
+        if (q.ep && last) apply_epilogue(*q.ep, c, q.ldc, q.epRow + ic + ir, q.epCol + s.jc + jr, mr, nr);
+      }
+    }
+  }
+}
+
+/** The blocked product q on up to `threads` threads (1: all parts on the calling thread, in order). */
+template <typename T>
+void gemm(const Kernel<T>& k, const Product<T>& q, int threads) {
   const idx M = q.M, N = q.N, K = q.K;
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
@@ -121,56 +234,20 @@ void gemm(const Kernel<T>& k, const Product<T>& q) {
     if (q.ep) apply_epilogue(*q.ep, q.c, q.ldc, q.epRow, q.epCol, M, N);
     return;
   }
-  const idx MR = k.mr, NR = k.nr;
-  const idx kcMax = block_size(K, std::max<idx>(64, kL1Panel / (NR * sizeof(T))), 1);
-  const idx mcMax = block_size(M, std::max<idx>(MR, kL2Block / (kcMax * sizeof(T)) / MR * MR), MR);
-  const idx ncMax = block_size(N, kNC, NR);
-  T* aPack = scratch<T>(kcMax * (mcMax + ncMax) + MR * NR);
-  T* bPack = aPack + kcMax * mcMax;
-  T* tile = bPack + kcMax * ncMax;
-  PackFn<T> packA = packer<T>(k.mr), packB = packer<T>(k.nr);
-
-  for (idx jc = 0; jc < N; jc += ncMax) {
-    const idx nc = std::min(ncMax, N - jc);
-    for (idx pc = 0; pc < K; pc += kcMax) {
-      const idx kc = std::min(kcMax, K - pc);
-      const bool acc = pc > 0;  // the first depth block overwrites C, so C needs no zeroing
-      packB(bPack, q.b + pc * q.sBk + jc * q.sBn, q.sBn, q.sBk, nc, kc);
-      for (idx ic = 0; ic < M; ic += mcMax) {
-        const idx mc = std::min(mcMax, M - ic);
-        packA(aPack, q.a + ic * q.sAm + pc * q.sAk, q.sAm, q.sAk, mc, kc);
-        for (idx jr = 0; jr < nc; jr += NR) {
-          const idx nr = std::min(NR, nc - jr);
-          const T* bp = bPack + jr * kc;
-          for (idx ir = 0; ir < mc; ir += MR) {
-            const idx mr = std::min(MR, mc - ir);
-            T* c = q.c + (ic + ir) * q.ldc + jc + jr;
-            if (mr == MR && nr == NR) {
-              k.fn(kc, aPack + ir * kc, bp, c, q.ldc, acc);
-            } else {
-              // Ragged edge: a whole tile into scratch, then only the part that exists.
-              k.fn(kc, aPack + ir * kc, bp, tile, NR, false);
-              for (idx i = 0; i < mr; i++)
-                for (idx j = 0; j < nr; j++) c[i * q.ldc + j] = (acc ? c[i * q.ldc + j] : T(0)) + tile[i * NR + j];
-            }
-            // The last depth block leaves the tile final while it is still in L1: write-out here.
-            if (q.ep && pc + kc == K) apply_epilogue(*q.ep, c, q.ldc, q.epRow + ic + ir, q.epCol + jc + jr, mr, nr);
-          }
-        }
-      }
-    }
+  const Blocks bl = plan_blocks(k, tuning(), M, N, K, threads);
+  const idx ncMaxPad = (bl.nc + bl.nr - 1) / bl.nr * bl.nr;
+  T* bPack = scratch<T, 1>(K * ncMaxPad);
+  const idx rowBlocks = (M + bl.mc - 1) / bl.mc;
+  for (idx jc = 0; jc < N; jc += bl.nc) {
+    const idx nc = std::min(bl.nc, N - jc), panels = (nc + bl.nr - 1) / bl.nr;
+    // Too few row blocks to go round (a short product): cut the panels into groups as well.
+    const int groups = threads > 1 && rowBlocks < kPartsPerThread * threads
+                           ? int(std::min<idx>(panels, (kPartsPerThread * threads + rowBlocks - 1) / rowBlocks))
+                           : 1;
+    Shared<T> s{&k, &q, bl, jc, nc, panels * bl.nr, panels, groups, bPack};
+    pool_run(pack_b_part<T>, &s, int(std::min<idx>(panels, 2 * threads)), threads);
+    pool_run(compute_part<T>, &s, int(rowBlocks * groups), threads);
   }
-}
-
-/** The portable 4×4 kernel: plain C that any compiler vectorises a little (SSE2, NEON). */
-template <typename T>
-void micro_portable(idx kc, const T* a, const T* b, T* c, idx ldc, bool accumulate) {
-  T s[4][4] = {};
-  for (idx p = 0; p < kc; p++, a += 4, b += 4)
-    for (int i = 0; i < 4; i++)
-      for (int j = 0; j < 4; j++) s[i][j] += a[i] * b[j];
-  for (int i = 0; i < 4; i++)
-    for (int j = 0; j < 4; j++) c[i * ldc + j] = (accumulate ? c[i * ldc + j] : T(0)) + s[i][j];
 }
 
 /**
@@ -197,7 +274,7 @@ Product<T> matrix(const Batch<T>& b, idx t) {
 /** One product: the small path (then the epilogue over its few rows or columns, still in cache) or the blocked one. */
 template <typename T>
 void run_one(const Split<T>& s, const Product<T>& q) {
-  if (!s.small(q)) return gemm(s.kernel, q);
+  if (!s.small(q)) return gemm(s.kernel, q, 1);
   if (q.ep) apply_epilogue(*q.ep, q.c, q.ldc, q.epRow, q.epCol, q.M, q.N);
 }
 
@@ -248,15 +325,67 @@ void run_part(void* ctx, int part, int parts) {
  */
 constexpr double kThreadMinWork = 4.0 * 1024 * 1024;
 
+/** Products with at most this many rows or columns are cut into strips (each repacks only the thin operand). */
+constexpr idx kStripMax = 32;
+
 /**
  * Parts: with enough matrices, whole matrices (several parts per thread, so a late thread's share
- * is taken by the others); otherwise one strip per thread, since each strip repacks the whole of
- * the other operand.
+ * is taken by the others); a large product is shared by the threads through one packed B (gemm);
+ * a thin one is cut into one strip per thread, each repacking the thin operand and keeping the
+ * small path (gemm_small.cc) for its strip.
  */
+/**
+ * A large output is often a fresh allocation (a new tensor's storage) whose pages the kernel
+ * faults in one 4 KiB page at a time: in the VMs here that doubled the time of a 1024² product
+ * with a new output each call (82 vs 170 GFLOP/s, 1 thread). Asking for transparent huge pages
+ * on the 2 MiB-aligned part of C (THP in "madvise" mode, the common default) makes that two
+ * faults; pages already present are left as they are. Only whole 2 MiB pages inside C are named.
+ */
+void advise_huge(void* c, std::size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr std::uintptr_t kHuge = std::uintptr_t(2) << 20;
+  const std::uintptr_t lo = (reinterpret_cast<std::uintptr_t>(c) + kHuge - 1) & ~(kHuge - 1);
+  const std::uintptr_t hi = (reinterpret_cast<std::uintptr_t>(c) + bytes) & ~(kHuge - 1);
+  if (hi > lo) madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
+#else
+  (void)c, (void)bytes;
+#endif
+}
+
+/**
+ * The other half of that cost: V8 frees typed arrays in bulk when it collects, so glibc's heap top
+ * shrinks past its trim threshold and returns the pages, and the next outputs fault them back in
+ * (PyTorch, which frees each output at once, reuses the same heap chunk). With freed memory kept
+ * (up to 256 MiB at the top of the heap; blocks up to 32 MiB from the heap, glibc's own maximum
+ * for its adaptive threshold), a new 1024² output each call ran at 154 vs 82 GFLOP/s, 173 with
+ * huge pages too (raw product 192); at 256² (256 KiB outputs, past glibc's first 128 KiB mmap
+ * threshold) 35 vs 195 raw before. Set once, on the first product with an output of 128 KiB or
+ * more (not at load), unless DESCENT_KEEP_FREED_MEMORY=0.
+ */
+void keep_freed_memory() {
+#if defined(__GLIBC__) && defined(M_TRIM_THRESHOLD)
+  static const bool done = [] {
+    const char* env = std::getenv("DESCENT_KEEP_FREED_MEMORY");
+    if (env && std::strcmp(env, "0") == 0) return false;
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    return true;
+  }();
+  (void)done;
+#endif
+}
+
 template <typename T>
 void gemm_batch_impl(const Batch<T>& b, const Kernel<T>& k, SmallGemm<T> small, int threads) {
+  const std::size_t cBytes = std::size_t(b.p.M) * std::size_t(b.p.N) * std::size_t(b.count) * sizeof(T);
+  if (cBytes >= (std::size_t(128) << 10)) keep_freed_memory();  // glibc's first mmap threshold: smaller outputs reuse the heap already
+  if (cBytes >= (std::size_t(4) << 20)) advise_huge(b.p.c, cBytes);
   const double work = double(b.p.M) * double(b.p.N) * double(b.p.K) * double(b.count);
   if (work < kThreadMinWork || b.p.K == 0) threads = 1;
+  if (threads > 1 && b.count < 2 * threads && std::min(b.p.M, b.p.N) > kStripMax) {
+    for (idx t = 0; t < b.count; t++) gemm(k, matrix(b, t), threads);  // too wide for the small path
+    return;
+  }
   Split<T> s{&b, k, b.count >= 2 * threads, small};
   int parts = s.byMatrix ? int(std::min<idx>(b.count, 4 * threads)) : threads;
   if (!s.byMatrix && std::max(b.p.N / k.nr, b.p.M / k.mr) < threads) parts = 1;
@@ -301,31 +430,8 @@ void apply_epilogue(const Epilogue<double>& e, double* c, idx ldc, idx r0, idx c
   epilogue_impl(e, c, ldc, r0, c0, mr, nr);
 }
 
-Isa detect_isa() {
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return Isa::avx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::avx2;
-#endif
-  return Isa::portable;
-}
-
-Kernel<float> kernel_f32(Isa isa) {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  if (isa == Isa::avx512) return kernel_f32_avx512();
-  if (isa == Isa::avx2) return kernel_f32_avx2();
-#endif
-  (void)isa;
-  return {4, 4, micro_portable<float>};
-}
-
-Kernel<double> kernel_f64(Isa isa) {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  if (isa == Isa::avx512) return kernel_f64_avx512();
-  if (isa == Isa::avx2) return kernel_f64_avx2();
-#endif
-  (void)isa;
-  return {4, 4, micro_portable<double>};
+Blocks gemm_blocks(Isa isa, bool f64, idx M, idx N, idx K, int threads) {
+  return f64 ? plan_blocks(kernel_f64(isa), tuning(), M, N, K, threads) : plan_blocks(kernel_f32(isa), tuning(), M, N, K, threads);
 }
 
 void gemm_batch(const Batch<float>& b, Isa isa, int threads) { gemm_batch_impl(b, kernel_f32(isa), small_gemm_f32(isa), threads); }

@@ -18,15 +18,51 @@ enum class Isa : int { portable = 0, avx2 = 1, avx512 = 2 };
 template <typename T>
 using MicroKernel = void (*)(std::ptrdiff_t kc, const T* a, const T* b, T* c, std::ptrdiff_t ldc, bool accumulate);
 
+/**
+ * Packs n lines (n a multiple of R, R of 8) whose depth is contiguous (line i at src + i·sR) into
+ * panels of R lines as gemm.cc's pack does: 8×8 transposes in registers instead of a scalar
+ * gather (A of a row-major product, B of x·Wᵀ with W row-major).
+ */
+template <typename T>
+using PackT = void (*)(T* dst, int R, const T* src, std::ptrdiff_t sR, std::ptrdiff_t n, std::ptrdiff_t kc);
+
 template <typename T>
 struct Kernel {
   int mr;
   int nr;
   MicroKernel<T> fn;
+  PackT<T> packT = nullptr;  // null: the scalar pack
 };
 
-/** The kernels available on this CPU (x86: cpuid; elsewhere only portable). */
+/** The kernels available on this CPU (x86: cpuid; elsewhere only portable). Defined in gemm_tune.cc. */
 Isa detect_isa();
+
+/** Data-cache sizes in bytes (0: unknown) and where they were read from. */
+struct CacheSizes {
+  std::size_t l1d = 0, l2 = 0, l3 = 0;
+  const char* source = "none";
+};
+
+/**
+ * The byte budgets the blocked driver sizes its blocks from (gemm_tune.cc derives them from the
+ * detected caches): a KC×NR panel of packed B (kept in L1 while every A panel streams past it),
+ * an MC×KC block of packed A (L2), and the packed B block of K×NC shared by the threads (L3).
+ */
+struct Tuning {
+  const char* uarch = "unknown";
+  CacheSizes cache;
+  std::size_t l1Panel = 0, l2Block = 0, l3Block = 0;
+};
+Tuning tuning();
+/** Overrides the budgets (0 keeps the derived one): for benchmarks that sweep them, and tests. */
+void set_tuning(std::size_t l1Panel, std::size_t l2Block, std::size_t l3Block);
+
+/** The block sizes the driver uses for an M×K·K×N product of T on `isa` (reported by the suite). */
+struct Blocks {
+  int mr, nr;
+  std::ptrdiff_t kc, mc, nc;
+};
+Blocks gemm_blocks(Isa isa, bool f64, std::ptrdiff_t M, std::ptrdiff_t N, std::ptrdiff_t K, int threads);
 /** The kernel for `isa`, or the portable one when this build has none for it. */
 Kernel<float> kernel_f32(Isa isa);
 Kernel<double> kernel_f64(Isa isa);

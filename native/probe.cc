@@ -4,6 +4,10 @@
 // vector the CPU has (AVX-512, else AVX2+FMA, else scalar); independent chains hide the FMA latency,
 // so the loop is bound by FMA issue throughput alone. No memory is touched inside the loop.
 // JS: fmaPeak(threads) -> { gflops, isa } (best of 40 short timed runs, threads started per run).
+// Beside it, what the GEMM chose on this machine (gemm_tune.cc), so the suite shows the cache sizes
+// and block sizes its W1 figure came from: gemmTuning(M, N, K) -> { uarch, l1d, l2, l3, cacheSource,
+// l1Panel, l2Block, l3Block, mr, nr, kc, mc, mc2, nc } (float32, best ISA; mc2: with 2 threads), and
+// setGemmTuning(l1Panel, l2Block, l3Block) (bytes, 0 = derived) for benchmarks that sweep them.
 #include <node_api.h>
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -13,8 +17,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <utility>
 #include <thread>
 #include <vector>
+
+#include "gemm.h"
 
 namespace descent {
 namespace {
@@ -120,12 +128,67 @@ napi_value FmaPeak(napi_env env, napi_callback_info info) {
   return out;
 }
 
+bool set_number(napi_env env, napi_value obj, const char* key, double v) {
+  napi_value x;
+  return napi_create_double(env, v, &x) == napi_ok && napi_set_named_property(env, obj, key, x) == napi_ok;
+}
+
+/** Reads up to `n` non-negative whole numbers (missing ones stay as given); false (and a TypeError) otherwise. */
+bool read_sizes(napi_env env, napi_callback_info info, double* out, std::size_t n, const char* what) {
+  std::size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return false;
+  for (std::size_t i = 0; i < argc && i < n; i++) {
+    double v;
+    if (napi_get_value_double(env, argv[i], &v) != napi_ok || !(v >= 0 && v <= 9007199254740991.0) || v != double(int64_t(v))) {
+      napi_throw_type_error(env, nullptr, what);
+      return false;
+    }
+    out[i] = v;
+  }
+  return true;
+}
+
+napi_value GemmTuning(napi_env env, napi_callback_info info) {
+  double size[3] = {1024, 1024, 1024};
+  if (!read_sizes(env, info, size, 3, "gemmTuning: expected sizes M, N, K as whole numbers")) return nullptr;
+  const Tuning t = tuning();
+  const Isa isa = detect_isa();
+  const Blocks b1 = gemm_blocks(isa, false, std::ptrdiff_t(size[0]), std::ptrdiff_t(size[1]), std::ptrdiff_t(size[2]), 1);
+  const Blocks b2 = gemm_blocks(isa, false, std::ptrdiff_t(size[0]), std::ptrdiff_t(size[1]), std::ptrdiff_t(size[2]), 2);
+  napi_value out, uarch, source;
+  if (napi_create_object(env, &out) != napi_ok || napi_create_string_utf8(env, t.uarch, NAPI_AUTO_LENGTH, &uarch) != napi_ok ||
+      napi_create_string_utf8(env, t.cache.source, NAPI_AUTO_LENGTH, &source) != napi_ok ||
+      napi_set_named_property(env, out, "uarch", uarch) != napi_ok ||
+      napi_set_named_property(env, out, "cacheSource", source) != napi_ok)
+    return nullptr;
+  const std::pair<const char*, double> fields[] = {
+      {"l1d", double(t.cache.l1d)}, {"l2", double(t.cache.l2)}, {"l3", double(t.cache.l3)}, {"l1Panel", double(t.l1Panel)},
+      {"l2Block", double(t.l2Block)}, {"l3Block", double(t.l3Block)}, {"mr", double(b1.mr)}, {"nr", double(b1.nr)},
+      {"kc", double(b1.kc)}, {"mc", double(b1.mc)}, {"mc2", double(b2.mc)}, {"nc", double(b1.nc)}};
+  for (const auto& f : fields)
+    if (!set_number(env, out, f.first, f.second)) return nullptr;
+  return out;
+}
+
+napi_value SetGemmTuning(napi_env env, napi_callback_info info) {
+  double bytes[3] = {0, 0, 0};
+  if (!read_sizes(env, info, bytes, 3, "setGemmTuning: expected byte budgets (l1Panel, l2Block, l3Block) as whole numbers, 0 for derived"))
+    return nullptr;
+  set_tuning(std::size_t(bytes[0]), std::size_t(bytes[1]), std::size_t(bytes[2]));
+  return nullptr;
+}
+
 }  // namespace
 
-/** Adds fmaPeak to the addon's exports (called from addon.cc). */
+/** Adds fmaPeak, gemmTuning and setGemmTuning to the addon's exports (called from addon.cc). */
 bool register_probe(napi_env env, napi_value exports) {
-  napi_property_descriptor p = {"fmaPeak", nullptr, FmaPeak, nullptr, nullptr, nullptr, napi_default, nullptr};
-  return napi_define_properties(env, exports, 1, &p) == napi_ok;
+  napi_property_descriptor p[] = {
+      {"fmaPeak", nullptr, FmaPeak, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gemmTuning", nullptr, GemmTuning, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setGemmTuning", nullptr, SetGemmTuning, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  return napi_define_properties(env, exports, 3, p) == napi_ok;
 }
 
 }  // namespace descent
