@@ -31,7 +31,14 @@ export { manualSeed, Generator, defaultGenerator } from "./core/random.js";
 export type { GeneratorState } from "./core/random.js";
 export { DescentError } from "./core/errors.js";
 export type { DType, TypedArray } from "./core/dtype.js";
-export { setBackend, availableBackends, setNumThreads, getNumThreads, initWasm } from "./backends/index.js";
+export {
+  setBackend,
+  availableBackends,
+  setNumThreads,
+  getNumThreads,
+  initWasm,
+  type WasmSource,
+} from "./backends/index.js";
 export * as nn from "./nn/index.js";
 export { summary, countParameters } from "./nn/summary.js";
 export type { CountParametersOptions, Example as SummaryExample } from "./nn/summary.js";

@@ -13,6 +13,7 @@ import { fallbacks } from "./fallback/index.js";
 import { jsBackend } from "./js/index.js";
 import { initNative } from "./native/index.js";
 import { compileWasm, loadWasm, wasmUnavailable, type WasmSource } from "./wasm/index.js";
+export type { WasmSource } from "./wasm/index.js";
 
 const registry = new Map<string, Backend>();
 let current: Backend | undefined;
