@@ -98,13 +98,7 @@ export class Generator {
       for (let i = 0; i < out.length; i++) out[i] = affine ? this.uniform() * a + b : this.uniform();
       return;
     }
-    w.state.set(this.s);
-    for (let i = 0; i < out.length; i += BLOCK) {
-      const m = Math.min(BLOCK, out.length - i);
-      w.exports.uniform(m, a, b, affine ? 1 : 0);
-      out.set(m === BLOCK ? w.block : w.block.subarray(0, m), i);
-    }
-    this.s.set(w.state);
+    this.drawBlocks(w, out, (m) => w.exports.uniform(m, a, b, affine ? 1 : 0));
   }
 
   /**
@@ -147,10 +141,18 @@ export class Generator {
       for (let i = 0; i < out.length; i++) out[i] = low + this.randint(n);
       return;
     }
+    this.drawBlocks(w, out, (m) => w.exports.randint(m, low, n));
+  }
+
+  /**
+   * Fills out in order, block by block: draw(m) makes the module write m ≤ BLOCK values into its
+   * block, which is copied out; the state goes into the module first and comes back at the end.
+   */
+  private drawBlocks(w: RandomWasm, out: TypedArray, draw: (m: number) => void): void {
     w.state.set(this.s);
     for (let i = 0; i < out.length; i += BLOCK) {
       const m = Math.min(BLOCK, out.length - i);
-      w.exports.randint(m, low, n);
+      draw(m);
       out.set(m === BLOCK ? w.block : w.block.subarray(0, m), i);
     }
     this.s.set(w.state);
