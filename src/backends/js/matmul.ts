@@ -41,13 +41,16 @@ function packBuffer(n: number): Float64Array {
  * a: [...batch, M, K], b: [...batch, K, N] with the same batch shape and any strides (a stride of 0
  * is a broadcast dim); out: contiguous [...batch, M, N] of the same dtype, overwritten.
  */
-export function matmul(a: View, b: View, out: View): void {
+/** The sizes of a batched product a [...batch, M, K] · b [...batch, K, N] (batch dims already broadcast); nd is a's rank. */
+export function matmulSizes(a: View, b: View): { nd: number; batch: number; M: number; K: number; N: number } {
   const nd = a.shape.length;
-  const M = a.shape[nd - 2]!;
-  const K = a.shape[nd - 1]!;
-  const N = b.shape[nd - 1]!;
   let batch = 1;
   for (let d = 0; d < nd - 2; d++) batch *= a.shape[d]!;
+  return { nd, batch, M: a.shape[nd - 2]!, K: a.shape[nd - 1]!, N: b.shape[nd - 1]! };
+}
+
+export function matmul(a: View, b: View, out: View): void {
+  const { nd, batch, M, K, N } = matmulSizes(a, b);
   const mn = M * N;
   if (batch === 0 || mn === 0) return;
   const c = out.data;

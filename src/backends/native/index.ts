@@ -10,6 +10,7 @@ import { packageFile } from "../../core/package_files.js";
 import { nodeRequire } from "../../core/platform.js";
 import type { Backend, View } from "../backend.js";
 import { jsBackend } from "../js/index.js";
+import { matmulSizes } from "../js/matmul.js";
 import { hostStorage } from "../storage.js";
 import { windowKernels, type WindowAddon } from "./window.js";
 import { nativeFused, type FusedAddon } from "./fused.js";
@@ -64,12 +65,7 @@ export function nativeBackend(addon: Addon, minWork = NATIVE_MIN_WORK): Backend 
 
   function matmul(a: View, b: View, out: View): void {
     const c = out.data;
-    const nd = a.shape.length;
-    const M = a.shape[nd - 2]!;
-    const K = a.shape[nd - 1]!;
-    const N = b.shape[nd - 1]!;
-    let batch = 1;
-    for (let d = 0; d < nd - 2; d++) batch *= a.shape[d]!;
+    const { nd, batch, M, K, N } = matmulSizes(a, b);
     const float = c instanceof Float32Array || c instanceof Float64Array;
     if (!float || a.data.constructor !== c.constructor || b.data.constructor !== c.constructor) {
       js.matmul(a, b, out);

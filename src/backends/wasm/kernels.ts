@@ -4,6 +4,7 @@
 
 import { isContiguous, sizeOf, windowOut } from "../../core/shape.js";
 import type { Kernels, View, Window2d } from "../backend.js";
+import { matmulSizes } from "../js/matmul.js";
 import type { Heap } from "./heap.js";
 import type { ThreadPool } from "./threads.js";
 
@@ -38,12 +39,7 @@ export function wasmKernels(
   const { minWork = WASM_MIN_WORK, minWindow = WASM_MIN_WINDOW, minThreadWork = WASM_MIN_THREAD_WORK } = limits;
 
   function matmul(a: View, b: View, out: View): void {
-    const nd = a.shape.length;
-    const M = a.shape[nd - 2]!;
-    const K = a.shape[nd - 1]!;
-    const N = b.shape[nd - 1]!;
-    let batch = 1;
-    for (let d = 0; d < nd - 2; d++) batch *= a.shape[d]!;
+    const { nd, batch, M, K, N } = matmulSizes(a, b);
     const work = batch * M * N * K;
     if (!f32(a, b, out) || work < minWork) return js.matmul(a, b, out);
     const threads = pool && work >= minThreadWork ? pool.prepare(N, NR) : 1; // before reset: it may reserve
