@@ -4,7 +4,8 @@
 // bench/native_matmul.ts [--quick]` on an otherwise idle machine; it is not a test. Each figure is
 // the median of timed repeats after a warm-up; repeats of all rows are interleaved and ratios
 // compare rows of this one run, the only comparison a shared, noisy machine supports. "1T new out"
-// writes a freshly allocated output each call (what W1 of the suite does through the tensor API).
+// writes a freshly allocated output each call (what W1 of the suite does through the tensor API),
+// zeroed; "new empty" an unzeroed one (the native door's allocEmpty, which the matmul op uses).
 
 import os from "node:os";
 import { allocArray, type DType } from "../src/core/dtype.js";
@@ -61,16 +62,23 @@ for (const n of SIZES) {
   rows.push({ size: n, system: "native 1T", run: call, threads: 1, samples: [], batch: 1 });
   if (maxThreads > 1 && n >= 64)
     rows.push({ size: n, system: `native ${maxThreads}T`, run: call, threads: maxThreads, samples: [], batch: 1 });
-  // A new output each call, as a tensor's matmul allocates one: its pages are fresh (native/gemm.cc's advise_huge and keep_freed_memory).
+  // A new output each call, as a tensor's matmul allocates one: zeroed (the door's alloc) or left
+  // unzeroed (its allocEmpty, what the matmul op uses); its pages are fresh unless the heap kept
+  // them (native/gemm.cc's advise_huge and keep_freed_memory).
   if (n >= 1024)
-    rows.push({
-      size: n,
-      system: "1T new out",
-      run: () => nativeCall(a, b, { ...out, data: allocArray("float32", n * n) }),
-      threads: 1,
-      samples: [],
-      batch: 1,
-    });
+    for (const t of maxThreads > 1 ? [1, maxThreads] : [1])
+      for (const [label, fresh] of [
+        ["new out", () => allocArray("float32", n * n)],
+        ["new empty", () => native!.allocEmpty!("float32", n * n)],
+      ] as const)
+        rows.push({
+          size: n,
+          system: `${t}T ${label}`,
+          run: () => nativeCall(a, b, { ...out, data: fresh() }),
+          threads: t,
+          samples: [],
+          batch: 1,
+        });
 }
 
 const meta = new Float64Array(11);
@@ -104,7 +112,7 @@ addon.setThreads(maxThreads);
 
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
 console.log(`float32 matmul n×n·n×n, median of ${REPEATS} repeats; isa ${addon.isa()}, ${os.cpus()[0]?.model ?? "?"}`);
-console.log("   n  system       time/call      GFLOP/s   vs js   vs native 1T");
+console.log("   n  system          time/call      GFLOP/s   vs js   vs native 1T");
 for (const r of rows) {
   const ms = median(r.samples);
   const gflops = (2 * r.size ** 3) / (ms * 1e6);
@@ -112,7 +120,7 @@ for (const r of rows) {
   const one = median(rows.find((x) => x.size === r.size && x.system === "native 1T")!.samples);
   const time = ms < 1 ? `${(ms * 1000).toFixed(2)} µs` : `${ms.toFixed(3)} ms`;
   console.log(
-    `${String(r.size).padStart(4)}  ${r.system.padEnd(10)} ${time.padStart(12)} ${gflops.toFixed(1).padStart(10)}` +
+    `${String(r.size).padStart(4)}  ${r.system.padEnd(13)} ${time.padStart(12)} ${gflops.toFixed(1).padStart(10)}` +
       ` ${(js / ms).toFixed(2).padStart(7)}x ${(one / ms).toFixed(2).padStart(8)}x`,
   );
 }

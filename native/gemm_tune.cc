@@ -104,8 +104,8 @@ CacheSizes detect_caches(const char*& uarch) {
 
 /**
  * Block budgets from the caches. kc: a KC×NR panel of B fills 2/3 of L1d (32 KiB of Zen 4's 32
- * measured best there, where C is prefetched; Zen 5's 48 KiB gives 32 KiB too, leaving room for
- * the A panel and C tile); mc: an MC×KC block of A in half of L2 (the other half holds the C rows
+ * measured best there, where C is prefetched), except on Zen 5, where an eighth of L2 measured
+ * better (below); mc: an MC×KC block of A in half of L2 (the other half holds the C rows
  * it updates and the B panels streaming through); the packed B block (all of K × NC) is capped at
  * 4 MiB, well inside any L3 share: a VM here reports the whole socket's L3 (508 MiB) through the
  * legacy leaf, so the L3 figure is only an upper bound.
@@ -115,6 +115,12 @@ Tuning derive(const CacheSizes& c, const char* uarch) {
   t.cache = c;
   t.uarch = uarch;
   t.l1Panel = c.l1d >= 48 * 1024 ? c.l1d * 2 / 3 : c.l1d;
+  // Zen 5 feeds both operands from L2 fast enough (64 B a cycle; the 8×32 kernel needs 160 B per
+  // 8-cycle depth step), so a deeper panel that streams from L2 wins: fewer passes over each C
+  // tile, fewer blocks to pack and start. 1024³ float32, raw product, medians of 15 interleaved
+  // runs (bench/gemm_kc.ts): KC 256 (the L1 rule) 187 / 321 GFLOP/s at 1 / 2 threads, 512 186 /
+  // 344, 1024 196 / 350; equal or better at 256³–2048³ and the MLP/attention shapes there.
+  if (std::strcmp(uarch, "Zen 5") == 0) t.l1Panel = std::max(t.l1Panel, c.l2 / 8);
   t.l2Block = c.l2 / 2;
   t.l3Block = std::min<std::size_t>(c.l3 ? c.l3 / 4 : std::size_t(4) << 20, std::size_t(4) << 20);
   return t;

@@ -18,6 +18,12 @@ export type Storage = TypedArray;
 export interface StorageDoor {
   /** A zero-filled storage of `size` elements. */
   alloc(dtype: DType, size: number): Storage;
+  /**
+   * Optional: a storage of `size` elements whose values are unspecified (torch.empty), for an
+   * output its kernel overwrites in full (matmul's: `Kernels.matmul` overwrites `out`). Without
+   * it, `alloc` serves. A backend offers it where zeroing costs: see native/index.ts.
+   */
+  allocEmpty?(dtype: DType, size: number): Storage;
   /** A storage holding src's values, in src's dtype. The caller gives src up (a host backend keeps it; no copy). */
   adopt(src: TypedArray): Storage;
   /** A fresh host copy of elements [offset, offset + length) (the caller owns it). */

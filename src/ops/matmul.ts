@@ -2,7 +2,7 @@
 // possibly as stride-0 views; the expand op sums their gradients back).
 
 import { DescentError, shapeStr } from "../core/errors.js";
-import { alloc, kernels, need, type OpDef } from "./op.js";
+import { allocEmpty, kernels, need, type OpDef } from "./op.js";
 
 export const MatMul: OpDef = {
   name: "matmul",
@@ -15,7 +15,8 @@ export const MatMul: OpDef = {
         `matmul: shapes ${shapeStr(a!.shape)} and ${shapeStr(b!.shape)} are not aligned (${k} != ${k2})`,
       );
     }
-    const out = alloc(a!.dtype, [...a!.shape.slice(0, -2), m, n]);
+    // The kernel overwrites every element (Kernels.matmul), so the output need not be zeroed first.
+    const out = allocEmpty(a!.dtype, [...a!.shape.slice(0, -2), m, n]);
     kernels().matmul(a!, b!, out);
     return out;
   },

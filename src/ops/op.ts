@@ -46,6 +46,18 @@ export class OutputAllocError extends DescentError {}
 
 /** A fresh contiguous result of the current backend. */
 export function alloc(dtype: DType, shape: readonly number[]): RawTensor {
+  return allocWith(dtype, shape, false);
+}
+
+/**
+ * As alloc, with values left unspecified where the backend offers that (StorageDoor.allocEmpty):
+ * only for an output the op's kernel overwrites in full before anything reads it.
+ */
+export function allocEmpty(dtype: DType, shape: readonly number[]): RawTensor {
+  return allocWith(dtype, shape, true);
+}
+
+function allocWith(dtype: DType, shape: readonly number[], empty: boolean): RawTensor {
   const n = sizeOf(shape);
   if (n > MAX_ELEMENTS)
     throw new OutputAllocError(
@@ -53,7 +65,8 @@ export function alloc(dtype: DType, shape: readonly number[]): RawTensor {
     );
   let data: Storage;
   try {
-    data = backend().alloc(dtype, n);
+    const b = backend();
+    data = empty && b.allocEmpty ? b.allocEmpty(dtype, n) : b.alloc(dtype, n);
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     throw new OutputAllocError(`cannot allocate the output, shape ${shapeStr(shape)} ${dtype}: ${e.message}`);

@@ -5,6 +5,7 @@
 // crossing stay in JS. The addon reads and writes the tensors' own typed arrays, walking strides
 // itself, so views cost no copy.
 
+import { allocArray, type DType, type TypedArray } from "../../core/dtype.js";
 import { DescentError } from "../../core/errors.js";
 import { packageFile } from "../../core/package_files.js";
 import { nodeRequire } from "../../core/platform.js";
@@ -111,8 +112,31 @@ export function nativeBackend(addon: Addon, minWork = NATIVE_MIN_WORK): Backend 
     },
     threads: { get: () => addon.threads(), set: (n) => addon.setThreads(n) },
     ...hostStorage, // the addon works on the host typed arrays themselves
+    allocEmpty,
   };
 }
+
+/** Below this many bytes allocEmpty zeroes (cheap there), and Node would pool an unsafe buffer. */
+const EMPTY_MIN_BYTES = 64 * 1024;
+
+/**
+ * Host storage left unzeroed (Buffer.allocUnsafeSlow: malloc instead of calloc, its own ArrayBuffer).
+ * Zeroing a 1024² float32 output costs ~0.12 ms, and the product writes it all over again: at 2
+ * threads (~6 ms a product) a fresh output each call ran at 322 GFLOP/s zeroed, 342 unzeroed,
+ * 352 into one reused output (bench/native_matmul.ts, Zen 5).
+ */
+function allocEmpty(dtype: DType, n: number): TypedArray {
+  const size = BYTES[dtype];
+  if (n * size < EMPTY_MIN_BYTES) return allocArray(dtype, n);
+  const buffer = Buffer.allocUnsafeSlow(n * size).buffer;
+  return dtype === "float32"
+    ? new Float32Array(buffer, 0, n)
+    : dtype === "float64"
+      ? new Float64Array(buffer, 0, n)
+      : new Int32Array(buffer, 0, n);
+}
+
+const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4 };
 
 let loaded: Addon | undefined;
 
