@@ -168,6 +168,7 @@ struct Shared {
   idx jc, nc, ncPad, panels;
   int colGroups;
   T* bPack;
+  bool prefetchB;  // prefetch the next B panel (panels that fit L1; see compute_part)
 };
 
 template <typename T>
@@ -199,8 +200,12 @@ void compute_part(void* ctx, int part, int parts) {
     const bool acc = pc > 0, last = pc + kc == K;  // the first depth block overwrites C, so C needs no zeroing
     pack_panels(k, s.bl.mr, aPack, q.a + ic * q.sAm + pc * q.sAk, q.sAm, q.sAk, mc, kc);
     // Each tile also prefetches its share of the next B panel (from L3 otherwise, stalling that
-    // panel's first tiles): within the noise here (+0–6% at 1T on Zen 5), kept as BLIS does.
-    const idx tiles = (mc + MR - 1) / MR, slice = (NR * kc * idx(sizeof(T)) + tiles - 1) / tiles;
+    // panel's first tiles) when panels are meant to sit in L1: +0–6% at 1T on Zen 5 with 32 KiB
+    // panels (within the noise), kept as BLIS does. A deeper panel streams from L2 anyway (Zen 5's
+    // 128 KiB ones, gemm_tune.cc), and there the hints cost: 1024³ at 1T ran 2–3% faster in CPU
+    // time without them, 8 of 9 interleaved pairs.
+    const idx tiles = (mc + MR - 1) / MR;
+    const idx slice = s.prefetchB ? (NR * kc * idx(sizeof(T)) + tiles - 1) / tiles : 0;
     for (idx jr = j0; jr < j1; jr += NR) {
       const idx nr = std::min(NR, j1 - jr);
       const T* bp = s.bPack + pc * s.ncPad + jr * kc;
@@ -234,7 +239,8 @@ void gemm(const Kernel<T>& k, const Product<T>& q, int threads) {
     if (q.ep) apply_epilogue(*q.ep, q.c, q.ldc, q.epRow, q.epCol, M, N);
     return;
   }
-  const Blocks bl = plan_blocks(k, tuning(), M, N, K, threads);
+  const Tuning t = tuning();
+  const Blocks bl = plan_blocks(k, t, M, N, K, threads);
   const idx ncMaxPad = (bl.nc + bl.nr - 1) / bl.nr * bl.nr;
   T* bPack = scratch<T, 1>(K * ncMaxPad);
   const idx rowBlocks = (M + bl.mc - 1) / bl.mc;
@@ -244,7 +250,8 @@ void gemm(const Kernel<T>& k, const Product<T>& q, int threads) {
     const int groups = threads > 1 && rowBlocks < kPartsPerThread * threads
                            ? int(std::min<idx>(panels, (kPartsPerThread * threads + rowBlocks - 1) / rowBlocks))
                            : 1;
-    Shared<T> s{&k, &q, bl, jc, nc, panels * bl.nr, panels, groups, bPack};
+    const bool prefetchB = std::size_t(bl.kc * bl.nr) * sizeof(T) <= t.cache.l1d;
+    Shared<T> s{&k, &q, bl, jc, nc, panels * bl.nr, panels, groups, bPack, prefetchB};
     pool_run(pack_b_part<T>, &s, int(std::min<idx>(panels, 2 * threads)), threads);
     pool_run(compute_part<T>, &s, int(rowBlocks * groups), threads);
   }
