@@ -37,7 +37,7 @@ export interface Kernels {
   reduce(op: ReduceOp, x: View, dims: readonly number[], out: View): void;
   /** Index of the first max/min along `dim` (NaN counts as the max/min); out is int32 with dim removed. */
   argReduce(op: "argmax" | "argmin", x: View, dim: number, out: View): void;
-  /** a: [...batch, M, K], b: [...batch, K, N] (same batch shape, any strides); out contiguous [...batch, M, N]. */
+  /** a: [...batch, M, K], b: [...batch, K, N] (same batch shape, any strides); out contiguous [...batch, M, N], every element written (the matmul op allocates it unzeroed). */
   // float32 may accumulate in float32 (native, as PyTorch's sgemm: a partial sum past 3.4e38 gives ±Inf/NaN though
   // the exact result is finite) or in float64 (js, rounding to float32 every 256 of K); both are accepted (issue 11).
   matmul(a: View, b: View, out: View): void;
@@ -48,6 +48,7 @@ export interface Kernels {
   /**
    * im2col: x [N, C, H, W] (any strides) → out contiguous [N, C·kh·kw, outH·outW], row
    * (c·kh + i)·kw + j holding x[n, c, oh·sh - ph + i·dh, ow·sw - pw + j·dw] (0 outside the image).
+   * Writes every element of out (the unfold op allocates it unzeroed).
    */
   im2col(x: View, p: Window2d, out: View): void;
   /** col2im, the adjoint: adds each column entry of cols [N, C·kh·kw, L] back into out [N, C, H, W] (contiguous, zeroed by the caller). */

@@ -5,7 +5,7 @@
 import { DescentError, shapeStr } from "../core/errors.js";
 import { windowOut } from "../core/shape.js";
 import type { Window2d } from "../backends/index.js";
-import { alloc, kernels, type OpDef } from "./op.js";
+import { alloc, allocEmpty, kernels, type OpDef } from "./op.js";
 
 /** [N, C, H, W] → [N, C·kh·kw, outH·outW]. */
 export const Unfold: OpDef<Window2d> = {
@@ -19,7 +19,8 @@ export const Unfold: OpDef<Window2d> = {
         `unfold: input ${shapeStr(x!.shape)} is too small for kernel ${shapeStr(p.kernel)} with padding ${shapeStr(p.padding)} and dilation ${shapeStr(p.dilation)}`,
       );
     }
-    const out = alloc(x!.dtype, [n, c * p.kernel[0] * p.kernel[1], oh * ow]);
+    // im2col writes every element, padding zeros included, so the output need not be zeroed first.
+    const out = allocEmpty(x!.dtype, [n, c * p.kernel[0] * p.kernel[1], oh * ow]);
     kernels().im2col(x!, p, out);
     return out;
   },

@@ -1,9 +1,11 @@
-// The storage door's optional allocEmpty (src/backends/storage.ts): the matmul op takes its output
-// unzeroed, which is only right because every backend's matmul kernel writes all of `out`. Each
+// The storage door's optional allocEmpty (src/backends/storage.ts): the matmul and unfold (im2col)
+// ops take their outputs unzeroed, which is only right because every backend's matmul and im2col
+// kernels write all of `out`. Each
 // available backend is run with a poisoned allocEmpty (NaN, or a sentinel for int32) against
 // itself with zeroed outputs, over the products that take different kernel paths (js fallback
 // below the native threshold, small path, blocked GEMM on two threads, K = 0, batches, broadcast
-// and transposed operands, float64, int32): a value the kernel skipped would show the poison.
+// and transposed operands, float64, int32; im2col with padding, stride, dilation and a strided
+// input): a value the kernel skipped would show the poison.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -77,6 +79,53 @@ test("every backend's matmul writes all of its output: poisoned allocEmpty gives
         const before = calls.n;
         const got = a.matmul(b).toFlatArray();
         assert.equal(calls.n, before + 1, `${name} ${label}: the matmul op takes its output from allocEmpty`);
+        assert.deepEqual([...got], [...want], `${name} ${label}`);
+      }
+    }
+  } finally {
+    setBackend(start);
+  }
+});
+
+/** [label, x, window] for im2col: padding (zeros the kernel must write), stride, dilation, a strided input, float64. */
+type Window = Parameters<Tensor["im2col"]>[0];
+const win = (w: Partial<Window> & Pick<Window, "kernel">): Window => ({
+  stride: [1, 1],
+  padding: [0, 0],
+  dilation: [1, 1],
+  ...w,
+});
+
+function windows(): [string, () => Tensor, Window][] {
+  return [
+    ["3×3, padding 1", () => randn([2, 3, 9, 8]), win({ kernel: [3, 3], padding: [1, 1] })],
+    ["5×3, stride 2, padding 2", () => randn([1, 2, 11, 7]), win({ kernel: [5, 3], stride: [2, 2], padding: [2, 2] })],
+    ["dilation 2, padding 3", () => randn([2, 2, 10, 10]), win({ kernel: [3, 3], dilation: [2, 2], padding: [3, 3] })],
+    ["large (native threads)", () => randn([8, 16, 30, 30]), win({ kernel: [3, 3], padding: [1, 1] })],
+    ["strided input", () => randn([2, 9, 8, 3]).permute([0, 3, 1, 2]), win({ kernel: [2, 2], padding: [1, 0] })],
+    ["float64", () => randn([1, 2, 6, 7], { dtype: "float64" }), win({ kernel: [3, 2], padding: [2, 1] })],
+  ];
+}
+
+test("every backend's im2col writes all of its output, padding zeros included", () => {
+  const start = backend().name;
+  try {
+    for (const name of availableBackends()) {
+      if (name.endsWith("-poisoned") || name.endsWith("-zeroing")) continue;
+      setBackend(name);
+      const calls = { n: 0 };
+      registerBackend(poisoned(backend(), calls));
+      registerBackend(zeroing(backend()));
+      for (const [label, make, window] of windows()) {
+        setBackend(name);
+        const x = make();
+        setBackend(`${name}-zeroing`);
+        const want = x.im2col(window).toFlatArray();
+        setBackend(`${name}-poisoned`);
+        const before = calls.n;
+        const got = x.im2col(window).toFlatArray();
+        assert.equal(calls.n, before + 1, `${name} ${label}: the unfold op takes its output from allocEmpty`);
+        assert.ok(want.some((v) => v === 0) || !label.includes("padding"), `${label}: the case has padding zeros`);
         assert.deepEqual([...got], [...want], `${name} ${label}`);
       }
     }
