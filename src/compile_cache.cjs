@@ -1,0 +1,115 @@
+// dist/index.cjs, the package's entry (issue 15, W6): loads the library's CommonJS bundle
+// (dist/descent.cjs, scripts/build.mjs) through a V8 code cache, so a fresh process neither parses
+// nor compiles the code a previous run already compiled. Node 20 caches no compiled code of its
+// own (module.enableCompileCache is Node 22+), and the npm package v8-compile-cache hooks
+// Module.prototype._compile of every CommonJS file, which reaches neither ES modules nor code run
+// through this loader's vm.Script; one bundle and one cache file are all it takes here.
+//
+// The cache is one file in a per-user folder ($DESCENT_CACHE_DIR, else $XDG_CACHE_HOME/descent-nn,
+// else ~/.cache/descent-nn; mode 0700), named by the package version, the bundle's content hash,
+// Node's version, the CPU architecture and a hash of Node's flags. It is written on the main
+// thread's exit, after the run compiled what it used (V8 compiles functions lazily, on first
+// call), atomically (a temporary file, then a rename); a file V8 rejects or whose checksum fails
+// (truncated, damaged) is written anew. Any failure of the cache (no home, read-only disk, a
+// folder of another user) falls back to a plain load, silently. DESCENT_COMPILE_CACHE=0 turns it
+// off; DESCENT_COMPILE_CACHE_DEBUG=1 prints one line on stderr saying what happened (the tests
+// read it).
+//
+// dist/index.js (ES modules) requires this file, so `import` and `require` share one copy of the
+// library; dist/data/worker_entry.js takes a DataLoader worker's body from the exports, under
+// Symbol.for("descent-nn.internal"). The token __DESCENT_BUNDLE_KEY__ is replaced by scripts/build.mjs.
+"use strict";
+
+const fs = require("node:fs");
+const path = require("node:path");
+const vm = require("node:vm");
+
+const BUNDLE = path.join(__dirname, "descent.cjs");
+/** Package version and bundle hash (scripts/build.mjs): a new build never reads an old cache. */
+const KEY = "__DESCENT_BUNDLE_KEY__";
+const debug = process.env.DESCENT_COMPILE_CACHE_DEBUG === "1";
+const say = (what) => debug && process.stderr.write(`descent-nn compile cache: ${what}\n`);
+
+/**
+ * The file holds the sha256 (hex, HEADER bytes) of V8's data ahead of it: V8 checks the data's
+ * version, flags and source length, but crashes (SIGTRAP) on damaged bytes.
+ */
+const HEADER = 64;
+const digest = (data) => require("node:crypto").hash("sha256", data, "hex");
+
+/** The cache file, or null when the cache is off or its folder is not this user's alone. */
+function cacheFile() {
+  if (process.env.DESCENT_COMPILE_CACHE === "0") return null;
+  const env = process.env;
+  const base = env.DESCENT_CACHE_DIR
+    ? env.DESCENT_CACHE_DIR
+    : path.join(
+        env.XDG_CACHE_HOME || path.join(env.HOME || env.LOCALAPPDATA || require("node:os").homedir(), ".cache"),
+        "descent-nn",
+      );
+  fs.mkdirSync(base, { recursive: true, mode: 0o700 });
+  // Compiled code is code: read none from a folder another user could write to.
+  const st = fs.statSync(base);
+  if (process.platform !== "win32" && (st.uid !== process.getuid() || (st.mode & 0o022) !== 0)) return null;
+  // V8 refuses data made under other flags: one file per set of flags, so that two commands do
+  // not take turns rewriting one.
+  const flags = digest(`${process.execArgv.join(" ")} ${process.env.NODE_OPTIONS ?? ""}`).slice(0, 8);
+  return path.join(base, `${KEY}-${process.version}-${process.arch}-${flags}.bin`);
+}
+
+/** Loads the bundle through the cache; returns its exports. */
+function loadCached() {
+  let file = null;
+  let cachedData;
+  let damaged = false;
+  try {
+    file = cacheFile();
+    if (file) {
+      const bytes = fs.readFileSync(file);
+      cachedData = bytes.subarray(HEADER);
+      damaged = bytes.length <= HEADER || bytes.toString("latin1", 0, HEADER) !== digest(cachedData);
+      if (damaged) cachedData = undefined;
+    }
+  } catch (e) {
+    if (e.code !== "ENOENT") file = null; // no folder or no access: plain load, and write nothing
+  }
+  if (!file) say("off");
+  if (damaged) say(`damaged ${file}`);
+
+  const source = fs.readFileSync(BUNDLE, "utf8");
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: BUNDLE,
+    cachedData,
+    // import() inside the bundle resolves as in any module of the main context.
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  if (cachedData) say(script.cachedDataRejected ? `rejected ${file}` : `accepted ${file}`);
+
+  // Written once the process has run (workers only read it: one writer, the main thread).
+  if (file && (!cachedData || script.cachedDataRejected)) {
+    process.once("exit", () => {
+      if (!require("node:worker_threads").isMainThread) return;
+      const tmp = `${file}.${process.pid}.tmp`;
+      try {
+        const data = script.createCachedData();
+        fs.writeFileSync(tmp, Buffer.concat([Buffer.from(digest(data), "latin1"), data]), { mode: 0o600 });
+        fs.renameSync(tmp, file);
+        say(`written ${file}`);
+      } catch {
+        try {
+          fs.rmSync(tmp, { force: true });
+        } catch {
+          // nothing to clean up
+        }
+      }
+    });
+  }
+
+  const bundle = { exports: {} };
+  script.runInThisContext().call(bundle.exports, bundle.exports, require, bundle, BUNDLE, __dirname);
+  return bundle.exports;
+}
+
+// Node 20 applies source maps (--enable-source-maps) to modules it loads, not to a vm.Script: a
+// process that asked for them gets a plain require, and stack traces that point into src/.
+module.exports = process.sourceMapsEnabled ? (say("off (source maps)"), require(BUNDLE)) : loadCached();
