@@ -1,23 +1,24 @@
 // dist/index.cjs, the package's entry (issue 15, W6): loads the library's CommonJS bundle
 // (dist/descent.cjs, scripts/build.mjs) through a V8 code cache, so a fresh process neither parses
 // nor compiles the code a previous run already compiled. Node 20 caches no compiled code of its
-// own (module.enableCompileCache is Node 22+), and the npm package v8-compile-cache hooks
-// Module.prototype._compile of every CommonJS file, which reaches neither ES modules nor code run
-// through this loader's vm.Script; one bundle and one cache file are all it takes here.
+// own (module.enableCompileCache is Node 22+). The npm package v8-compile-cache would be a run-time
+// dependency that patches Module.prototype._compile for every CommonJS file of the user's process
+// (none of ours was CommonJS, ES modules it does not reach) and keeps its cache under os.tmpdir();
+// one bundle, one vm.Script and one file do it here.
 //
 // The cache is one file in a per-user folder ($DESCENT_CACHE_DIR, else $XDG_CACHE_HOME/descent-nn,
 // else ~/.cache/descent-nn; mode 0700), named by the package version, the bundle's content hash,
 // Node's version, the CPU architecture and a hash of Node's flags. It is written on the main
 // thread's exit, after the run compiled what it used (V8 compiles functions lazily, on first
 // call), atomically (a temporary file, then a rename); a file V8 rejects or whose checksum fails
-// (truncated, damaged) is written anew. Any failure of the cache (no home, read-only disk, a
-// folder of another user) falls back to a plain load, silently. DESCENT_COMPILE_CACHE=0 turns it
-// off; DESCENT_COMPILE_CACHE_DEBUG=1 prints one line on stderr saying what happened (the tests
-// read it).
+// (truncated, damaged) is written anew, and the folder keeps the KEEP newest files. Any failure
+// of the cache (no home, read-only disk, a folder of another user) falls back to a plain load,
+// silently. DESCENT_COMPILE_CACHE=0 turns it off; DESCENT_COMPILE_CACHE_DEBUG=1 prints one line
+// on stderr saying what happened (the tests read it).
 //
 // dist/index.js (ES modules) requires this file, so `import` and `require` share one copy of the
 // library; dist/data/worker_entry.js takes a DataLoader worker's body from the exports, under
-// Symbol.for("descent-nn.internal"). The token __DESCENT_BUNDLE_KEY__ is replaced by scripts/build.mjs.
+// Symbol.for("descent-nn.internal"). scripts/build.mjs replaces __DESCENT_BUNDLE_KEY__.
 "use strict";
 
 const fs = require("node:fs");
@@ -66,6 +67,23 @@ function cacheFile() {
   return path.join(base, `${KEY}-${process.version}-${process.arch}-${flags}.bin`);
 }
 
+/** Files a folder keeps: each build, Node version or set of flags writes one (~0.5 MB). */
+const KEEP = 8;
+
+/** Removes all but the KEEP newest cache files, and the temporary files of killed processes. */
+function prune(dir) {
+  const now = Date.now();
+  const files = [];
+  for (const name of fs.readdirSync(dir)) {
+    const full = path.join(dir, name);
+    const mtime = fs.statSync(full).mtimeMs;
+    if (name.endsWith(".bin")) files.push({ full, mtime });
+    else if (name.endsWith(".tmp") && now - mtime > 3600e3) fs.rmSync(full, { force: true });
+  }
+  files.sort((a, b) => b.mtime - a.mtime);
+  for (const f of files.slice(KEEP)) fs.rmSync(f.full, { force: true });
+}
+
 /** Loads the bundle through the cache; returns its exports. */
 function loadCached() {
   let file = null;
@@ -104,6 +122,7 @@ function loadCached() {
         fs.writeFileSync(tmp, Buffer.concat([Buffer.from(header(data), "latin1"), data]), { mode: 0o600 });
         fs.renameSync(tmp, file);
         say(`written ${file}`);
+        prune(path.dirname(file));
       } catch {
         try {
           fs.rmSync(tmp, { force: true });

@@ -2,10 +2,11 @@
 // The library is built into a temporary package (scripts/build.mjs's buildLibrary) and run by fresh
 // node processes over a temporary cache folder ($DESCENT_CACHE_DIR); DESCENT_COMPILE_CACHE_DEBUG=1
 // makes the entry say on stderr what it did. The first run writes the cache, the next loads it; a
-// truncated or damaged file (V8 crashes on one) or one V8 rejects is ignored and rewritten; an
-// unusable folder or DESCENT_COMPILE_CACHE=0 leaves a plain load. Every run must print what the
-// plain load (cache off) prints. Also: `import` and `require` share one copy, the ES entry exports
-// exactly src/index.ts's names, and DataLoader workers start from the built entry.
+// truncated or damaged file (V8 crashes on one) or one V8 rejects is ignored and rewritten; a write
+// prunes the folder to the newest files; an unusable folder or DESCENT_COMPILE_CACHE=0 leaves a
+// plain load. Every run must print what the plain load (cache off) prints. Also: `import` and
+// `require` share one copy, the ES entry exports exactly src/index.ts's names, and DataLoader
+// workers start from the built entry.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -20,6 +21,7 @@ import {
   rmSync,
   statSync,
   truncateSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -123,6 +125,29 @@ test("a cache file V8 rejects (made under other flags) is written anew; other fl
   copyFileSync(join(cache, other), join(cache, mine!));
   assert.deepEqual(run(cache), { out: plain.out, events: ["rejected", "written"] });
   assert.deepEqual(run(cache), { out: plain.out, events: ["accepted"] });
+});
+
+test("a write keeps the 8 newest cache files and removes a killed process's old temporary file", () => {
+  const cache = freshFolder();
+  mkdirSync(cache, { mode: 0o700 });
+  const old = (name: string, hoursAgo: number) => {
+    writeFileSync(join(cache, name), "x");
+    const t = new Date(Date.now() - hoursAgo * 3600e3);
+    utimesSync(join(cache, name), t, t);
+  };
+  for (let i = 0; i < 10; i++) old(`0.0.${i}-older-build.bin`, 10 - i); // 0.0.9 the newest of them
+  old("0.0.0-killed.bin.123.tmp", 2);
+  old("0.0.0-writing.bin.456.tmp", 0);
+  assert.deepEqual(run(cache).events, ["written"]);
+  const left = readdirSync(cache).sort();
+  const mine = left.filter((f) => !f.includes("older-build") && f.endsWith(".bin"));
+  assert.equal(mine.length, 1);
+  assert.deepEqual(
+    left.filter((f) => f.includes("older-build")),
+    [3, 4, 5, 6, 7, 8, 9].map((i) => `0.0.${i}-older-build.bin`),
+  );
+  assert.ok(left.includes("0.0.0-writing.bin.456.tmp") && !left.includes("0.0.0-killed.bin.123.tmp"));
+  assert.deepEqual(run(cache).events, ["accepted"]);
 });
 
 test("a cache folder that cannot be used leaves a plain load", () => {
