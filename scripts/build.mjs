@@ -141,7 +141,9 @@ export async function buildLibrary(out = dist) {
   writeFileSync(
     join(out, "data/worker_entry.js"),
     [
-      "// A DataLoader worker thread starts here (src/data/workers.ts): the worker's body, from the library.",
+      "// A DataLoader worker thread starts here (src/data/workers.ts): the worker's body, from the library,",
+      "// loaded without the compile cache (its import() of the user's dataset module fails in cached code).",
+      'globalThis[Symbol.for("descent-nn.plain-load")] = true;',
       'const load = process.getBuiltinModule("node:module").createRequire(import.meta.url);',
       'load("../index.cjs")[Symbol.for("descent-nn.internal")].worker();',
       "",

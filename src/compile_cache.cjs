@@ -138,6 +138,14 @@ function loadCached() {
   return bundle.exports;
 }
 
-// Node 20 applies source maps (--enable-source-maps) to modules it loads, not to a vm.Script: a
-// process that asked for them gets a plain require, and stack traces that point into src/.
-module.exports = process.sourceMapsEnabled ? (say("off (source maps)"), require(BUNDLE)) : loadCached();
+// A plain require (Node compiles the bundle as any CommonJS file) where the cache cannot serve:
+// - Node 20 applies source maps (--enable-source-maps) to modules it loads, not to a vm.Script;
+// - in Node 20 (V8 11.3) code deserialized from a cache loses the script's import() callback
+//   ("A dynamic import callback was not specified"). The library's one import() is the DataLoader
+//   worker's, of the user's dataset module: data/worker_entry.js sets this symbol before it loads.
+const plainWhy = process.sourceMapsEnabled
+  ? "source maps"
+  : globalThis[Symbol.for("descent-nn.plain-load")] === true
+    ? "worker"
+    : null;
+module.exports = plainWhy ? (say(`off (${plainWhy})`), require(BUNDLE)) : loadCached();

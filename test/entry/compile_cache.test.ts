@@ -6,7 +6,7 @@
 // prunes the folder to the newest files; an unusable folder or DESCENT_COMPILE_CACHE=0 leaves a
 // plain load. Every run must print what the plain load (cache off) prints. Also: `import` and
 // `require` share one copy, the ES entry exports exactly src/index.ts's names, and DataLoader
-// workers start from the built entry.
+// workers start from the built entry and import a user's dataset module while the cache serves.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -193,4 +193,41 @@ console.log(JSON.stringify({ same: esm.Tensor === cjs.Tensor, esm: Object.keys(e
   assert.deepEqual(got.esm.sort(), names);
   assert.deepEqual(got.cjs.filter((n) => n !== "__esModule").sort(), names);
   assert.equal(got.rows, 6);
+});
+
+test("DataLoader workers import the user's dataset module while the main thread loads from the cache", () => {
+  // Code V8 restores from a cache has no import() callback in Node 20: workers load the bundle plainly.
+  writeFileSync(
+    join(dir, "dataset.mjs"),
+    `import { randn, tensor } from ${JSON.stringify(join(dir, "dist", "index.js"))};
+export default class Noisy { constructor(n) { this.length = n; } get(i) { return [randn([2]), tensor(i)]; } }
+`,
+  );
+  const script = join(dir, "workers.mjs");
+  writeFileSync(
+    script,
+    `import { data } from ${JSON.stringify(join(dir, "dist", "index.js"))};
+import Noisy from "./dataset.mjs";
+const spec = { module: ${JSON.stringify(join(dir, "dataset.mjs"))}, args: [6] };
+const out = [];
+for (const [x, i] of new data.DataLoader(new Noisy(6), { batchSize: 4, numWorkers: 2, workerDataset: spec }))
+  out.push(...x.toFlatArray(), ...i.toFlatArray());
+console.log(out.join(","));
+`,
+  );
+  const cache = freshFolder();
+  const runWorkers = () => {
+    const r = spawnSync(process.execPath, [script], {
+      encoding: "utf8",
+      env: { ...process.env, DESCENT_BACKEND: "js", DESCENT_CACHE_DIR: cache, DESCENT_COMPILE_CACHE_DEBUG: "1" },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    return { out: r.stdout, stderr: r.stderr };
+  };
+  const first = runWorkers();
+  const second = runWorkers();
+  assert.match(second.stderr, /compile cache: accepted/);
+  assert.match(second.stderr, /compile cache: off \(worker\)/);
+  assert.equal(first.out.split(",").length, 6 * 2 + 6);
+  assert.equal(second.out, first.out); // the workers' seeds come from the loader: the same batches
 });
