@@ -117,11 +117,14 @@ export async function buildLibrary(out = dist) {
 
   // The cache key: a new version or a new build never reads an older build's compiled code.
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  // The loader's text too: V8 checks only the length of the source it compiled (the bundle in the
+  // loader's wrapper), so a new wrapper of the same length must not meet an old cache.
+  const loader = readFileSync(join(root, "src/compile_cache.cjs"), "utf8");
   const hash = createHash("sha256")
     .update(readFileSync(join(out, "descent.cjs")))
+    .update(loader)
     .digest("hex")
     .slice(0, 16);
-  const loader = readFileSync(join(root, "src/compile_cache.cjs"), "utf8");
   if (!loader.includes('"__DESCENT_BUNDLE_KEY__"'))
     throw new Error("src/compile_cache.cjs: no __DESCENT_BUNDLE_KEY__ to replace");
   writeFileSync(
