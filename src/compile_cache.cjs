@@ -107,7 +107,7 @@ function loadCached() {
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename: BUNDLE,
     cachedData,
-    // import() inside the bundle resolves as in any module of the main context.
+    // import() as in any module of the main context; lost when V8 uses cachedData (see the end).
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   if (cachedData) say(script.cachedDataRejected ? `rejected ${file}` : `accepted ${file}`);
