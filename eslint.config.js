@@ -167,6 +167,16 @@ export default [
     },
   },
 
+  // src/compile_cache.cjs (dist/index.cjs, scripts/build.mjs) is CommonJS: the package's entry.
+  {
+    files: ["src/compile_cache.cjs"],
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: { ...nodeGlobals, require: "readonly", module: "writable", __dirname: "readonly" },
+    },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
+
   {
     files: ["src/cli/**", "bench/**", "examples/**", "scripts/**"],
     rules: { "no-console": "off" },

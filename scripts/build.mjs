@@ -1,12 +1,16 @@
 // `npm run build`: the published dist/. tsc writes only the declarations (dist/**/*.d.ts, what
-// TypeScript users and `types` read); esbuild writes the JavaScript as a bundle, so `import
-// "descent-nn"` reads two files (dist/index.js and one shared chunk) instead of ~160 (issue 15: a
-// fresh process spent most of its start-up resolving and reading them). Three entry points share
-// their code through dist/chunks/, so the CLI, the library and the DataLoader's worker threads see
-// one copy of each class (`instanceof Tensor` holds across them): dist/index.js (the library),
-// dist/cli/main.js (the `descent` / `descent-nn` bins), dist/data/worker_entry.js (what a worker
-// starts; src/data/workers.ts finds it from the package root). Dependencies stay external (npm
-// installs them); keepNames keeps class names (summaries, error messages) when the bundler renames.
+// TypeScript users and `types` read); esbuild writes the JavaScript as bundles (issue 15: a fresh
+// process spent most of its start-up resolving and reading ~160 files):
+// - dist/descent.cjs, the library as one CommonJS bundle, which dist/index.cjs (src/compile_cache.cjs)
+//   runs through a V8 code cache kept in a per-user folder (W6: the second process compiles
+//   nothing it compiled before). dist/index.js, the ES entry, requires dist/index.cjs and names its
+//   exports, so `import` and `require` share one copy of the library; dist/data/worker_entry.js (where
+//   a DataLoader worker starts) runs the worker's body from the same bundle, so a user's dataset
+//   module and the worker see the same classes and the same default generator.
+// - dist/cli/main.js (the `descent` / `descent-nn` bins), an ES module of its own: it loads no user
+//   code, so its copy of the classes meets no other.
+// Dependencies stay external (npm installs them); keepNames keeps class names (summaries, error
+// messages) when the bundler renames.
 //
 // Node's built-in modules are taken with process.getBuiltinModule, not `import`: importing node:fs
 // as ESM builds its module namespace, which reads fs.ReadStream and so loads all of node:stream
@@ -15,21 +19,19 @@
 // The CLI's config validators (src/cli/config_validators.cjs, ajv's standalone code) are a file of
 // their own, dist/cli/config_validators.cjs, which the CLI requires only when it checks a config;
 // that bundle inlines the few lines of ajv's runtime they use, so the package needs no ajv at run time.
+//
+// `node scripts/build.mjs` builds all of dist/; test/entry/compile_cache.test.ts imports
+// buildLibrary to write the library's four files into a temporary folder.
 
 import { execFileSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = join(root, "dist");
-
-rmSync(dist, { recursive: true, force: true }); // no stale per-file output of an older build
-execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
-  cwd: root,
-  stdio: "inherit",
-});
 
 /**
  * `import { x } from "node:y"` -> `x` from a small ES module over process.getBuiltinModule("node:y"),
@@ -57,44 +59,143 @@ const builtinsWithoutNamespace = {
   },
 };
 
-const result = await build({
-  absWorkingDir: root,
-  entryPoints: {
-    index: "src/index.ts",
-    "cli/main": "src/cli/main.ts",
-    "data/worker_entry": "src/data/worker_entry.ts",
-  },
-  outdir: "dist",
-  chunkNames: "chunks/[name]-[hash]",
-  bundle: true,
-  splitting: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  packages: "external",
-  keepNames: true,
-  sourcemap: "linked",
-  metafile: true,
-  plugins: [builtinsWithoutNamespace],
-  logLevel: "warning",
-});
+/**
+ * The library's files in `out` (dist/ by default): descent.cjs (+ .map), index.cjs, index.js and
+ * data/worker_entry.js. Returns esbuild's metafile of descent.cjs.
+ */
+export async function buildLibrary(out = dist) {
+  // Its entry also hands the loader the DataLoader worker's body, by a lazy require (the worker
+  // thread runs it; a plain import would start it at every import). import.meta.url becomes the
+  // bundle's own file URL (the package root is found from it). Without whitespace (the source map
+  // maps back): a smaller file reads and parses faster, and its comments' non-ASCII characters no
+  // longer make Node decode it as two-byte UTF-16 (~7 ms of W6 together, measured).
+  const library = await build({
+    absWorkingDir: root,
+    stdin: {
+      contents: [
+        'export * from "./src/index.ts";',
+        "// A DataLoader worker's body, for data/worker_entry.js; under a symbol, out of the exports' names.",
+        'Object.defineProperty(module.exports, Symbol.for("descent-nn.internal"), {',
+        '  value: { worker: () => require("./src/data/worker_entry.ts") },',
+        "});",
+      ].join("\n"),
+      resolveDir: root,
+      sourcefile: "descent-entry.js",
+      loader: "js",
+    },
+    outfile: join(out, "descent.cjs"),
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    packages: "external",
+    keepNames: true,
+    minifyWhitespace: true,
+    sourcemap: "linked",
+    metafile: true,
+    define: { "import.meta.url": "__descent_import_meta_url" },
+    banner: { js: 'var __descent_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+    plugins: [builtinsWithoutNamespace],
+    logLevel: "warning",
+  });
 
-const validators = await build({
-  absWorkingDir: root,
-  entryPoints: ["src/cli/config_validators.cjs"],
-  minify: true, // generated code, read by no one: the smaller file parses faster
-  outfile: "dist/cli/config_validators.cjs",
-  bundle: true,
-  format: "cjs",
-  platform: "node",
-  target: "node20",
-  metafile: true,
-  logLevel: "warning",
-});
+  // The names src/index.ts exports (an ES build's metafile lists them), for index.js.
+  const names = await build({
+    absWorkingDir: root,
+    entryPoints: ["src/index.ts"],
+    outdir: out,
+    write: false,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    packages: "external",
+    metafile: true,
+    plugins: [builtinsWithoutNamespace],
+    logLevel: "warning",
+  }).then((r) => Object.values(r.metafile.outputs).flatMap((o) => o.exports));
+  if (names.length < 20 || names.includes("default")) throw new Error(`src/index.ts: unexpected exports ${names}`);
 
-const outputs = [result, validators]
-  .flatMap((r) => Object.entries(r.metafile.outputs))
-  .filter(([f]) => /\.c?js$/.test(f));
-const kb = (n) => `${(n / 1024).toFixed(0)} kB`;
-// On stderr: `npm pack --json` runs this (prepare) and parses its stdout.
-console.error(`esbuild: ${outputs.map(([f, o]) => `${f.replace(/^dist\//, "")} ${kb(o.bytes)}`).join(", ")}`);
+  // The cache key: a new version or a new build never reads an older build's compiled code.
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  // The loader's text too: V8 checks only the length of the source it compiled (the bundle in the
+  // loader's wrapper), so a new wrapper of the same length must not meet an old cache.
+  const loader = readFileSync(join(root, "src/compile_cache.cjs"), "utf8");
+  const hash = createHash("sha256")
+    .update(readFileSync(join(out, "descent.cjs")))
+    .update(loader)
+    .digest("hex")
+    .slice(0, 16);
+  if (!loader.includes('"__DESCENT_BUNDLE_KEY__"'))
+    throw new Error("src/compile_cache.cjs: no __DESCENT_BUNDLE_KEY__ to replace");
+  writeFileSync(
+    join(out, "index.cjs"),
+    loader.replace('"__DESCENT_BUNDLE_KEY__"', JSON.stringify(`${pkg.version}-${hash}`)),
+  );
+  writeFileSync(
+    join(out, "index.js"),
+    [
+      "// descent-nn as an ES module: the names of index.cjs, which loads the library (scripts/build.mjs).",
+      'const api = process.getBuiltinModule("node:module").createRequire(import.meta.url)("./index.cjs");',
+      `export const { ${names.join(", ")} } = api;`,
+      "",
+    ].join("\n"),
+  );
+  mkdirSync(join(out, "data"), { recursive: true });
+  writeFileSync(
+    join(out, "data/worker_entry.js"),
+    [
+      "// A DataLoader worker thread starts here (src/data/workers.ts): the worker's body, from the library,",
+      "// loaded without the compile cache (its import() of the user's dataset module fails in cached code).",
+      'globalThis[Symbol.for("descent-nn.plain-load")] = true;',
+      'const load = process.getBuiltinModule("node:module").createRequire(import.meta.url);',
+      'load("../index.cjs")[Symbol.for("descent-nn.internal")].worker();',
+      "",
+    ].join("\n"),
+  );
+  return library;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  rmSync(dist, { recursive: true, force: true }); // no stale per-file output of an older build
+  execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
+    cwd: root,
+    stdio: "inherit",
+  });
+  const library = await buildLibrary();
+
+  const cli = await build({
+    absWorkingDir: root,
+    entryPoints: { "cli/main": "src/cli/main.ts" },
+    outdir: "dist",
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    packages: "external",
+    keepNames: true,
+    sourcemap: "linked",
+    metafile: true,
+    plugins: [builtinsWithoutNamespace],
+    logLevel: "warning",
+  });
+
+  const validators = await build({
+    absWorkingDir: root,
+    entryPoints: ["src/cli/config_validators.cjs"],
+    minify: true, // generated code, read by no one: the smaller file parses faster
+    outfile: "dist/cli/config_validators.cjs",
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    metafile: true,
+    logLevel: "warning",
+  });
+
+  const outputs = [cli, library, validators]
+    .flatMap((r) => Object.entries(r.metafile.outputs))
+    .filter(([f]) => /\.c?js$/.test(f));
+  const kb = (n) => `${(n / 1024).toFixed(0)} kB`;
+  // On stderr: `npm pack --json` runs this (prepare) and parses its stdout.
+  console.error(`esbuild: ${outputs.map(([f, o]) => `${f.replace(/^dist\//, "")} ${kb(o.bytes)}`).join(", ")}`);
+}

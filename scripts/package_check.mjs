@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "..");
-/** dist/index.js and the chunks esbuild shares between the library, the CLI and the worker entry. */
+/** dist/index.js and what it loads as modules (dist/index.cjs reads the library's bundle, dist/descent.cjs, itself). */
 const MAX_FILES = 3;
 /** A module hook that prints each file of the package the loader reads. */
 const COUNT_HOOKS = `export async function load(url, context, next) {
