@@ -1,7 +1,7 @@
 // Where the package's own run-time files are (the native addon, the MPI binding, the DataLoader's
 // worker entry). They are found from the package root, not relative to the calling module, because
-// that module sits at a different depth in each layout: src/backends/native/ under tsx, dist/index.js
-// or a dist/ chunk in the esbuild bundle (scripts/build.mjs), node_modules/descent-nn/dist/ installed.
+// that module sits at a different depth in each layout: src/backends/native/ under tsx, the one
+// bundle dist/descent.cjs in the build (scripts/build.mjs), node_modules/descent-nn/dist/ installed.
 
 // Node's fs/path/url are reached through the platform seam, not static imports, so the backends that
 // ask for the addon's path stay importable from the browser bundle (src/browser.ts).

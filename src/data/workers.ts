@@ -83,8 +83,8 @@ export function moduleUrl(spec: WorkerDatasetSpec): string {
 
 /**
  * The module a worker starts, found when the first pool starts (no work at import): beside this file
- * in src/; dist/data/worker_entry.js in the build, whose bundle puts this code in dist/index.js or a
- * chunk. Run from sources under tsx (tests, benches), a worker registers tsx itself (`tsx`): --import
+ * in src/; dist/data/worker_entry.js in the build, whose bundle puts this code in dist/descent.cjs.
+ * Run from sources under tsx (tests, benches), a worker registers tsx itself (`tsx`): --import
  * hooks do not reach workers.
  */
 function workerEntry(): { entry: string; tsx: string | null } {
