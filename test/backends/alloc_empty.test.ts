@@ -61,7 +61,11 @@ function cases(): [string, () => [Tensor, Tensor]][] {
   ];
 }
 
-test("every backend's matmul writes all of its output: poisoned allocEmpty gives the zeroed result", () => {
+/**
+ * For every available backend, each case's inputs made there and its op run twice: on the backend
+ * with zeroed outputs and on the poisoned one, which must hand the op exactly one allocEmpty.
+ */
+function compareOnEveryBackend<I>(op: string, list: [string, () => I][], run: (inputs: I) => Tensor): void {
   const start = backend().name;
   try {
     for (const name of availableBackends()) {
@@ -70,21 +74,30 @@ test("every backend's matmul writes all of its output: poisoned allocEmpty gives
       const calls = { n: 0 };
       registerBackend(poisoned(backend(), calls));
       registerBackend(zeroing(backend()));
-      for (const [label, make] of cases()) {
+      for (const [label, make] of list) {
         setBackend(name);
-        const [a, b] = make();
+        const inputs = make();
         setBackend(`${name}-zeroing`);
-        const want = a.matmul(b).toFlatArray();
+        const want = run(inputs).toFlatArray();
         setBackend(`${name}-poisoned`);
         const before = calls.n;
-        const got = a.matmul(b).toFlatArray();
-        assert.equal(calls.n, before + 1, `${name} ${label}: the matmul op takes its output from allocEmpty`);
+        const got = run(inputs).toFlatArray();
+        assert.equal(calls.n, before + 1, `${name} ${label}: the ${op} op takes its output from allocEmpty`);
+        if (label.includes("padding"))
+          assert.ok(
+            want.some((v) => v === 0),
+            `${label}: the case has padding zeros`,
+          );
         assert.deepEqual([...got], [...want], `${name} ${label}`);
       }
     }
   } finally {
     setBackend(start);
   }
+}
+
+test("every backend's matmul writes all of its output: poisoned allocEmpty gives the zeroed result", () => {
+  compareOnEveryBackend("matmul", cases(), ([a, b]) => a.matmul(b));
 });
 
 /** [label, x, window] for im2col: padding (zeros the kernel must write), stride, dilation, a strided input, float64. */
@@ -108,30 +121,11 @@ function windows(): [string, () => Tensor, Window][] {
 }
 
 test("every backend's im2col writes all of its output, padding zeros included", () => {
-  const start = backend().name;
-  try {
-    for (const name of availableBackends()) {
-      if (name.endsWith("-poisoned") || name.endsWith("-zeroing")) continue;
-      setBackend(name);
-      const calls = { n: 0 };
-      registerBackend(poisoned(backend(), calls));
-      registerBackend(zeroing(backend()));
-      for (const [label, make, window] of windows()) {
-        setBackend(name);
-        const x = make();
-        setBackend(`${name}-zeroing`);
-        const want = x.im2col(window).toFlatArray();
-        setBackend(`${name}-poisoned`);
-        const before = calls.n;
-        const got = x.im2col(window).toFlatArray();
-        assert.equal(calls.n, before + 1, `${name} ${label}: the unfold op takes its output from allocEmpty`);
-        assert.ok(want.some((v) => v === 0) || !label.includes("padding"), `${label}: the case has padding zeros`);
-        assert.deepEqual([...got], [...want], `${name} ${label}`);
-      }
-    }
-  } finally {
-    setBackend(start);
-  }
+  const list = windows().map(([label, make, window]): [string, () => [Tensor, Window]] => [
+    label,
+    () => [make(), window],
+  ]);
+  compareOnEveryBackend("unfold", list, ([x, window]) => x.im2col(window));
 });
 
 test("the gradient products also run on unzeroed outputs and match the zeroed ones", () => {
