@@ -229,13 +229,20 @@ function w6Command(id: SystemId): { cmd: string; args: string[]; env: NodeJS.Pro
   return undefined; // 1T columns: start-up does not depend on the thread count
 }
 
+/** Node's own start (`node -e 0`, nothing imported), spawned in W6's rounds: the floor under every Node system's W6. */
+let nodeFloor: number[] = [];
+
 function runW6(): void {
   const distError = ensureDist();
   const ids = [...present].filter((id) => w6Command(id));
   const times = new Map<SystemId, number[]>(ids.map((id) => [id, []]));
   const failed = new Map<SystemId, string>();
+  nodeFloor = [];
   // Round 0 is an untimed warm-up (file cache); systems are interleaved in every round.
   for (let round = 0; round <= SPAWNS; round++) {
+    const f0 = performance.now();
+    spawnSync(process.execPath, ["-e", "0"], { cwd: ROOT });
+    if (round > 0) nodeFloor.push((performance.now() - f0) / 1000);
     for (const id of ids) {
       if (failed.has(id)) continue;
       if (distError && (id === "native2" || id === "js")) {
@@ -386,7 +393,10 @@ const explain = [
     "single-threaded; PyTorch nT = torch.set_num_threads(n) with OMP/OpenBLAS at n threads.",
   `W6: wall time from spawn to exit of a fresh process (Descent: node bench/suite/w6_descent.mjs on the compiled ` +
     `dist/; TF.js: bench/suite/w6_tfjs.mjs; PyTorch: bench/pytorch_suite.py w6), median of ${SPAWNS} spawns after ` +
-    "one untimed round; default threads only (2T columns).",
+    "one untimed round; default threads only (2T columns)." +
+    (nodeFloor.length
+      ? ` Node's own start in the same rounds (\`node -e 0\`, nothing imported): ${median(nodeFloor).toFixed(3)} s median.`
+      : ""),
   "Target/Met: issue 6's targets, judged on Descent native 2T (the default; W1 on both 1T and 2T); the W2/W4 " +
     "targets on the faster of PyTorch 1T/2T. Identical work on every system: same shapes, loss and optimizer " +
     "(Adam, lr 1e-3), the loss read back every step; each library's own layouts (TF.js NHWC, batch-major LSTM " +
