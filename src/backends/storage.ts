@@ -20,7 +20,7 @@ export interface StorageDoor {
   alloc(dtype: DType, size: number): Storage;
   /**
    * Optional: a storage of `size` elements whose values are unspecified (torch.empty), for an
-   * output its kernel overwrites in full (matmul's: `Kernels.matmul` overwrites `out`). Without
+   * output its kernel overwrites in full (`Kernels.matmul`'s and `Kernels.im2col`'s). Without
    * it, `alloc` serves. A backend offers it where zeroing costs: see native/index.ts.
    */
   allocEmpty?(dtype: DType, size: number): Storage;

@@ -24,6 +24,21 @@ export function allocArray(dtype: DType, n: number): TypedArray {
   }
 }
 
+/** Bytes per element of each dtype. */
+export const DTYPE_BYTES: Readonly<Record<DType, number>> = { float32: 4, float64: 8, int32: 4 };
+
+/** A typed array of dtype viewing the first n elements of buffer (no copy). */
+export function arrayOver(dtype: DType, buffer: ArrayBuffer, n: number): TypedArray {
+  switch (dtype) {
+    case "float32":
+      return new Float32Array(buffer, 0, n);
+    case "float64":
+      return new Float64Array(buffer, 0, n);
+    case "int32":
+      return new Int32Array(buffer, 0, n);
+  }
+}
+
 export function dtypeOfArray(a: TypedArray): DType {
   if (a instanceof Float32Array) return "float32";
   if (a instanceof Float64Array) return "float64";

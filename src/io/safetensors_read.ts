@@ -4,7 +4,7 @@
 // parser, and each tensor's bytes are read straight into its storage. Platform-free: the bytes
 // come from memory here (parseSafetensors, used in browsers too) or from a file in safetensors.ts.
 
-import { allocArray, type DType, type TypedArray } from "../core/dtype.js";
+import { allocArray, DTYPE_BYTES, type DType, type TypedArray } from "../core/dtype.js";
 import { DescentError, shapeStr } from "../core/errors.js";
 import { checkLimit, tooLarge } from "../core/limits.js";
 import { checkOptions, keysOf } from "../core/options.js";
@@ -304,12 +304,10 @@ export function parseHeader(
   checkTiling(where, entries, dataBytes);
   // What the tensors will occupy once decoded (F16 becomes float32, U8 becomes int32, …).
   let decoded = 0;
-  for (const e of entries) decoded += ((e.end - e.begin) / e.type.bytes) * BYTES_OF[e.type.dtype];
+  for (const e of entries) decoded += ((e.end - e.begin) / e.type.bytes) * DTYPE_BYTES[e.type.dtype];
   if (decoded > lim.maxBytes) throw tooLarge(where, `the tensors' memory (${decoded} bytes)`, lim.maxBytes);
   return { entries, metadata };
 }
-
-const BYTES_OF: Record<DType, number> = { float32: 4, float64: 8, int32: 4 };
 
 /** True when the stored bytes are the tensor's own bytes (no conversion). */
 export function sameBytes(e: Entry): boolean {

@@ -5,7 +5,7 @@
 // crossing stay in JS. The addon reads and writes the tensors' own typed arrays, walking strides
 // itself, so views cost no copy.
 
-import { allocArray, type DType, type TypedArray } from "../../core/dtype.js";
+import { allocArray, arrayOver, DTYPE_BYTES, type DType, type TypedArray } from "../../core/dtype.js";
 import { DescentError } from "../../core/errors.js";
 import { packageFile } from "../../core/package_files.js";
 import { nodeRequire } from "../../core/platform.js";
@@ -126,17 +126,9 @@ const EMPTY_MIN_BYTES = 64 * 1024;
  * 352 into one reused output (bench/native_matmul.ts, Zen 5).
  */
 function allocEmpty(dtype: DType, n: number): TypedArray {
-  const size = BYTES[dtype];
-  if (n * size < EMPTY_MIN_BYTES) return allocArray(dtype, n);
-  const buffer = Buffer.allocUnsafeSlow(n * size).buffer;
-  return dtype === "float32"
-    ? new Float32Array(buffer, 0, n)
-    : dtype === "float64"
-      ? new Float64Array(buffer, 0, n)
-      : new Int32Array(buffer, 0, n);
+  const bytes = n * DTYPE_BYTES[dtype];
+  return bytes < EMPTY_MIN_BYTES ? allocArray(dtype, n) : arrayOver(dtype, Buffer.allocUnsafeSlow(bytes).buffer, n);
 }
-
-const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4 };
 
 let loaded: Addon | undefined;
 
