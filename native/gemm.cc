@@ -244,13 +244,13 @@ void gemm(const Kernel<T>& k, const Product<T>& q, int threads) {
   const idx ncMaxPad = (bl.nc + bl.nr - 1) / bl.nr * bl.nr;
   T* bPack = scratch<T, 1>(K * ncMaxPad);
   const idx rowBlocks = (M + bl.mc - 1) / bl.mc;
+  const bool prefetchB = std::size_t(bl.kc * bl.nr) * sizeof(T) <= t.cache.l1d;
   for (idx jc = 0; jc < N; jc += bl.nc) {
     const idx nc = std::min(bl.nc, N - jc), panels = (nc + bl.nr - 1) / bl.nr;
     // Too few row blocks to go round (a short product): cut the panels into groups as well.
     const int groups = threads > 1 && rowBlocks < kPartsPerThread * threads
                            ? int(std::min<idx>(panels, (kPartsPerThread * threads + rowBlocks - 1) / rowBlocks))
                            : 1;
-    const bool prefetchB = std::size_t(bl.kc * bl.nr) * sizeof(T) <= t.cache.l1d;
     Shared<T> s{&k, &q, bl, jc, nc, panels * bl.nr, panels, groups, bPack, prefetchB};
     pool_run(pack_b_part<T>, &s, int(std::min<idx>(panels, 2 * threads)), threads);
     pool_run(compute_part<T>, &s, int(rowBlocks * groups), threads);
