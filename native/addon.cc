@@ -172,6 +172,7 @@ NAPI_MODULE_INIT() {
   using namespace descent;
   static bool detected = false;
   if (!detected) g_best = g_isa = detect_isa(), detected = true;
+  reserve_huge_heap();
   napi_property_descriptor props[] = {
       {"matmul", nullptr, Matmul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"isa", nullptr, GetIsa, nullptr, nullptr, nullptr, napi_default, nullptr},

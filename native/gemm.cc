@@ -366,16 +366,46 @@ void advise_huge(void* c, std::size_t bytes) {
  * (up to 256 MiB at the top of the heap; blocks up to 32 MiB from the heap, glibc's own maximum
  * for its adaptive threshold), a new 1024² output each call ran at 154 vs 82 GFLOP/s, 173 with
  * huge pages too (raw product 192); at 256² (256 KiB outputs, past glibc's first 128 KiB mmap
- * threshold) 35 vs 195 raw before. Set once, on the first product with an output of 128 KiB or
- * more (not at load), unless DESCENT_KEEP_FREED_MEMORY=0.
+ * threshold) 35 vs 195 raw before. Set once, at load (reserve_huge_heap) or on the first product
+ * with an output of 128 KiB or more, unless DESCENT_KEEP_FREED_MEMORY=0. Returns whether it is set.
  */
-void keep_freed_memory() {
+bool keep_freed_memory() {
 #if defined(__GLIBC__) && defined(M_TRIM_THRESHOLD)
   static const bool done = [] {
     const char* env = std::getenv("DESCENT_KEEP_FREED_MEMORY");
     if (env && std::strcmp(env, "0") == 0) return false;
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    return true;
+  }();
+  return done;
+#else
+  return false;
+#endif
+}
+
+/**
+ * A new process's first tensors (weights, gradients, optimizer state, activations) are fresh heap
+ * whose pages the kernel faults in 4 KiB at a time, and in the VMs here a fault costs ~11 µs (a
+ * C loop touching 64 MiB: 11.3 µs per 4 KiB page, 0.2–0.7 with THP): W6's one MLP step faulted
+ * ~1,950 pages after the import, ~21 ms of a 0.19 s process. glibc's own remedy, the tunable
+ * glibc.malloc.hugetlb=1 (THP on the heap as it grows), only the environment can set. Here, once,
+ * at load: with freed memory kept (keep_freed_memory), the heap grows by kHugeHeap in one block,
+ * its 2 MiB-aligned part is marked for transparent huge pages (as advise_huge), and the block goes
+ * back to malloc at the heap's top, where the next allocations are carved: 2 MiB per fault. Only
+ * address space until touched. DESCENT_KEEP_FREED_MEMORY=0 or DESCENT_HUGE_HEAP=0 leaves the heap
+ * as glibc grows it.
+ */
+void reserve_huge_heap_once() {
+#if defined(__GLIBC__) && defined(__linux__) && defined(MADV_HUGEPAGE)
+  static const bool done = [] {
+    constexpr std::size_t kHugeHeap = std::size_t(30) << 20;  // below the 32 MiB mmap threshold: from the heap
+    const char* env = std::getenv("DESCENT_HUGE_HEAP");
+    if ((env && std::strcmp(env, "0") == 0) || !keep_freed_memory()) return false;
+    void* block = std::malloc(kHugeHeap);
+    if (!block) return false;
+    advise_huge(block, kHugeHeap);
+    std::free(block);
     return true;
   }();
   (void)done;
@@ -429,6 +459,8 @@ void epilogue_impl(const Epilogue<T>& e, T* c, idx ldc, idx r0, idx c0, idx mr, 
 }
 
 }  // namespace
+
+void reserve_huge_heap() { reserve_huge_heap_once(); }
 
 void apply_epilogue(const Epilogue<float>& e, float* c, idx ldc, idx r0, idx c0, idx mr, idx nr) {
   epilogue_impl(e, c, ldc, r0, c0, mr, nr);

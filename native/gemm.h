@@ -128,6 +128,12 @@ using SmallGemm = bool (*)(const Product<T>& q);
 SmallGemm<float> small_gemm_f32(Isa isa);
 SmallGemm<double> small_gemm_f64(Isa isa);
 
+/**
+ * Once per process, at load: the heap's next 30 MiB asked for transparent huge pages, so a new
+ * process's first tensors fault 2 MiB at a time (gemm.cc says why and how to turn it off).
+ */
+void reserve_huge_heap();
+
 /** Runs the batch with up to `threads` threads (the pool's), picking the kernel for `isa`. */
 void gemm_batch(const Batch<float>& batch, Isa isa, int threads);
 void gemm_batch(const Batch<double>& batch, Isa isa, int threads);
