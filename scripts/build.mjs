@@ -115,16 +115,18 @@ export async function buildLibrary(out = dist) {
   }).then((r) => Object.values(r.metafile.outputs).flatMap((o) => o.exports));
   if (names.length < 20 || names.includes("default")) throw new Error(`src/index.ts: unexpected exports ${names}`);
 
+  // src/compile_cache.cjs decodes the bundle as Latin-1, which is its UTF-8 only while it is ASCII
+  // (esbuild's default charset escapes every other character in strings and names).
+  const bundleBytes = readFileSync(join(out, "descent.cjs"));
+  const wide = bundleBytes.findIndex((b) => b > 0x7f);
+  if (wide >= 0) throw new Error(`descent.cjs: a non-ASCII byte at ${wide}; src/compile_cache.cjs reads it as Latin-1`);
+
   // The cache key: a new version or a new build never reads an older build's compiled code.
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
   // The loader's text too: V8 checks only the length of the source it compiled (the bundle in the
   // loader's wrapper), so a new wrapper of the same length must not meet an old cache.
   const loader = readFileSync(join(root, "src/compile_cache.cjs"), "utf8");
-  const hash = createHash("sha256")
-    .update(readFileSync(join(out, "descent.cjs")))
-    .update(loader)
-    .digest("hex")
-    .slice(0, 16);
+  const hash = createHash("sha256").update(bundleBytes).update(loader).digest("hex").slice(0, 16);
   if (!loader.includes('"__DESCENT_BUNDLE_KEY__"'))
     throw new Error("src/compile_cache.cjs: no __DESCENT_BUNDLE_KEY__ to replace");
   writeFileSync(

@@ -32,13 +32,74 @@ const debug = process.env.DESCENT_COMPILE_CACHE_DEBUG === "1";
 const say = (what) => debug && process.stderr.write(`descent-nn compile cache: ${what}\n`);
 
 /**
- * The file starts with the CRC-32 and the length of V8's data that follows (hex, HEADER bytes): V8
- * checks the data's version, flags and source length, but aborts the process (SIGTRAP) on damaged
- * bytes. (zlib's crc32 costs ~2 ms here with node:zlib's load; node:crypto's sha256 ~5 ms.)
+ * The file starts with a 64-bit hash and the length of V8's data that follows (hex, HEADER bytes):
+ * V8 checks the data's version, flags and source length, but aborts the process (SIGTRAP) on
+ * damaged bytes. The hash is FNV-1a over the data's little-endian 64-bit words (the last 0–7 bytes
+ * one by one): a change to any one word changes it (each step is a bijection of the state). It
+ * runs in a 102-byte WebAssembly module, HASH_WASM, ~0.1 ms for the 0.5 MB, on the data where the
+ * file was read into the module's memory; node:zlib's crc32 took ~4.5 ms here, loading node:zlib
+ * for most of it. Without WebAssembly (--jitless), no cache.
+ *
+ * HASH_WASM, (func (export "h") (param $at i32) (param $end i32) (result i64)) over (memory (export
+ * "m") 1): h = 0xcbf29ce484222325; for (; at < end; at += 8) h = (h ^ i64.load(at)) * 0x100000001b3.
+ * test/entry/compile_cache.test.ts checks it against the same loop in BigInt arithmetic.
  */
-const HEADER = 16;
-const header = (data) =>
-  require("node:zlib").crc32(data).toString(16).padStart(8, "0") + data.length.toString(16).padStart(8, "0");
+const HEADER = 24;
+const HASH_WASM =
+  "AGFzbQEAAAABBwFgAn9/AX4DAgEABQMBAAEHCQIBbQIAAWgAAAo/AT0BAX5CpcaIocicp/lLIQICQCAAIAFPDQADQCACIAApAwCFQrODgICAIH4hAiAAQQhqIgAgAUkNAAsLIAIL";
+const FNV_PRIME = 0x100000001b3n;
+
+/** The hash module: its exports h and m. */
+function hasher() {
+  const bytes = Buffer.from(HASH_WASM, "base64");
+  const wasm = globalThis.WebAssembly; // undefined under --jitless: the caller's catch turns the cache off
+  return new wasm.Instance(new wasm.Module(bytes)).exports;
+}
+
+/** A Uint8Array of `size` bytes at the start of the hash module's memory (grown to fit). */
+function hashMemory(h, size) {
+  const need = Math.ceil(size / 65536) - h.m.buffer.byteLength / 65536;
+  if (need > 0) h.m.grow(need);
+  return new Uint8Array(h.m.buffer, 0, size);
+}
+
+/** The header of `size` bytes of data at HEADER in the hash module's memory. */
+function header(h, size) {
+  const end = HEADER + size - (size % 8);
+  let hash = BigInt.asUintN(64, h.h(HEADER, end));
+  const mem = new Uint8Array(h.m.buffer);
+  for (let i = end; i < HEADER + size; i++) hash = BigInt.asUintN(64, (hash ^ BigInt(mem[i])) * FNV_PRIME);
+  return hash.toString(16).padStart(16, "0") + size.toString(16).padStart(8, "0");
+}
+
+/** The cache file's V8 data (a view of the hash module's memory), or "damaged" when its header does not match. */
+function readCache(file) {
+  const fd = fs.openSync(file, "r");
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size <= HEADER) return "damaged";
+    const h = hasher();
+    const bytes = hashMemory(h, size);
+    for (let got = 0; got < size;) {
+      const n = fs.readSync(fd, bytes, got, size - got, got);
+      if (n === 0) return "damaged"; // shrunk while read
+      got += n;
+    }
+    const head = Buffer.from(bytes.buffer, 0, HEADER).toString("latin1");
+    return head === header(h, size - HEADER) ? bytes.subarray(HEADER) : "damaged";
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The file's bytes for V8's data: its header, then the data. */
+function withHeader(data) {
+  const h = hasher();
+  const bytes = hashMemory(h, HEADER + data.length);
+  bytes.set(data, HEADER);
+  bytes.set(Buffer.from(header(h, data.length), "latin1"), 0);
+  return Buffer.from(bytes); // a copy: the module's memory is not a Buffer to write from
+}
 
 /** FNV-1a of a short string, in hex. */
 function fnv(text) {
@@ -84,6 +145,35 @@ function prune(dir) {
   for (const f of files.slice(KEEP)) fs.rmSync(f.full, { force: true });
 }
 
+const WRAP_HEAD = "(function (exports, require, module, __filename, __dirname) {";
+const WRAP_TAIL = "\n})";
+
+/**
+ * The bundle's text inside the CommonJS wrapper, as one flat string: the file is read into a buffer
+ * that already holds the wrapper and decoded once as Latin-1 (the build writes it in ASCII, so that
+ * is its UTF-8 decoding too). A template string of readFileSync(…, "utf8") was a third copy of the
+ * 0.5 MB (the joined string, which V8 flattens to compile) and ~350 more 4 KiB pages to fault in:
+ * 2–7 ms of W6 here, where a page fault costs ~11 µs.
+ */
+function readWrapped() {
+  const fd = fs.openSync(BUNDLE, "r");
+  try {
+    const size = fs.fstatSync(fd).size;
+    const head = WRAP_HEAD.length;
+    const text = Buffer.allocUnsafeSlow(head + size + WRAP_TAIL.length);
+    text.latin1Write(WRAP_HEAD, 0);
+    for (let got = 0; got < size;) {
+      const n = fs.readSync(fd, text, head + got, size - got, got);
+      if (n === 0) throw new Error(`${BUNDLE}: ${size - got} bytes short`);
+      got += n;
+    }
+    text.latin1Write(WRAP_TAIL, head + size);
+    return text.latin1Slice(0, text.length);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Loads the bundle through the cache; returns its exports. */
 function loadCached() {
   let file = null;
@@ -92,10 +182,9 @@ function loadCached() {
   try {
     file = cacheFile();
     if (file) {
-      const bytes = fs.readFileSync(file);
-      cachedData = bytes.subarray(HEADER);
-      damaged = bytes.length <= HEADER || bytes.toString("latin1", 0, HEADER) !== header(cachedData);
-      if (damaged) cachedData = undefined;
+      const read = readCache(file);
+      damaged = read === "damaged";
+      if (!damaged) cachedData = read;
     }
   } catch (e) {
     if (e.code !== "ENOENT") file = null; // no folder or no access: plain load, and write nothing
@@ -103,8 +192,7 @@ function loadCached() {
   if (!file) say("off");
   if (damaged) say(`damaged ${file}`);
 
-  const source = fs.readFileSync(BUNDLE, "utf8");
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+  const script = new vm.Script(readWrapped(), {
     filename: BUNDLE,
     cachedData,
     // import() as in any module of the main context; lost when V8 uses cachedData (see the end).
@@ -119,7 +207,7 @@ function loadCached() {
       const tmp = `${file}.${process.pid}.tmp`;
       try {
         const data = script.createCachedData();
-        fs.writeFileSync(tmp, Buffer.concat([Buffer.from(header(data), "latin1"), data]), { mode: 0o600 });
+        fs.writeFileSync(tmp, withHeader(data), { mode: 0o600 });
         fs.renameSync(tmp, file);
         say(`written ${file}`);
         prune(path.dirname(file));

@@ -113,6 +113,48 @@ test("a truncated or damaged cache file is ignored and written anew", () => {
   assert.deepEqual(run(cache), { out: plain.out, events: ["accepted"] });
   writeFileSync(file, "");
   assert.deepEqual(run(cache), { out: plain.out, events: ["damaged", "written"] });
+  // One bit of one byte, in a whole 64-bit word of the data, then in its last (possibly partial)
+  // word (each run writes the file anew, and its length varies from run to run).
+  for (const where of [(n: number) => n >> 1, (n: number) => n - 1]) {
+    const flipped = Buffer.from(readFileSync(file));
+    const at = where(flipped.length);
+    flipped[at]! ^= 0x10;
+    writeFileSync(file, flipped);
+    assert.deepEqual(run(cache), { out: plain.out, events: ["damaged", "written"] }, `byte ${at} flipped`);
+  }
+  assert.deepEqual(run(cache), { out: plain.out, events: ["accepted"] });
+});
+
+test("the cache file's hash module computes FNV-1a over 64-bit words, as the same loop in BigInt arithmetic", () => {
+  const loader = readFileSync(new URL("../../src/compile_cache.cjs", import.meta.url), "utf8");
+  const wasm = Buffer.from(/const HASH_WASM =\s*"([A-Za-z0-9+/=]+)"/.exec(loader)![1]!, "base64");
+  // The project's lib (ES2022 + @types/node) declares no WebAssembly: the parts used here.
+  interface Hash {
+    h: (at: number, end: number) => bigint;
+    m: { grow(pages: number): number; readonly buffer: ArrayBuffer };
+  }
+  const wasmApi = (
+    globalThis as unknown as {
+      WebAssembly: { Instance: new (m: object) => { exports: Hash }; Module: new (b: Uint8Array) => object };
+    }
+  ).WebAssembly;
+  const { h, m } = new wasmApi.Instance(new wasmApi.Module(wasm)).exports;
+  m.grow(2);
+  const bytes = new Uint8Array(m.buffer);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 2654435761) >>> 24;
+  const view = new DataView(m.buffer);
+  const reference = (at: number, end: number): bigint => {
+    let hash = 0xcbf29ce484222325n;
+    for (let i = at; i < end; i += 8) hash = BigInt.asUintN(64, (hash ^ view.getBigUint64(i, true)) * 0x100000001b3n);
+    return hash;
+  };
+  for (const [at, end] of [
+    [24, 24],
+    [24, 32],
+    [24, 65536 + 8 * 1001],
+    [0, m.buffer.byteLength],
+  ] as const)
+    assert.equal(BigInt.asUintN(64, h(at, end)), reference(at, end), `[${at}, ${end})`);
 });
 
 test("a cache file V8 rejects (made under other flags) is written anew; other flags keep a file of their own", () => {
