@@ -406,6 +406,18 @@ void reserve_huge_heap_once() {
     if (!block) return false;
     advise_huge(block, kHugeHeap);
     std::free(block);
+    // The next allocations are carved from the block's start upward, and those below its first
+    // 2 MiB boundary (up to 2 MiB, ~500 faults) would still fault 4 KiB at a time: a chunk that
+    // stays allocated fills that gap (address space; only its header's page is touched), where
+    // malloc carves it from the freed block's start (else it is freed again and the gap stays).
+    constexpr std::uintptr_t kHuge = std::uintptr_t(2) << 20;
+    const std::uintptr_t at = reinterpret_cast<std::uintptr_t>(block);
+    const std::size_t gap = ((at + kHuge - 1) & ~(kHuge - 1)) - at;
+    const std::size_t header = 2 * sizeof(std::size_t);  // glibc's chunk header before each block
+    if (gap > 4 * header) {
+      void* pad = std::malloc(gap - header);
+      if (pad != block) std::free(pad);
+    }
     return true;
   }();
   (void)done;
