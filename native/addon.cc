@@ -166,6 +166,7 @@ void register_layernorm(napi_env env, napi_value exports);  // layernorm.cc
 void register_linear(napi_env env, napi_value exports, const Isa* isa);  // linear.cc
 void register_gelu(napi_env env, napi_value exports);  // gelu.cc
 void register_plan(napi_env env, napi_value exports, Isa* isa);  // plan.cc
+void register_random(napi_env env, napi_value exports);  // random.cc
 }  // namespace descent
 
 NAPI_MODULE_INIT() {
@@ -188,6 +189,7 @@ NAPI_MODULE_INIT() {
   register_linear(env, exports, &g_isa);
   register_gelu(env, exports);
   register_plan(env, exports, &g_isa);
+  register_random(env, exports);
   if (!register_elementwise(env, exports, &g_isa)) return nullptr;
   if (!register_rnn(env, exports, &g_isa)) return nullptr;
   if (!register_probe(env, exports)) return nullptr;

@@ -9,6 +9,7 @@ import { allocArray, arrayOver, DTYPE_BYTES, type DType, type TypedArray } from 
 import { DescentError } from "../../core/errors.js";
 import { packageFile } from "../../core/package_files.js";
 import { nodeRequire } from "../../core/platform.js";
+import { setNativeUniformFill, type NativeUniformFill } from "../../core/random.js";
 import type { Backend, View } from "../backend.js";
 import { jsBackend } from "../js/index.js";
 import { matmulSizes } from "../js/matmul.js";
@@ -36,6 +37,8 @@ export interface Addon
   isa(): string;
   /** Uses a lesser instruction set than the CPU's best (for tests); throws for one it lacks. */
   setIsa(name: "avx512" | "avx2" | "portable"): void;
+  /** The generator's bulk uniform fill (native/random.cc): Generator.fillUniform's values and state. */
+  fillUniform: NativeUniformFill;
   /** Threads a large product may use (default: the CPUs in the process's affinity mask). */
   threads(): number;
   setThreads(n: number): void;
@@ -147,6 +150,8 @@ export function initNative(required: boolean, load = loadAddon): Backend | undef
     );
   }
   loaded = r.addon;
+  // Generators' float fills run in the addon from now on (the same values, sooner).
+  if (typeof r.addon.fillUniform === "function") setNativeUniformFill(r.addon.fillUniform);
   return nativeBackend(r.addon);
 }
 
