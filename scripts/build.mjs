@@ -60,6 +60,34 @@ const builtinsWithoutNamespace = {
 };
 
 /**
+ * keepNames makes esbuild name every function and class it might have renamed (two modules' `step`
+ * become `step` and `step2` in one bundle scope): `__name(step2, "step");` after a declaration,
+ * `static{__name(this,"Linear")}` in a class. Most name a function or class after the name it
+ * already has (`__name(step, "step");`, `Tensor=class{static{__name(this,"Tensor")}`: an anonymous
+ * class assigned to an identifier takes its name), and those calls were ~40% of the bundle's load:
+ * a fresh process faulted in ~340 more pages (~8 ms of W6) with them than without any. They are
+ * blanked here with as many spaces, so every position the source map names stays where it was;
+ * the calls that rename (`__name(step2, "step")`, `Linear2=class{…"Linear"…}`) and those wrapping
+ * an expression (an arrow function's name) stay. test/entry/compile_cache.test.ts checks the
+ * exported classes' and functions' names.
+ */
+export function blankNoOpNames(code) {
+  const declared = new Set([...code.matchAll(/function ([\w$]+)\(/g)].map((m) => m[1]));
+  const spaces = (text) => " ".repeat(text.length);
+  // A statement naming a function declaration after itself.
+  code = code.replace(/__name\(([\w$]+),"([\w$]+)"\);/g, (call, fn, name) =>
+    fn === name && declared.has(fn) ? spaces(call) : call,
+  );
+  // A class assigned to, or declared as, the name its static block gives it.
+  code = code.replace(
+    /(?:([\w$]+)=class|class ([\w$]+))(?: extends [\w$.]+)?\{(static\{__name\(this,"([\w$]+)"\)\})/g,
+    (head, assigned, declaredAs, block, name) =>
+      (assigned ?? declaredAs) === name ? head.replace(block, spaces(block)) : head,
+  );
+  return code;
+}
+
+/**
  * The library's files in `out` (dist/ by default): descent.cjs (+ .map), index.cjs, index.js and
  * data/worker_entry.js. Returns esbuild's metafile of descent.cjs.
  */
@@ -114,6 +142,9 @@ export async function buildLibrary(out = dist) {
     logLevel: "warning",
   }).then((r) => Object.values(r.metafile.outputs).flatMap((o) => o.exports));
   if (names.length < 20 || names.includes("default")) throw new Error(`src/index.ts: unexpected exports ${names}`);
+
+  const blanked = blankNoOpNames(readFileSync(join(out, "descent.cjs"), "latin1"));
+  writeFileSync(join(out, "descent.cjs"), blanked, "latin1");
 
   // src/compile_cache.cjs decodes the bundle as Latin-1, which is its UTF-8 only while it is ASCII
   // (esbuild's default charset escapes every other character in strings and names).

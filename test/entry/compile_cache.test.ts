@@ -27,7 +27,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 // @ts-expect-error: a plain .mjs build script without declarations
-import { buildLibrary } from "../../scripts/build.mjs";
+import { blankNoOpNames, buildLibrary } from "../../scripts/build.mjs";
 
 const dir = mkdtempSync(join(tmpdir(), "descent-entry-"));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -272,4 +272,54 @@ console.log(out.join(","));
   assert.match(second.stderr, /compile cache: off \(worker\)/);
   assert.equal(first.out.split(",").length, 6 * 2 + 6);
   assert.equal(second.out, first.out); // the workers' seeds come from the loader: the same batches
+});
+
+/** "path: name" of every function and class reachable from `root`'s exports (namespaces three deep). */
+const NAMES_OF = `function namesOf(root) {
+  const seen = new Set();
+  const out = [];
+  const walk = (v, path, depth) => {
+    if (depth > 3 || v === null || (typeof v !== "object" && typeof v !== "function") || seen.has(v)) return;
+    seen.add(v);
+    if (typeof v === "function") out.push(path + ": " + v.name);
+    if (typeof v === "object") for (const k of Object.keys(v)) walk(v[k], path + "." + k, depth + 1);
+  };
+  for (const k of Object.keys(root)) walk(root[k], k, 0);
+  return out;
+}`;
+
+test("the built library's classes and functions have the names they have in the sources", async () => {
+  const r = spawnSync(
+    process.execPath,
+    ["-e", `${NAMES_OF}\nconsole.log(JSON.stringify(namesOf(require(${JSON.stringify(entry)}))));`],
+    { encoding: "utf8", env: { ...process.env, DESCENT_BACKEND: "js", DESCENT_COMPILE_CACHE: "0" } },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const namesOf = new Function(`${NAMES_OF}; return namesOf;`)() as (root: object) => string[];
+  const expected = namesOf(await import("../../src/index.js"));
+  assert.ok(expected.length > 200, `${expected.length} functions and classes`);
+  assert.deepEqual(JSON.parse(r.stdout), expected);
+});
+
+test("blankNoOpNames blanks the names keepNames gives a function or class it already has, and keeps the rest", () => {
+  const blank = blankNoOpNames as (code: string) => string;
+  const code = [
+    'function step(){}__name(step,"step");',
+    'function step2(){}__name(step2,"step");',
+    'var f=__name(()=>1,"f");',
+    '__name(g,"g");', // no declaration of g here: kept
+    'Tensor=class{static{__name(this,"Tensor")}x(){}};',
+    'Linear2=class extends Module{static{__name(this,"Linear")}};',
+    'class Adam extends optim.Optimizer{static{__name(this,"Adam")}}',
+  ].join("\n");
+  const out = blank(code);
+  assert.equal(out.length, code.length);
+  const lines = out.split("\n");
+  assert.equal(lines[0]!.trimEnd(), "function step(){}");
+  assert.equal(lines[1], 'function step2(){}__name(step2,"step");');
+  assert.equal(lines[2], 'var f=__name(()=>1,"f");');
+  assert.equal(lines[3], '__name(g,"g");');
+  assert.match(lines[4]!, /^Tensor=class\{ +x\(\)\{\}\};$/);
+  assert.equal(lines[5], 'Linear2=class extends Module{static{__name(this,"Linear")}};');
+  assert.match(lines[6]!, /^class Adam extends optim\.Optimizer\{ +\}$/);
 });
