@@ -28,6 +28,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import * as acorn from "acorn";
 import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -62,29 +63,113 @@ const builtinsWithoutNamespace = {
 /**
  * keepNames makes esbuild name every function and class it might have renamed (two modules' `step`
  * become `step` and `step2` in one bundle scope): `__name(step2, "step");` after a declaration,
- * `static{__name(this,"Linear")}` in a class. Most name a function or class after the name it
- * already has (`__name(step, "step");`, `Tensor=class{static{__name(this,"Tensor")}`: an anonymous
- * class assigned to an identifier takes its name), and those calls were ~40% of the bundle's load:
- * a fresh process faulted in ~340 more pages (~8 ms of W6) with them than without any. They are
- * blanked here with as many spaces, so every position the source map names stays where it was;
- * the calls that rename (`__name(step2, "step")`, `Linear2=class{…"Linear"…}`) and those wrapping
- * an expression (an arrow function's name) stay. test/entry/compile_cache.test.ts checks the
- * exported classes' and functions' names.
+ * `static{__name(this,"Linear")}` in a class, `__name((g) => …, "backward")` around a function
+ * expression. Most give a function or class the name it has anyway: a declaration's own name, or
+ * the name JavaScript gives an anonymous function or class where it is the value of a variable, an
+ * assignment or a property of that name (`var backward = (g) => …` is named "backward"). At load
+ * they cost a fresh process ~400 page faults and ~9 ms of W6, and a wrapped closure made in an op's
+ * body pays a defineProperty at each call (the benchmarks, on the sources through tsx, never
+ * see that). Those calls are blanked here, with as many spaces (a wrapper keeps its function's
+ * text), so every position the source map names stays where it was; calls that rename
+ * (`__name(step2, "step")`) or name what would have no name stay. acorn parses the bundle.
+ * test/entry/compile_cache.test.ts checks the exported classes' and functions' names.
  */
 export function blankNoOpNames(code) {
-  const declared = new Set([...code.matchAll(/function ([\w$]+)\(/g)].map((m) => m[1]));
-  const spaces = (text) => " ".repeat(text.length);
-  // A statement naming a function declaration after itself.
-  code = code.replace(/__name\(([\w$]+),"([\w$]+)"\);/g, (call, fn, name) =>
-    fn === name && declared.has(fn) ? spaces(call) : call,
-  );
-  // A class assigned to, or declared as, the name its static block gives it.
-  code = code.replace(
-    /(?:([\w$]+)=class|class ([\w$]+))(?: extends [\w$.]+)?\{(static\{__name\(this,"([\w$]+)"\)\})/g,
-    (head, assigned, declaredAs, block, name) =>
-      (assigned ?? declaredAs) === name ? head.replace(block, spaces(block)) : head,
-  );
-  return code;
+  const ast = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script", allowReturnOutsideFunction: true });
+  const edits = []; // [start, end, keptStart, keptEnd]: the text from start to end becomes that of kept…, then spaces
+  /** __name(arg, "literal") -> [arg, literal], else null. */
+  const nameCall = (n) =>
+    n?.type === "CallExpression" &&
+    n.callee.type === "Identifier" &&
+    n.callee.name === "__name" &&
+    n.arguments.length === 2 &&
+    n.arguments[1].type === "Literal" &&
+    typeof n.arguments[1].value === "string"
+      ? [n.arguments[0], n.arguments[1].value]
+      : null;
+  /** The name JavaScript gives an anonymous function or class that is `parent`'s value, or null. */
+  const namedBy = (parent, child) => {
+    if (!parent) return null;
+    if (parent.type === "VariableDeclarator" && parent.init === child && parent.id.type === "Identifier")
+      return parent.id.name;
+    if (parent.type === "AssignmentExpression" && parent.operator === "=" && parent.right === child)
+      return parent.left.type === "Identifier" ? parent.left.name : null;
+    if (parent.type === "AssignmentPattern" && parent.right === child && parent.left.type === "Identifier")
+      return parent.left.name;
+    if ((parent.type === "Property" || parent.type === "PropertyDefinition") && parent.value === child) {
+      if (parent.computed || (parent.type === "Property" && (parent.kind !== "init" || parent.method))) return null;
+      return parent.key.type === "Identifier"
+        ? parent.key.name
+        : typeof parent.key.value === "string"
+          ? parent.key.value
+          : null;
+    }
+    return null;
+  };
+  const anonymous = (n) =>
+    (n.type === "ArrowFunctionExpression" || n.type === "FunctionExpression" || n.type === "ClassExpression") && !n.id;
+  /** How `block`'s own statements (or a function's parameters) declare `name`: "function", "other" or null. */
+  const declares = (scope, name) => {
+    if (scope.params) return scope.params.some((p) => p.type === "Identifier" && p.name === name) ? "other" : null;
+    for (const st of scope.body) {
+      if (st.type === "FunctionDeclaration" && st.id?.name === name) return "function";
+      if (st.type === "ClassDeclaration" && st.id?.name === name) return "other";
+      if (
+        st.type === "VariableDeclaration" &&
+        st.declarations.some((d) => d.id.type === "Identifier" && d.id.name === name)
+      )
+        return "other";
+    }
+    return null;
+  };
+  const walk = (node, parent, scopes) => {
+    if (!node || typeof node.type !== "string") return;
+    // A function declaration named after itself: `function step(){…}` and, where `step` is that
+    // function (the nearest scope declaring the name declares it so), `__name(step, "step");`.
+    if (node.type === "ExpressionStatement") {
+      const call = nameCall(node.expression);
+      if (call && call[0].type === "Identifier" && call[0].name === call[1]) {
+        let how = null;
+        for (let i = scopes.length - 1; i >= 0 && how === null; i--) how = declares(scopes[i], call[1]);
+        if (how === "function") edits.push([node.start, node.end, 0, 0]);
+      }
+    }
+    // A wrapped anonymous function or class whose place gives it that very name.
+    const call = nameCall(node);
+    if (call && anonymous(call[0]) && namedBy(parent, node) === call[1])
+      edits.push([node.start, node.end, call[0].start, call[0].end]);
+    // A class's static block naming it what its declaration or its place names it.
+    if ((node.type === "ClassDeclaration" || node.type === "ClassExpression") && node.body.body.length) {
+      const first = node.body.body[0];
+      const inner = first.type === "StaticBlock" && first.body.length === 1 ? first.body[0] : null;
+      const named = inner?.type === "ExpressionStatement" ? nameCall(inner.expression) : null;
+      const own = node.id ? node.id.name : namedBy(parent, node);
+      if (named && named[0].type === "ThisExpression" && named[1] === own) edits.push([first.start, first.end, 0, 0]);
+    }
+    const inner =
+      node.type === "Program" || node.type === "BlockStatement" || node.type === "StaticBlock"
+        ? [...scopes, node]
+        : /Function/.test(node.type)
+          ? [...scopes, { params: node.params }]
+          : scopes;
+    for (const key of Object.keys(node)) {
+      if (key === "type" || key === "start" || key === "end") continue;
+      const v = node[key];
+      if (Array.isArray(v)) for (const c of v) walk(c, node, inner);
+      else if (v && typeof v.type === "string") walk(v, node, inner);
+    }
+  };
+  walk(ast, null, []);
+  // From the end backwards: an edit inside a wrapped function (a later start) is made before the
+  // wrapper's, and keeps lengths, so the wrapper then keeps its argument's text with that edit in it.
+  // In place, on the bytes (the bundle is ASCII: a character is a byte).
+  edits.sort((x, y) => y[0] - x[0]);
+  const out = Buffer.from(code, "latin1");
+  for (const [start, end, keptStart, keptEnd] of edits) {
+    out.copy(out, start, keptStart, keptEnd);
+    out.fill(0x20, start + keptEnd - keptStart, end);
+  }
+  return out.toString("latin1");
 }
 
 /**
@@ -143,14 +228,13 @@ export async function buildLibrary(out = dist) {
   }).then((r) => Object.values(r.metafile.outputs).flatMap((o) => o.exports));
   if (names.length < 20 || names.includes("default")) throw new Error(`src/index.ts: unexpected exports ${names}`);
 
-  const blanked = blankNoOpNames(readFileSync(join(out, "descent.cjs"), "latin1"));
-  writeFileSync(join(out, "descent.cjs"), blanked, "latin1");
-
   // src/compile_cache.cjs decodes the bundle as Latin-1, which is its UTF-8 only while it is ASCII
   // (esbuild's default charset escapes every other character in strings and names).
-  const bundleBytes = readFileSync(join(out, "descent.cjs"));
-  const wide = bundleBytes.findIndex((b) => b > 0x7f);
+  const built = readFileSync(join(out, "descent.cjs"));
+  const wide = built.findIndex((b) => b > 0x7f);
   if (wide >= 0) throw new Error(`descent.cjs: a non-ASCII byte at ${wide}; src/compile_cache.cjs reads it as Latin-1`);
+  const bundleBytes = Buffer.from(blankNoOpNames(built.toString("latin1")), "latin1");
+  writeFileSync(join(out, "descent.cjs"), bundleBytes);
 
   // The cache key: a new version or a new build never reads an older build's compiled code.
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
