@@ -120,21 +120,28 @@ export class Generator {
     const b = mean ?? 0;
     const n = out.length;
     let i = 0;
-    const w = bulk(n);
-    if (w !== null) {
+    const native = nativeNormal !== null && n >= USE_AT && (out instanceof Float32Array || out instanceof Float64Array);
+    const w = native ? null : bulk(n);
+    if (native || w !== null) {
       if (this.spare !== null) {
         out[i++] = affine ? this.spare * a + b : this.spare;
         this.spare = null;
       }
-      // Whole pairs in WebAssembly; an odd last element below leaves its pair's sine as the spare.
-      w.state.set(this.s);
-      while (n - i >= 2) {
-        const pairs = Math.min(BLOCK / 2, (n - i) >> 1);
-        w.exports.normal(pairs, a, b, affine ? 1 : 0);
-        out.set(2 * pairs === BLOCK ? w.block : w.block.subarray(0, 2 * pairs), i);
+      // Whole pairs in native code or WebAssembly; an odd last element below leaves its pair's sine as the spare.
+      if (native) {
+        const pairs = (n - i) >> 1;
+        nativeNormal!(out, i, pairs, this.s, a, b, affine);
         i += 2 * pairs;
+      } else {
+        w!.state.set(this.s);
+        while (n - i >= 2) {
+          const pairs = Math.min(BLOCK / 2, (n - i) >> 1);
+          w!.exports.normal(pairs, a, b, affine ? 1 : 0);
+          out.set(2 * pairs === BLOCK ? w!.block : w!.block.subarray(0, 2 * pairs), i);
+          i += 2 * pairs;
+        }
+        this.s.set(w!.state);
       }
-      this.s.set(w.state);
     }
     for (; i < n; i++) out[i] = affine ? this.normal() * a + b : this.normal();
   }
@@ -229,6 +236,21 @@ export type NativeUniformFill = (
 let nativeUniform: NativeUniformFill | null = null;
 
 /**
+ * `pairs` Box-Muller pairs as normal() makes them, into out[offset …], in native code with V8's own
+ * Math.log/cos/sin (native/random.cc), the state words advanced in place.
+ */
+export type NativeNormalFill = (
+  out: Float32Array | Float64Array,
+  offset: number,
+  pairs: number,
+  state: Uint32Array,
+  a: number,
+  b: number,
+  affine: boolean,
+) => void;
+let nativeNormal: NativeNormalFill | null = null;
+
+/**
  * @internal Set by the native backend when its addon loads (null: the WebAssembly module and the
  * JavaScript loop again): float fills of USE_AT values or more then run there. The values do not
  * depend on it, only the time: in a new process the module's first fills run in V8's baseline
@@ -236,6 +258,11 @@ let nativeUniform: NativeUniformFill | null = null;
  */
 export function setNativeUniformFill(fill: NativeUniformFill | null): void {
   nativeUniform = fill;
+}
+
+/** @internal As setNativeUniformFill, for normal fills (the addon has one where Node exports V8's Math functions). */
+export function setNativeNormalFill(fill: NativeNormalFill | null): void {
+  nativeNormal = fill;
 }
 
 /** The most values one call of the module writes (wasm/random.c's BLOCK). */

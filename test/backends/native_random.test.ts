@@ -1,15 +1,18 @@
-// The generator's uniform fill in the native addon (native/random.cc, registered by initNative):
-// the same values and the same state afterwards as the WebAssembly module's fill and as one
-// Generator.uniform() call per element (the JavaScript definition), for float32 and float64, with
-// and without scale and offset, at sizes around the module's block (8192) and the thresholds (32,
-// 4096), from several seeds; float fills of 32 values or more go to the addon once the native
-// backend is initialised; bad arguments are refused. Skipped, saying so, when the addon was not built.
+// The generator's uniform and normal fills in the native addon (native/random.cc, registered by
+// initNative): the same values and the same state (and Box-Muller spare) afterwards as the
+// WebAssembly module's fill and as one Generator.uniform() / normal() call per element (the
+// JavaScript definition), for float32 and float64, with and without scale and offset, at sizes
+// around the module's block (8192) and the thresholds (32, 4096), odd and even, with a spare pending
+// or not, from several seeds; float fills of 32 values or more go to the addon once the native
+// backend is initialised; bad arguments are refused. The normal fill exists where the running Node
+// exports V8's Math functions (Node on Linux): its test says so and skips elsewhere. Skipped, saying
+// so, when the addon was not built.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Generator, setNativeUniformFill } from "../../src/core/random.js";
+import { Generator, setNativeNormalFill, setNativeUniformFill } from "../../src/core/random.js";
 import { initNative, nativeAddon, loadAddon, type Addon } from "../../src/backends/native/index.js";
-import { rand } from "../../src/tensor/creation.js";
+import { rand, randn } from "../../src/tensor/creation.js";
 
 const addon = nativeAddon();
 const skip = addon ? false : "native addon not built (npm install could not compile native/); js backend only";
@@ -64,6 +67,50 @@ test(
   },
 );
 
+test(
+  "the addon's normal fill equals the WebAssembly fill and one normal() per element, values, state and spare",
+  {
+    skip:
+      skip || (addon!.fillNormal ? false : "this Node exports no v8::base::ieee754 functions: no native normal fill"),
+  },
+  () => {
+    const params: [number | undefined, number | undefined][] = [
+      [undefined, undefined],
+      [0.02, undefined],
+      [undefined, 1.5],
+      [0.37, -2.25],
+    ];
+    try {
+      for (const seed of [0, 7, 2 ** 33 + 5])
+        for (const n of [32, 33, 4095, 8192, 8193, 20001])
+          for (const Ctor of [Float32Array, Float64Array])
+            for (const spare of [false, true])
+              for (const [std, mean] of params) {
+                const what = `seed ${seed}, n ${n}, ${Ctor.name}, spare ${spare}, std ${std}, mean ${mean}`;
+                const native = new Ctor(n),
+                  wasm = new Ctor(n),
+                  calls = new Ctor(n);
+                const gn = new Generator(seed),
+                  gw = new Generator(seed),
+                  gc = new Generator(seed);
+                if (spare) for (const g of [gn, gw, gc]) g.normal();
+                setNativeNormalFill(addon!.fillNormal!);
+                gn.fillNormal(native, std, mean);
+                setNativeNormalFill(null);
+                gw.fillNormal(wasm, std, mean);
+                const affine = std !== undefined || mean !== undefined;
+                for (let i = 0; i < n; i++) calls[i] = affine ? gc.normal() * (std ?? 1) + (mean ?? 0) : gc.normal();
+                assert.deepEqual(native, calls, what);
+                assert.deepEqual(wasm, calls, what);
+                assert.deepEqual(gn.getState(), gc.getState(), what);
+                assert.deepEqual(gw.getState(), gc.getState(), what);
+              }
+    } finally {
+      setNativeNormalFill(addon?.fillNormal ?? null);
+    }
+  },
+);
+
 test("once the native backend is initialised, float fills of 32 values or more run in the addon", { skip }, () => {
   const sizes: number[] = [];
   const real = loadAddon();
@@ -73,17 +120,28 @@ test("once the native backend is initialised, float fills of 32 values or more r
     real.addon.fillUniform(out, state, a, b, affine);
   };
   // The addon's other functions through the prototype (its own properties are read-only).
-  const spy = Object.create(real.addon, { fillUniform: { value: fillUniform } }) as Addon;
+  const normals: number[] = [];
+  const fillNormal: NonNullable<Addon["fillNormal"]> = (out, offset, pairs, state, a, b, affine) => {
+    normals.push(pairs);
+    real.addon.fillNormal!(out, offset, pairs, state, a, b, affine);
+  };
+  const spy = Object.create(real.addon, {
+    fillUniform: { value: fillUniform },
+    ...(real.addon.fillNormal ? { fillNormal: { value: fillNormal } } : {}),
+  }) as Addon;
   try {
     initNative(true, () => ({ addon: spy }));
     rand([31]); // below the threshold: JavaScript
     rand([32]);
     rand([100, 50], { dtype: "float64" });
     new Generator(3).fillUniform(new Int32Array(64)); // not a float array: never the addon
+    randn([31]);
+    randn([65]);
   } finally {
     initNative(true); // the real addon again
   }
   assert.deepEqual(sizes, [32, 5000]);
+  if (real.addon.fillNormal) assert.deepEqual(normals, [32]); // 65 values: 32 pairs, the last one by normal()
 });
 
 test("the addon's uniform fill refuses what it cannot fill", { skip }, () => {
@@ -98,5 +156,13 @@ test("the addon's uniform fill refuses what it cannot fill", { skip }, () => {
   assert.throws(() => addon!.fillUniform(new Float32Array(64), new Int32Array(4) as never, 1, 0, false), {
     message: "fillUniform: expected state: Uint32Array(4)",
   });
+  if (addon!.fillNormal) {
+    assert.throws(() => addon!.fillNormal!(new Float32Array(64), 40, 13, state, 1, 0, false), {
+      message: "fillNormal: offset + 2 * pairs must lie inside out",
+    });
+    assert.throws(() => addon!.fillNormal!(new Float32Array(64), -1, 2, state, 1, 0, false), {
+      message: "fillNormal: offset + 2 * pairs must lie inside out",
+    });
+  }
   assert.deepEqual([...state], [1, 2, 3, 4], "a refused call leaves the state as it was");
 });

@@ -9,7 +9,12 @@ import { allocArray, arrayOver, DTYPE_BYTES, type DType, type TypedArray } from 
 import { DescentError } from "../../core/errors.js";
 import { packageFile } from "../../core/package_files.js";
 import { nodeRequire } from "../../core/platform.js";
-import { setNativeUniformFill, type NativeUniformFill } from "../../core/random.js";
+import {
+  setNativeNormalFill,
+  setNativeUniformFill,
+  type NativeNormalFill,
+  type NativeUniformFill,
+} from "../../core/random.js";
 import type { Backend, View } from "../backend.js";
 import { jsBackend } from "../js/index.js";
 import { matmulSizes } from "../js/matmul.js";
@@ -39,6 +44,8 @@ export interface Addon
   setIsa(name: "avx512" | "avx2" | "portable"): void;
   /** The generator's bulk uniform fill (native/random.cc): Generator.fillUniform's values and state. */
   fillUniform: NativeUniformFill;
+  /** Normal deviates likewise, where the running Node exports V8's Math functions (absent otherwise). */
+  fillNormal?: NativeNormalFill;
   /** Threads a large product may use (default: the CPUs in the process's affinity mask). */
   threads(): number;
   setThreads(n: number): void;
@@ -152,6 +159,7 @@ export function initNative(required: boolean, load = loadAddon): Backend | undef
   loaded = r.addon;
   // Generators' float fills run in the addon from now on (the same values, sooner).
   if (typeof r.addon.fillUniform === "function") setNativeUniformFill(r.addon.fillUniform);
+  if (typeof r.addon.fillNormal === "function") setNativeNormalFill(r.addon.fillNormal);
   return nativeBackend(r.addon);
 }
 
