@@ -206,7 +206,7 @@ function buildPlan(model: Module, given: readonly Tensor[]): Plan {
     if (!o) throw new DescentError(`compile: internal: per-call slot ${slot} is no output of the forward`);
     return o;
   });
-  const runner = planRunner({ steps: b.steps, slots: b.slots, perCall });
+  const runner = planRunner({ steps: b.steps, slots: b.slots, perCall, kept: outputs.map((o) => o.slot) });
   return {
     shapes: given.map((t) => [...t.shape]),
     dtypes: given.map((t) => t.dtype),
