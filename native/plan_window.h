@@ -37,9 +37,11 @@ inline void valid_span(idx out, idx size, idx s, idx p, idx off, idx* o0, idx* o
   *o0 = std::min(a, out), *o1 = std::max(*o0, std::min(b, out));
 }
 
-/** The portable copy of an im2col row's interior (stride 1). */
+/** The portable copy of an im2col row block's interior (stride 1): `rows` runs of n, at strides ld and ls. */
 struct CopyPortable {
-  static void run(float* __restrict d, const float* __restrict s, idx n) { std::memcpy(d, s, std::size_t(n) * sizeof(float)); }
+  static void rows(float* __restrict d, idx ld, const float* __restrict s, idx ls, idx rows, idx n) {
+    for (idx r = 0; r < rows; r++) std::memcpy(d + r * ld, s + r * ls, std::size_t(n) * sizeof(float));
+  }
 };
 
 /** im2col of plane (n, c): rows (c·kh + i)·kw + j of image n's [C·kh·kw, oh·ow] block of out. */
@@ -53,15 +55,22 @@ inline void im2col_plane_t(const Window& g, const float* plane, float* out, idx 
       valid_span(g.ow, g.W, g.sw, g.pw, j * g.dw, &x0, &x1);
       valid_span(g.oh, g.H, g.sh, g.ph, i * g.dh, &y0, &y1);
       std::fill(row, row + y0 * g.ow, 0.f);
-      for (idx oy = y0; oy < y1; oy++) {
-        float* __restrict r = row + oy * g.ow;
-        const float* __restrict src = plane + (oy * g.sh - g.ph + i * g.dh) * g.W + (x0 * g.sw - g.pw + j * g.dw);
-        std::fill(r, r + x0, 0.f);
-        if (g.sw == 1)
-          Copy::run(r + x0, src, x1 - x0);
-        else
-          for (idx x = x0; x < x1; x++) r[x] = src[(x - x0) * g.sw];
-        std::fill(r + x1, r + g.ow, 0.f);
+      if (x0 > 0 || x1 < g.ow)
+        for (idx oy = y0; oy < y1; oy++) {
+          std::fill(row + oy * g.ow, row + oy * g.ow + x0, 0.f);
+          std::fill(row + oy * g.ow + x1, row + (oy + 1) * g.ow, 0.f);
+        }
+      if (y1 > y0 && x1 > x0) {
+        const float* src = plane + (y0 * g.sh - g.ph + i * g.dh) * g.W + (x0 * g.sw - g.pw + j * g.dw);
+        if (g.sw == 1) {
+          Copy::rows(row + y0 * g.ow + x0, g.ow, src, g.sh * g.W, y1 - y0, x1 - x0);
+        } else {
+          for (idx oy = y0; oy < y1; oy++) {
+            float* __restrict r = row + oy * g.ow;
+            const float* __restrict sr = src + (oy - y0) * g.sh * g.W;
+            for (idx x = x0; x < x1; x++) r[x] = sr[(x - x0) * g.sw];
+          }
+        }
       }
       std::fill(row + y1 * g.ow, row + L, 0.f);
     }
@@ -77,13 +86,15 @@ inline bool tiles(const Window& g) {
 }
 
 #ifdef DESCENT_PLAN_X86
-/** Rows of a conv's im2col are short (oh·ow of a 28×28 image: 26): one masked load and store for the tail, not a memcpy call. */
+/** A conv's im2col rows are short (26 for a 28×28 image, 11 for 13×13): a masked load and store for each tail, not a memcpy call. */
 struct CopyAvx512 {
-  __attribute__((target("avx512f"))) static void run(float* __restrict d, const float* __restrict s, idx n) {
-    for (; n >= 16; n -= 16, d += 16, s += 16) _mm512_storeu_ps(d, _mm512_loadu_ps(s));
-    if (n > 0) {
-      const __mmask16 m = __mmask16((1u << n) - 1);
-      _mm512_mask_storeu_ps(d, m, _mm512_maskz_loadu_ps(m, s));
+  __attribute__((target("avx512f"))) static void rows(float* __restrict d, idx ld, const float* __restrict s, idx ls,
+                                                      idx rows, idx n) {
+    const __mmask16 tail = __mmask16((1u << (n % 16)) - 1);
+    for (idx r = 0; r < rows; r++, d += ld, s += ls) {
+      idx x = 0;
+      for (; x + 16 <= n; x += 16) _mm512_storeu_ps(d + x, _mm512_loadu_ps(s + x));
+      if (x < n) _mm512_mask_storeu_ps(d + x, tail, _mm512_maskz_loadu_ps(tail, s + x));
     }
   }
 };
