@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "plan_conv.h"
 #include "plan_steps.h"
 
 namespace descent {
@@ -123,6 +124,7 @@ inline Segment lay_out(const Plan& p, int first, int count, const std::vector<bo
     const int slot = st.out.slot;
     q.local = slot < int(internal.size()) && internal[std::size_t(slot)] && p.ptr[std::size_t(slot)] != nullptr &&
               std::find(outside.begin(), outside.end(), slot) == outside.end();
+    q.direct = st.kind == kGemm && st.n[6] == 1 && st.n[2] <= kMaxDepth;
     if (q.local) q.at = sg.scratch, sg.scratch += (q.outStride + 15) / 16 * 16;  // 64-byte aligned
   }
   return sg;
@@ -167,6 +169,7 @@ struct SegmentJob {
   const Plan* p;
   const Segment* sg;
   idx images;
+  Kernel<float> k;
   static void run(void* ctx, int part, int parts) {
     const SegmentJob& j = *static_cast<const SegmentJob*>(ctx);
     const Segment& sg = *j.sg;
@@ -181,7 +184,8 @@ struct SegmentJob {
         const float* x = q.from >= 0 ? outs[std::size_t(q.from)] : at(*j.p, in) + t * q.inStride;
         float* out = q.local && local ? local + q.at : at(*j.p, st.out) + t * q.outStride;
         outs[std::size_t(k)] = out;
-        run_image(*j.p, st, x, out);
+        if (!q.direct || !conv_product(j.k, q.aPack.data(), st.n[0], st.n[1], st.n[2], x, st.n[5], out, &st.ep))
+          run_image(*j.p, st, x, out);
       }
   }
 };
@@ -191,17 +195,20 @@ struct SegmentJob {
  * images per thread; one image per part, so a thread slow to get its core leaves its images to
  * the others) and returns true; false leaves its steps to run one by one.
  */
-inline bool run_segment(Plan& p, const Segment& sg) {
+inline bool run_segment(Plan& p, Segment& sg) {
   Step& st = p.steps[std::size_t(sg.first)];
   const idx images = st.kind == kGemm ? st.n[7] : st.n[0];
   const int threads = pool_threads();
   if (threads > 1 && images < 2 * threads) return false;
-  // The epilogue pointers are set once here: the threads only read the steps.
+  // The epilogue pointers and packed weights are set once here: the threads only read them.
+  const Kernel<float> k = kernel_f32(*p.isa);
   for (int s = sg.first; s < sg.first + sg.count; s++) {
     Step& q = p.steps[std::size_t(s)];
     q.ep.scale = at(p, q.scale), q.ep.shift = at(p, q.shift);
+    SegStep& g = sg.steps[std::size_t(s - sg.first)];
+    if (g.direct) pack_weight(&g.aPack, at(p, q.x), q.n[0], q.n[2], q.n[3], q.n[4], k.mr);
   }
-  SegmentJob j{&p, &sg, images};
+  SegmentJob j{&p, &sg, images, k};
   pool_run(SegmentJob::run, &j, threads > 1 ? int(images) : 1, threads);
   return true;
 }

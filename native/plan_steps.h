@@ -55,12 +55,14 @@ struct Step {
  * How a segment's step finds image t's operands: `from` is the step of the segment whose output
  * it reads (x for window steps, B for GEMM; -1: a slot outside the segment), `local` whether its
  * own output goes to the thread's scratch at `at` instead of its slot (an intermediate that only
- * the segment reads), `stride` its input's and output's per-image strides.
+ * the segment reads), `inStride`/`outStride` its input's and output's per-image strides.
  */
 struct SegStep {
   int from = -1;
   bool local = false;
   idx at = 0, inStride = 0, outStride = 0;
+  bool direct = false;       // a GEMM run by plan_conv.h's conv_product
+  std::vector<float> aPack;  // its packed A, redone each run
 };
 
 struct Segment {

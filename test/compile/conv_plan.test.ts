@@ -4,7 +4,8 @@
 // 3×3: the portable passes), on odd sizes (floor and ceil mode) and on the general path; NaN and
 // infinities through pooling; and the image-by-image segments, on 1 and 2 threads, with a batch
 // too small to share (run step by step) and with an intermediate that is also a forward output
-// (it must still be written to its slot). Every ISA this CPU has, as the GEMM tests do.
+// (it must still be written to its slot); the segment's own conv product (plan_conv.h) with
+// ragged row and column panels. Every ISA this CPU has, as the GEMM tests do.
 
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
@@ -61,10 +62,10 @@ describe("native plan: convolution fast paths and image-by-image segments", { sk
     manualSeed(11);
     // 37×40 → conv 35×38 → pool 17×19 (odd rows dropped, 16 + 3 outputs a row) → conv 15×17 → pool 7×8.
     const model = seq(
-      new nn.Conv2d(3, 5, 3),
+      new nn.Conv2d(3, 10, 3),
       new nn.ReLU(),
       new nn.MaxPool2d(2),
-      new nn.Conv2d(5, 4, 3),
+      new nn.Conv2d(10, 4, 3),
       new nn.ReLU(),
       new nn.MaxPool2d(2),
       new nn.Flatten(),
