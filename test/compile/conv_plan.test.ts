@@ -148,6 +148,17 @@ describe("native plan: convolution fast paths and image-by-image segments", { sk
     assert.ok(backend().name === "native");
   });
 
+  test("one large image: the window steps' planes shared by the threads (no segment)", () => {
+    setBackend("native");
+    manualSeed(16);
+    // im2col of 2·98·98·9 values and pooling to 4·150·150: both past the plan's one-thread
+    // limit (2^16 values); batch 1, so no image-by-image segment.
+    everyPath([
+      { name: "im2col", model: seq(new nn.Conv2d(2, 3, 3)), x: randn([1, 2, 100, 100]) },
+      { name: "pool", model: seq(new nn.MaxPool2d(2)), x: randn([1, 4, 300, 300]) },
+    ]);
+  });
+
   test("an intermediate of a segment that the forward also returns is still written", () => {
     setBackend("native");
     manualSeed(14);
