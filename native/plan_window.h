@@ -115,8 +115,9 @@ __attribute__((target("avx512f"))) inline __m512 fold(__m512 m, __m512 v) {
  * 2×2 stride-2 pooling of a plane, 16 outputs a step: the two input rows' even and odd columns
  * are split with a two-source permute (a, b of the top row, c, d of the bottom one) and reduced as
  * a tree, or, when a lane has a NaN, folded in scan order so the first NaN wins as in the scalar
- * rule (the tree: ~15% less time in this loop than folding every vector, in a profile). A row's last (or only: 13 of a 26-wide
- * map) outputs take masked loads and a masked store; masked-off lanes read nothing.
+ * rule (the tree: ~15% less time in this loop than folding every vector, in a profile). A row's
+ * last (or only: 13 of a 26-wide map) outputs take masked loads and a masked store; masked-off
+ * lanes read nothing.
  */
 __attribute__((target("avx512f"))) inline void pool2x2_avx512(const Window& g, const float* plane, float* out) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
