@@ -232,7 +232,8 @@ napi_value PlanCreate(napi_env env, napi_callback_info info) {
     }
     if (dyn) plan->len[s] = req[s];
   }
-  for (auto [first, count] : find_segments(plan->steps)) plan->segments.push_back(lay_out(*plan, first, count, internal));
+  for (auto [first, count] : find_segments(plan->steps))
+    plan->segments.push_back(lay_out(*plan, first, count, internal));
   napi_value handle;
   if (napi_create_external(env, plan, finalize, nullptr, &handle) != napi_ok) {
     delete plan;

@@ -22,7 +22,7 @@ using idx = std::ptrdiff_t;
 /** Deepest K taken here: a K×NR float panel of 128 KiB (L2; the kernel streams it). Deeper: gemm_batch. */
 constexpr idx kMaxDepth = 1024;
 
-/** Packs A [M×K] (strides sAm, sAk) into MR-row panels: panel r holds, per depth p, its MR values (rows past M zero). */
+/** Packs A [M×K] (strides sAm, sAk) into MR-row panels: panel r holds its MR values per depth p (rows past M: 0). */
 inline void pack_weight(std::vector<float>* dst, const float* a, idx M, idx K, idx sAm, idx sAk, int MR) {
   const idx panels = (M + MR - 1) / MR;
   dst->assign(std::size_t(panels * MR * K), 0.f);

@@ -86,7 +86,10 @@ inline bool tiles(const Window& g) {
 }
 
 #ifdef DESCENT_PLAN_X86
-/** A conv's im2col rows are short (26 for a 28×28 image, 11 for 13×13): a masked load and store for each tail, not a memcpy call. */
+/**
+ * A conv's im2col rows are short (26 for a 28×28 image, 11 for 13×13): a masked load and store
+ * for each tail, not a memcpy call.
+ */
 struct CopyAvx512 {
   __attribute__((target("avx512f"))) static void rows(float* __restrict d, idx ld, const float* __restrict s, idx ls,
                                                       idx rows, idx n) {
@@ -99,12 +102,15 @@ struct CopyAvx512 {
   }
 };
 
-__attribute__((target("avx512f"))) inline void im2col_plane_avx512(const Window& g, const float* plane, float* out, idx n,
-                                                                   idx c) {
+__attribute__((target("avx512f"))) inline void im2col_plane_avx512(const Window& g, const float* plane, float* out,
+                                                                   idx n, idx c) {
   im2col_plane_t<CopyAvx512>(g, plane, out, n, c);
 }
 
-/** One step of the window scan on 16 lanes: MAXPS(v, m) is v > m ? v : m, so a NaN m stays; a NaN v that m is not replaces it. */
+/**
+ * One step of the window scan on 16 lanes: MAXPS(v, m) is v > m ? v : m, so a NaN m stays; a NaN
+ * v that m is not replaces it.
+ */
 __attribute__((target("avx512f"))) inline __m512 fold(__m512 m, __m512 v) {
   const __m512 r = _mm512_mask_max_ps(m, __mmask16(0xFFFF), v, m);  // GCC 12: _mm512_max_ps warns inside its header
   const __mmask16 take = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) & _mm512_cmp_ps_mask(m, m, _CMP_ORD_Q);
