@@ -94,6 +94,9 @@ inline std::vector<std::pair<int, int>> find_segments(const std::vector<Step>& s
   return segs;
 }
 
+/** Most floats of thread scratch a segment's image may use (8 MiB). */
+constexpr idx kMaxLocal = idx(1) << 21;
+
 /** Slots a step reads (any kind). */
 inline void step_reads(const Step& st, std::vector<int>* out) {
   for (const Ref* r : {&st.x, &st.y, &st.scale, &st.shift})
@@ -126,6 +129,12 @@ inline Segment lay_out(const Plan& p, int first, int count, const std::vector<bo
               std::find(outside.begin(), outside.end(), slot) == outside.end();
     q.direct = st.kind == kGemm && st.n[6] == 1 && st.n[2] <= kMaxDepth;
     if (q.local) q.at = sg.scratch, sg.scratch += (q.outStride + 15) / 16 * 16;  // 64-byte aligned
+  }
+  // Each thread keeps its scratch (grow-only): past kMaxLocal the images' intermediates, too big
+  // for a cache anyway, stay in their slots.
+  if (sg.scratch > kMaxLocal) {
+    for (SegStep& q : sg.steps) q.local = false;
+    sg.scratch = 0;
   }
   return sg;
 }
@@ -191,15 +200,15 @@ struct SegmentJob {
 };
 
 /**
- * Runs segment sg image by image when that keeps the threads busy (one thread, or at least two
- * images per thread; one image per part, so a thread slow to get its core leaves its images to
- * the others) and returns true; false leaves its steps to run one by one.
+ * Runs segment sg image by image when there are images to share and that keeps the threads busy
+ * (one thread, or at least two images per thread; one image per part, so a thread slow to get its
+ * core leaves its images to the others) and returns true; false leaves its steps to run one by one.
  */
 inline bool run_segment(Plan& p, Segment& sg) {
   Step& st = p.steps[std::size_t(sg.first)];
   const idx images = st.kind == kGemm ? st.n[7] : st.n[0];
   const int threads = pool_threads();
-  if (threads > 1 && images < 2 * threads) return false;
+  if (images < 2 || (threads > 1 && images < 2 * threads)) return false;  // one image: nothing to gain
   // The epilogue pointers and packed weights are set once here: the threads only read them.
   const Kernel<float> k = kernel_f32(*p.isa);
   for (int s = sg.first; s < sg.first + sg.count; s++) {

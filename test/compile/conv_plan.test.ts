@@ -148,7 +148,7 @@ describe("native plan: convolution fast paths and image-by-image segments", { sk
     assert.ok(backend().name === "native");
   });
 
-  test("one large image: the window steps' planes shared by the threads (no segment)", () => {
+  test("large images: window steps shared by the threads (no segment), past the scratch cap", () => {
     setBackend("native");
     manualSeed(16);
     // im2col of 2·98·98·9 values and pooling to 4·150·150: both past the plan's one-thread
@@ -156,6 +156,9 @@ describe("native plan: convolution fast paths and image-by-image segments", { sk
     everyPath([
       { name: "im2col", model: seq(new nn.Conv2d(2, 3, 3)), x: randn([1, 2, 100, 100]) },
       { name: "pool", model: seq(new nn.MaxPool2d(2)), x: randn([1, 4, 300, 300]) },
+      // Two such images (a segment on one thread) whose columns (27·298² floats an image) pass
+      // the thread scratch's cap: their intermediates stay in their slots.
+      { name: "large segment", model: seq(new nn.Conv2d(3, 4, 3), new nn.ReLU()), x: randn([2, 3, 300, 300]) },
     ]);
   });
 
