@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 #ifdef __linux__
 #include <malloc.h>
 #include <sys/mman.h>
@@ -18,6 +19,10 @@
 #include "gemm.h"
 #include "plan_ops.h"
 #include "pool.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#endif
 
 namespace descent {
 namespace {
@@ -448,8 +453,76 @@ void act_row(int act, double* row, idx n, double alpha) {
   (void)act, (void)row, (void)n, (void)alpha;
 }
 
+/**
+ * c = relu(c·sc + sh) (NaN kept, as plan_ops.h's relu) in one pass: the common conv/Linear
+ * epilogue. Before, scale-shift and the activation were two passes, the second through
+ * plan::apply's switch for each 32-wide row of each tile (~10% of a CNN plan's time).
+ */
+template <typename T>
+inline T relu_of(T v) {
+  return (v > T(0) || v != v) ? v : T(0);
+}
+
+template <typename T>
+void epilogue_relu(const Epilogue<T>& e, T* c, idx ldc, idx r0, idx c0, idx mr, idx nr) {
+  for (idx i = 0; i < mr; i++) {
+    T* __restrict row = c + i * ldc;
+    if (e.perRow) {
+      const T sc = e.scale ? e.scale[r0 + i] : T(1), sh = e.shift ? e.shift[r0 + i] : T(0);
+      for (idx j = 0; j < nr; j++) row[j] = relu_of(row[j] * sc + sh);
+    } else {
+      const T* __restrict sc = e.scale ? e.scale + c0 : nullptr;
+      const T* __restrict sh = e.shift ? e.shift + c0 : nullptr;
+      if (sc && sh)
+        for (idx j = 0; j < nr; j++) row[j] = relu_of(row[j] * sc[j] + sh[j]);
+      else if (sc)
+        for (idx j = 0; j < nr; j++) row[j] = relu_of(row[j] * sc[j]);
+      else if (sh)
+        for (idx j = 0; j < nr; j++) row[j] = relu_of(row[j] + sh[j]);
+      else
+        for (idx j = 0; j < nr; j++) row[j] = relu_of(row[j]);
+    }
+  }
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/**
+ * epilogue_relu for float on AVX-512, 16 lanes a step and a masked tail (a tile row is 32 wide):
+ * the same multiply then add (no FMA), so the values are those of the portable loop. relu keeps
+ * v where !(v <= 0), true for NaN.
+ */
+__attribute__((target("avx512f"))) void epilogue_relu_avx512(const Epilogue<float>& e, float* c, idx ldc, idx r0,
+                                                             idx c0, idx mr, idx nr) {
+  const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.f);
+  for (idx i = 0; i < mr; i++) {
+    float* row = c + i * ldc;
+    const bool perRow = e.perRow;
+    const __m512 rs = perRow && e.scale ? _mm512_set1_ps(e.scale[r0 + i]) : one;
+    const __m512 rh = perRow && e.shift ? _mm512_set1_ps(e.shift[r0 + i]) : zero;
+    for (idx j = 0; j < nr; j += 16) {
+      const __mmask16 m = nr - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (nr - j)) - 1);
+      __m512 v = _mm512_maskz_loadu_ps(m, row + j);
+      const __m512 sc = perRow || !e.scale ? rs : _mm512_maskz_loadu_ps(m, e.scale + c0 + j);
+      const __m512 sh = perRow || !e.shift ? rh : _mm512_maskz_loadu_ps(m, e.shift + c0 + j);
+      if (e.scale) v = _mm512_mul_ps(v, sc);
+      if (e.shift) v = _mm512_add_ps(v, sh);
+      v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, zero, _CMP_NLE_UQ), v);
+      _mm512_mask_storeu_ps(row + j, m, v);
+    }
+  }
+}
+#endif
+
 template <typename T>
 void epilogue_impl(const Epilogue<T>& e, T* c, idx ldc, idx r0, idx c0, idx mr, idx nr) {
+  if (e.act == plan::op_relu) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    static const bool avx512 = detect_isa() == Isa::avx512;
+    if constexpr (std::is_same_v<T, float>)
+      if (avx512) return epilogue_relu_avx512(e, c, ldc, r0, c0, mr, nr);
+#endif
+    return epilogue_relu(e, c, ldc, r0, c0, mr, nr);
+  }
   for (idx i = 0; i < mr; i++) {
     T* row = c + i * ldc;
     if (e.perRow) {

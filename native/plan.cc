@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "napi_util.h"
-#include "plan_steps.h"
+#include "plan_segment.h"
 
 namespace descent {
 namespace {
@@ -91,7 +91,8 @@ const char* parse(Plan& plan, const double* code, std::size_t n, std::vector<idx
         for (int k = 0; k < 14; k++) st.n.push_back(rd.i());
         for (idx v : st.n)
           if (v < 0) return "planCreate: bad window step";
-        if (st.x.slot < 0 || st.out.slot < 0) return "planCreate: bad window step";
+        if (st.x.slot < 0 || st.out.slot < 0 || st.n[6] < 1 || st.n[7] < 1 || st.n[10] < 1 || st.n[11] < 1)
+          return "planCreate: bad window step";  // strides and dilations are at least 1
         const idx N = st.n[0], C = st.n[1], L = st.n[12] * st.n[13];
         need(req, st.x, N * C * st.n[2] * st.n[3]);
         need(req, st.out, st.kind == kIm2col ? N * C * st.n[4] * st.n[5] * L : N * C * L);
@@ -170,10 +171,15 @@ const char* parse(Plan& plan, const double* code, std::size_t n, std::vector<idx
 
 void finalize(napi_env, void* data, void*) { delete static_cast<Plan*>(data); }
 
-/** planCreate(code: Float64Array, slots: (Float32Array | null)[]): a handle; null slots are bound per call, in order. */
+/**
+ * planCreate(code: Float64Array, slots: (Float32Array | null)[], internal?: Int32Array): a handle;
+ * null slots are bound per call, in order. `internal` names fixed slots whose contents nobody but
+ * this plan's steps reads after a run (scratch between steps): the plan may then keep an image's
+ * part of them in a thread's own buffer instead (plan_segment.h), and leave the slot unwritten.
+ */
 napi_value PlanCreate(napi_env env, napi_callback_info info) {
-  std::size_t argc = 2;
-  napi_value argv[2];
+  std::size_t argc = 3;
+  napi_value argv[3];
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return fail(env, "planCreate: bad call");
   Array code;
   bool isArr = false;
@@ -199,6 +205,20 @@ napi_value PlanCreate(napi_env env, napi_callback_info info) {
       return fail(env, "planCreate: a slot is neither a Float32Array nor null");
     }
   }
+  std::vector<bool> internal(nSlots, false);
+  Array in;
+  if (argc >= 3) {
+    napi_valuetype t;
+    napi_typeof(env, argv[2], &t);
+    if (t != napi_undefined && (!typed_array(env, argv[2], &in) || in.type != napi_int32_array)) {
+      delete plan;
+      return fail(env, "planCreate: internal slots must be an Int32Array");
+    }
+    for (std::size_t k = 0; k < in.length; k++) {
+      const int32_t s = static_cast<const int32_t*>(in.data)[k];
+      if (s >= 0 && uint32_t(s) < nSlots) internal[std::size_t(s)] = true;
+    }
+  }
   std::vector<idx> req(nSlots, 0);
   if (const char* err = parse(*plan, static_cast<const double*>(code.data), code.length, req)) {
     delete plan;
@@ -212,6 +232,8 @@ napi_value PlanCreate(napi_env env, napi_callback_info info) {
     }
     if (dyn) plan->len[s] = req[s];
   }
+  for (auto [first, count] : find_segments(plan->steps))
+    plan->segments.push_back(lay_out(*plan, first, count, internal));
   napi_value handle;
   if (napi_create_external(env, plan, finalize, nullptr, &handle) != napi_ok) {
     delete plan;
@@ -238,7 +260,16 @@ napi_value PlanRun(napi_env env, napi_callback_info info) {
     if (idx(a.length) < plan.len[s]) return fail(env, "planRun: a per-call buffer is too short", false);
     plan.ptr[s] = static_cast<float*>(a.data);
   }
-  for (Step& st : plan.steps) {
+  std::size_t seg = 0;
+  for (std::size_t i = 0; i < plan.steps.size(); i++) {
+    if (seg < plan.segments.size() && plan.segments[seg].first == int(i)) {
+      const int count = plan.segments[seg].count;
+      if (run_segment(plan, plan.segments[seg++])) {
+        i += std::size_t(count) - 1;
+        continue;
+      }
+    }
+    Step& st = plan.steps[i];
     switch (st.kind) {
       case kGemm: run_gemm(plan, st); break;
       case kIm2col:

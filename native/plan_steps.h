@@ -1,16 +1,19 @@
 // The steps of a compiled inference plan as native/plan.cc holds them, and the loops that run
-// them (GEMM goes to gemm.cc with its epilogue). Included by plan.cc only; everything here runs on
-// the calling thread except the GEMM, which uses the pool as any product does.
+// them (GEMM goes to gemm.cc with its epilogue, the window loops are plan_window.h). Included by
+// plan.cc only; the GEMM and large window steps use the pool's threads, the rest runs on the
+// calling thread.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "gemm.h"
 #include "plan_ops.h"
+#include "plan_window.h"
 #include "pool.h"
 
 namespace descent {
@@ -48,11 +51,32 @@ struct Step {
   float eps = 0;
 };
 
+/**
+ * How a segment's step finds image t's operands: `from` is the step of the segment whose output
+ * it reads (x for window steps, B for GEMM; -1: a slot outside the segment), `local` whether its
+ * own output goes to the thread's scratch at `at` instead of its slot (an intermediate that only
+ * the segment reads), `inStride`/`outStride` its input's and output's per-image strides.
+ */
+struct SegStep {
+  int from = -1;
+  bool local = false;
+  idx at = 0, inStride = 0, outStride = 0;
+  bool direct = false;       // a GEMM run by plan_conv.h's conv_product
+  std::vector<float> aPack;  // its packed A, redone each run
+};
+
+struct Segment {
+  int first, count;
+  std::vector<SegStep> steps;
+  idx scratch = 0;  // floats of thread scratch an image needs
+};
+
 struct Plan {
   std::vector<Step> steps;
   std::vector<float*> ptr;
   std::vector<idx> len;      // fixed slots: their length; per-call slots: what the steps need
   std::vector<int> dynamic;  // the per-call slots, in planRun's argument order
+  std::vector<Segment> segments;  // runs of steps that go image by image (plan_segment.h)
   Isa* isa;
 };
 
@@ -66,57 +90,41 @@ inline void run_gemm(const Plan& p, Step& st) {
   gemm_batch(Batch<float>{q, st.n[7], st.aStart.data(), st.bStart.data()}, *p.isa, pool_threads());
 }
 
-inline void run_window(const Plan& p, const Step& st) {
-  const idx N = st.n[0], C = st.n[1], H = st.n[2], W = st.n[3], kh = st.n[4], kw = st.n[5], sh = st.n[6],
-            sw = st.n[7], ph = st.n[8], pw = st.n[9], dh = st.n[10], dw = st.n[11], oh = st.n[12], ow = st.n[13];
-  const float* x = at(p, st.x);
-  float* out = at(p, st.out);
-  const bool pool = st.kind == kMaxPool;
-  for (idx nc = 0; nc < N * C; nc++) {
-    const float* plane = x + nc * H * W;
-    if (pool) {
-      for (idx oy = 0; oy < oh; oy++)
-        for (idx ox = 0; ox < ow; ox++) {
-          float m = -std::numeric_limits<float>::infinity();
-          bool nan = false;
-          for (idx i = 0; i < kh && !nan; i++) {
-            const idx y = oy * sh - ph + i * dh;
-            if (y < 0 || y >= H) continue;
-            for (idx j = 0; j < kw; j++) {
-              const idx xx = ox * sw - pw + j * dw;
-              if (xx < 0 || xx >= W) continue;
-              const float v = plane[y * W + xx];
-              if (v != v) {
-                m = v, nan = true;
-                break;
-              }
-              if (v > m) m = v;
-            }
-          }
-          *out++ = m;
-        }
-      continue;
+/** Below this many output values a window step runs on the calling thread (a wake-up costs ~5-10 µs). */
+constexpr idx kWindowParallel = 1 << 16;
+
+struct WindowJob {
+  Window g;
+  const float* x;
+  float* out;
+  bool pool;
+  Isa isa;
+  static void run(void* ctx, int part, int parts) {
+    const WindowJob& j = *static_cast<const WindowJob*>(ctx);
+    const Window& g = j.g;
+    const idx planes = g.N * g.C, L = g.oh * g.ow;
+    for (idx nc = planes * part / parts; nc < planes * (part + 1) / parts; nc++) {
+      const float* plane = j.x + nc * g.H * g.W;
+      if (j.pool)
+        maxpool_plane(g, plane, j.out + nc * L, j.isa);
+      else
+        im2col_plane(g, plane, j.out, nc / g.C, nc % g.C, j.isa);
     }
-    // im2col: image n's rows (c·kh + i)·kw + j, each oh·ow long; C is the inner loop of nc here.
-    const idx n = nc / C, c = nc % C, L = oh * ow;
-    for (idx i = 0; i < kh; i++)
-      for (idx j = 0; j < kw; j++) {
-        float* row = out + (n * C * kh * kw + (c * kh + i) * kw + j) * L;
-        for (idx oy = 0; oy < oh; oy++) {
-          const idx y = oy * sh - ph + i * dh;
-          float* r = row + oy * ow;
-          if (y < 0 || y >= H) {
-            std::fill(r, r + ow, 0.f);
-            continue;
-          }
-          const float* src = plane + y * W;
-          for (idx ox = 0; ox < ow; ox++) {
-            const idx xx = ox * sw - pw + j * dw;
-            r[ox] = (xx >= 0 && xx < W) ? src[xx] : 0.f;
-          }
-        }
-      }
   }
+};
+
+inline Window window_of(const Step& st) {
+  const idx* n = st.n.data();
+  return {n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7], n[8], n[9], n[10], n[11], n[12], n[13]};
+}
+
+/** im2col or max pooling, its (image, channel) planes shared by the pool's threads when large. */
+inline void run_window(const Plan& p, const Step& st) {
+  WindowJob j{window_of(st), at(p, st.x), at(p, st.out), st.kind == kMaxPool, *p.isa};
+  const idx planes = j.g.N * j.g.C;
+  const idx work = planes * j.g.oh * j.g.ow * (j.pool ? 1 : j.g.kh * j.g.kw);
+  const int threads = work < kWindowParallel ? 1 : pool_threads();
+  pool_run(WindowJob::run, &j, threads > 1 ? int(std::min<idx>(planes, 4 * threads)) : 1, threads);
 }
 
 inline void run_ew(const Plan& p, const Step& st) {

@@ -40,6 +40,8 @@ interface Plan {
   readonly builder: PlanBuilder;
   /** Per output: its per-call slot's dtype and shape, or a view of another slot to clone. */
   readonly outputs: readonly { perCall: boolean; slot: number; t: Tensor }[];
+  /** The per-call outputs in the order of their slots (builder.outputSlots: how the runner binds them). */
+  readonly callOuts: readonly { perCall: boolean; slot: number; t: Tensor }[];
   readonly single: boolean;
   readonly bind: Storage[];
   readonly steps: string[];
@@ -133,13 +135,15 @@ function run(p: Plan, inputs: readonly Tensor[]): Tensor | Tensor[] {
   const b = backend();
   p.bind.length = 0;
   for (const x of inputs) p.bind.push((x.isContiguous() && x.offset === 0 ? x : noGrad(() => x.clone())).data);
-  for (const o of p.outputs) if (o.perCall) p.bind.push(b.alloc(o.t.dtype, o.t.size));
+  // Per-call outputs bind in the order of their slots (the runner's), not the forward's: a forward
+  // returning [conv2(pool(h)), h] made h's slot first, and its array went to the other output.
+  const first = inputs.length;
+  for (const o of p.callOuts) p.bind.push(b.alloc(o.t.dtype, o.t.size));
   noGrad(() => p.runner.run(p.bind));
-  let k = inputs.length;
   const outs = p.outputs.map(({ perCall, slot, t }) => {
     if (perCall)
       return t.wrapRaw({
-        data: p.bind[k++]!,
+        data: p.bind[first + p.builder.outputSlots.indexOf(slot)]!,
         dtype: t.dtype,
         shape: t.shape,
         strides: contiguousStrides(t.shape),
@@ -197,13 +201,19 @@ function buildPlan(model: Module, given: readonly Tensor[]): Plan {
     return { perCall: own.includes(t) && b.outputSlots.includes(slot), slot, t };
   });
   const perCall = [...b.inputSlots, ...b.outputSlots];
-  const runner = planRunner({ steps: b.steps, slots: b.slots, perCall });
+  const callOuts = b.outputSlots.map((slot) => {
+    const o = outputs.find((q) => q.perCall && q.slot === slot);
+    if (!o) throw new DescentError(`compile: internal: per-call slot ${slot} is no output of the forward`);
+    return o;
+  });
+  const runner = planRunner({ steps: b.steps, slots: b.slots, perCall, kept: outputs.map((o) => o.slot) });
   return {
     shapes: given.map((t) => [...t.shape]),
     dtypes: given.map((t) => t.dtype),
     runner,
     builder: b,
     outputs,
+    callOuts,
     single: trace.single,
     bind: [],
     steps: b.steps.map((s) =>

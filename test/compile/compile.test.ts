@@ -151,6 +151,26 @@ for (const name of availableBackends()) {
       assert.notEqual(got[2], a, "an input returned as is comes back as a copy");
     });
 
+    test("outputs returned in another order than computed each get their own values", () => {
+      // Was: per-call outputs were bound in the forward's return order but the runner takes them in
+      // the order their slots were made, so [fc2(h), h] gave each the other's array (native threw
+      // "a per-call buffer is too short", the shapes differing).
+      setBackend(name);
+      manualSeed(15);
+      class Late extends nn.Module {
+        fc1 = new nn.Linear(5, 7);
+        fc2 = new nn.Linear(7, 3);
+        forward(x: Tensor): Tensor[] {
+          const h = this.fc1.forward(x).relu();
+          return [this.fc2.forward(h), h];
+        }
+      }
+      const m = new Late().eval();
+      const x = randn([4, 5]);
+      const got = compile(m, x).forward(x) as Tensor[];
+      (eager(m, x) as unknown as Tensor[]).forEach((w, i) => close(got[i]!, w, `output ${i}`));
+    });
+
     test("parameters updated after compile are seen (weights in place, BatchNorm statistics refolded)", () => {
       setBackend(name);
       manualSeed(5);

@@ -9,7 +9,8 @@ import type { PlanRunner, PlanSpec, Ref, Step } from "./steps.js";
 
 /** The plan entry points of the addon (native/plan.cc). */
 export interface PlanAddon {
-  planCreate(code: Float64Array, slots: readonly (Float32Array | null)[]): object;
+  /** internal: fixed slots only this plan's steps read after a run (it may keep them elsewhere; native/plan.cc). */
+  planCreate(code: Float64Array, slots: readonly (Float32Array | null)[], internal?: Int32Array): object;
   planRun(handle: object, ...perCall: Float32Array[]): void;
   planOps(): string[];
 }
@@ -28,9 +29,13 @@ export function nativeRunner(spec: PlanSpec, addon: PlanAddon): PlanRunner {
   const slots = spec.slots as (Float32Array | null)[];
   const jsSlots: Storage[] = spec.slots.map((s) => s ?? new Float32Array(0));
   const parts: { handle?: object; js?: () => void }[] = [];
+  const runs: Step[][] = [];
   let run: Step[] = [];
   const flush = (): void => {
-    if (run.length > 0) parts.push({ handle: addon.planCreate(encode(run, codes), slots) });
+    if (run.length > 0) {
+      runs.push(run);
+      parts.push({});
+    }
     run = [];
   };
   for (const st of spec.steps) {
@@ -40,6 +45,12 @@ export function nativeRunner(spec: PlanSpec, addon: PlanAddon): PlanRunner {
     } else run.push(st);
   }
   flush();
+  // One native call for the whole plan: what the caller does not keep is its own scratch. (With
+  // JS steps or several calls, slots pass between them: none is declared internal.)
+  const kept = spec.kept && parts.length === 1 ? new Set(spec.kept) : null;
+  const internal = kept ? Int32Array.from(slots.flatMap((s, i) => (s && !kept.has(i) ? [i] : []))) : undefined;
+  let r = 0;
+  for (const p of parts) if (!p.js) p.handle = addon.planCreate(encode(runs[r++]!, codes), slots, internal);
   const perCall = spec.perCall;
   if (parts.length === 1 && parts[0]!.handle) {
     const h = parts[0]!.handle;

@@ -159,6 +159,11 @@ export interface PlanSpec {
   readonly steps: readonly Step[];
   readonly slots: readonly (Storage | null)[];
   readonly perCall: readonly number[];
+  /**
+   * The slots the caller reads after a run (the forward's outputs); every other slot is read only
+   * by the plan's own steps, so an executor may keep scratch between steps elsewhere. Absent: all.
+   */
+  readonly kept?: readonly number[];
 }
 
 /** Runs a plan; `bind` holds the per-call slots' storages in PlanSpec.perCall's order. */
