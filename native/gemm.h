@@ -128,10 +128,12 @@ using SmallGemm = bool (*)(const Product<T>& q);
 SmallGemm<float> small_gemm_f32(Isa isa);
 SmallGemm<double> small_gemm_f64(Isa isa);
 
-/**
- * Once per process, at load: the heap's next 30 MiB asked for transparent huge pages, so a new
- * process's first tensors fault 2 MiB at a time (gemm.cc says why and how to turn it off).
- */
+// heap.cc: the process's heap as the native backend wants it (each says why, and its off switch).
+/** Transparent huge pages for the whole 2 MiB pages inside [c, c + bytes) (a large output). */
+void advise_huge(void* c, std::size_t bytes);
+/** glibc keeps freed memory (trim and mmap thresholds), once; returns whether it does. */
+bool keep_freed_memory();
+/** Once per process, at load: the heap's next 30 MiB asked for transparent huge pages. */
 void reserve_huge_heap();
 
 /** Runs the batch with up to `threads` threads (the pool's), picking the kernel for `isa`. */
