@@ -28,27 +28,6 @@ namespace {
 using idx = std::ptrdiff_t;
 
 /**
- * Grow-only, 64-byte aligned scratch, one per thread (the caller's and each worker's) and Tag:
- * 0 holds a thread's own block of A, 1 the caller's block of B that its workers read.
- */
-template <typename T, int Tag>
-T* scratch(std::size_t n) {
-  struct Buf {
-    void* p = nullptr;
-    std::size_t cap = 0;
-    ~Buf() { std::free(p); }
-  };
-  thread_local Buf buf;
-  std::size_t bytes = (n * sizeof(T) + 63) & ~std::size_t(63);
-  if (buf.cap < bytes) {
-    std::free(buf.p);
-    buf.p = std::aligned_alloc(64, bytes);
-    buf.cap = buf.p ? bytes : 0;
-  }
-  return static_cast<T*>(buf.p);
-}
-
-/**
  * Copies n lines × kc depth into panels of R lines: panel q holds, for each depth p, its R values
  * side by side at dst + q·R·kc + p·R. Line r is at src + r·sR, depth at stride sK. Lines past n are
  * zero-filled (the kernel computes whole tiles; zeros keep stale scratch, NaN say, out of them).

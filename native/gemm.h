@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdlib>
 #include <cstdint>
 
 namespace descent {
@@ -127,6 +128,28 @@ template <typename T>
 using SmallGemm = bool (*)(const Product<T>& q);
 SmallGemm<float> small_gemm_f32(Isa isa);
 SmallGemm<double> small_gemm_f64(Isa isa);
+
+/**
+ * Grow-only, 64-byte aligned scratch, one per thread (the caller's and each worker's) and Tag, at
+ * least n elements: gemm.cc's tag 0 holds a thread's own block of A, 1 the caller's block of B that
+ * its workers read; the plan's conv (2) and segments (3) keep their panels and intermediates here.
+ */
+template <typename T, int Tag>
+T* scratch(std::size_t n) {
+  struct Buf {
+    void* p = nullptr;
+    std::size_t cap = 0;
+    ~Buf() { std::free(p); }
+  };
+  thread_local Buf buf;
+  std::size_t bytes = (n * sizeof(T) + 63) & ~std::size_t(63);
+  if (buf.cap < bytes) {
+    std::free(buf.p);
+    buf.p = std::aligned_alloc(64, bytes);
+    buf.cap = buf.p ? bytes : 0;
+  }
+  return static_cast<T*>(buf.p);
+}
 
 // heap.cc: the process's heap as the native backend wants it (each says why, and its off switch).
 /** Transparent huge pages for the whole 2 MiB pages inside [c, c + bytes) (a large output). */

@@ -35,22 +35,6 @@ inline void pack_weight(std::vector<float>* dst, const float* a, idx M, idx K, i
   }
 }
 
-/** Grow-only scratch of the calling thread for one B panel and one edge tile. */
-inline float* panel_scratch(idx n) {
-  struct Buf {
-    float* p = nullptr;
-    idx cap = 0;
-    ~Buf() { std::free(p); }
-  };
-  thread_local Buf buf;
-  if (buf.cap < n) {
-    std::free(buf.p);
-    buf.p = static_cast<float*>(std::aligned_alloc(64, std::size_t((n + 15) / 16 * 16) * sizeof(float)));
-    buf.cap = buf.p ? n : 0;
-  }
-  return buf.p;
-}
-
 /**
  * c [M×N] (row stride N) = epilogue(aPack · B), B [K×N] at b with row stride sBk and unit column
  * stride. Returns false (nothing done) when there is no memory for the panel.
@@ -58,7 +42,7 @@ inline float* panel_scratch(idx n) {
 inline bool conv_product(const Kernel<float>& k, const float* aPack, idx M, idx N, idx K, const float* b, idx sBk,
                          float* c, const Epilogue<float>* ep) {
   const idx MR = k.mr, NR = k.nr;
-  float* panel = panel_scratch(K * NR + MR * NR);
+  float* panel = scratch<float, 2>(K * NR + MR * NR);
   if (!panel) return false;
   float* tile = panel + K * NR;
   for (idx jr = 0; jr < N; jr += NR) {

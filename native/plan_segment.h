@@ -158,22 +158,6 @@ inline void run_image(const Plan& p, const Step& st, const float* x, float* out)
   }
 }
 
-/** Grow-only, 64-byte aligned scratch of the calling thread for its images' local intermediates. */
-inline float* segment_scratch(idx n) {
-  struct Buf {
-    float* p = nullptr;
-    idx cap = 0;
-    ~Buf() { std::free(p); }
-  };
-  thread_local Buf buf;
-  if (buf.cap < n) {
-    std::free(buf.p);
-    buf.p = static_cast<float*>(std::aligned_alloc(64, std::size_t(n) * sizeof(float)));
-    buf.cap = buf.p ? n : 0;
-  }
-  return buf.p;
-}
-
 struct SegmentJob {
   const Plan* p;
   const Segment* sg;
@@ -183,7 +167,7 @@ struct SegmentJob {
     const SegmentJob& j = *static_cast<const SegmentJob*>(ctx);
     const Segment& sg = *j.sg;
     // No memory for it: the images' intermediates go to their slots instead, as nothing else reads them.
-    float* local = sg.scratch > 0 ? segment_scratch(sg.scratch) : nullptr;
+    float* local = sg.scratch > 0 ? scratch<float, 3>(sg.scratch) : nullptr;
     std::vector<float*> outs(std::size_t(sg.count));
     for (idx t = j.images * part / parts; t < j.images * (part + 1) / parts; t++)
       for (int k = 0; k < sg.count; k++) {

@@ -28,6 +28,12 @@ namespace {
 struct Xoshiro {
   std::uint32_t s[4];
 
+  /** The generator at the state words `from` (Generator's s); store() writes them back. */
+  explicit Xoshiro(const std::uint32_t* from) : s{from[0], from[1], from[2], from[3]} {}
+  void store(std::uint32_t* to) const {
+    for (int k = 0; k < 4; k++) to[k] = s[k];
+  }
+
   static std::uint32_t rotl(std::uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
 
   std::uint32_t next() {
@@ -134,14 +140,13 @@ napi_value FillNormal(napi_env env, napi_callback_info info) {
   if (napi_get_value_double(env, e.argv[1], &offset) != napi_ok || napi_get_value_double(env, e.argv[2], &pairs) != napi_ok ||
       !integral(offset) || !integral(pairs) || offset < 0 || pairs < 0 || !span_inside(std::ptrdiff_t(offset), 2 * std::ptrdiff_t(pairs), out.length))
     return e.fail("offset + 2 * pairs must lie inside out");
-  Xoshiro g;
-  for (int k = 0; k < 4; k++) g.s[k] = s[k];
+  Xoshiro g(s);
   const V8Math& m = V8Math::get();
   if (out.type == napi_float32_array)
     normals(static_cast<float*>(out.data) + std::size_t(offset), std::size_t(pairs), g, a, b, affine, m);
   else
     normals(static_cast<double*>(out.data) + std::size_t(offset), std::size_t(pairs), g, a, b, affine, m);
-  for (int k = 0; k < 4; k++) s[k] = g.s[k];
+  g.store(s);
   return nullptr;
 }
 
@@ -154,13 +159,12 @@ napi_value FillUniform(napi_env env, napi_callback_info info) {
   double a = 0, b = 0;
   bool affine = false;
   if (!fill_args(e, 1, &out, &s, &a, &b, &affine)) return nullptr;
-  Xoshiro g;
-  for (int k = 0; k < 4; k++) g.s[k] = s[k];
+  Xoshiro g(s);
   if (out.type == napi_float32_array)
     fill(static_cast<float*>(out.data), out.length, g, a, b, affine);
   else
     fill(static_cast<double*>(out.data), out.length, g, a, b, affine);
-  for (int k = 0; k < 4; k++) s[k] = g.s[k];
+  g.store(s);
   return nullptr;
 }
 
