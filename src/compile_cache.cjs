@@ -72,6 +72,16 @@ function header(h, size) {
   return hash.toString(16).padStart(16, "0") + size.toString(16).padStart(8, "0");
 }
 
+/** Reads the file's first `size` bytes into `into` at `at`; false when the file ends before. */
+function readAll(fd, into, at, size) {
+  for (let got = 0; got < size;) {
+    const n = fs.readSync(fd, into, at + got, size - got, got);
+    if (n === 0) return false;
+    got += n;
+  }
+  return true;
+}
+
 /** The cache file's V8 data (a view of h's memory), or "damaged" when its header does not match. */
 function readCache(file, h) {
   const fd = fs.openSync(file, "r");
@@ -79,11 +89,7 @@ function readCache(file, h) {
     const size = fs.fstatSync(fd).size;
     if (size <= HEADER) return "damaged";
     const bytes = hashMemory(h, size);
-    for (let got = 0; got < size;) {
-      const n = fs.readSync(fd, bytes, got, size - got, got);
-      if (n === 0) return "damaged"; // shrunk while read
-      got += n;
-    }
+    if (!readAll(fd, bytes, 0, size)) return "damaged"; // shrunk while read
     const head = Buffer.from(bytes.buffer, 0, HEADER).toString("latin1");
     return head === header(h, size - HEADER) ? bytes.subarray(HEADER) : "damaged";
   } finally {
@@ -164,11 +170,7 @@ function readWrapped(h) {
     const total = head + size + WRAP_TAIL.length;
     const text = h ? Buffer.from(hashMemory(h, total).buffer, 0, total) : Buffer.allocUnsafeSlow(total);
     text.latin1Write(WRAP_HEAD, 0);
-    for (let got = 0; got < size;) {
-      const n = fs.readSync(fd, text, head + got, size - got, got);
-      if (n === 0) throw new Error(`${BUNDLE}: ${size - got} bytes short`);
-      got += n;
-    }
+    if (!readAll(fd, text, head, size)) throw new Error(`${BUNDLE}: shorter than its ${size} bytes`);
     text.latin1Write(WRAP_TAIL, head + size);
     return text.latin1Slice(0, text.length);
   } finally {

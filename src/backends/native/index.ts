@@ -8,7 +8,6 @@
 import { allocArray, arrayOver, DTYPE_BYTES, type DType, type TypedArray } from "../../core/dtype.js";
 import { DescentError } from "../../core/errors.js";
 import { packageFile } from "../../core/package_files.js";
-import { nodeRequire } from "../../core/platform.js";
 import {
   setNativeNormalFill,
   setNativeUniformFill,
@@ -60,15 +59,12 @@ export const NATIVE_MIN_WORK = 512;
 
 /** Loads build/Release/descent_native.node (from the package root: src/ and the dist/ bundle alike), or says why not. */
 export function loadAddon(): { addon: Addon } | { error: string } {
-  // process.dlopen, Node's own loader of addon files, skips require's resolution (~0.5 ms of W6).
+  // process.dlopen, Node's own loader of addon files (require's, without its resolution: ~0.5 ms of W6).
   const proc = (globalThis as { process?: { dlopen?: (m: { exports: unknown }, file: string) => void } }).process;
-  const load = typeof proc?.dlopen === "function" ? null : nodeRequire(import.meta.url);
-  if (!load && typeof proc?.dlopen !== "function") return { error: "native addons load only under Node" };
+  if (typeof proc?.dlopen !== "function") return { error: "native addons load only under Node" };
   try {
-    const file = packageFile("build/Release/descent_native.node");
-    if (load) return { addon: load(file) as Addon };
     const m = { exports: {} as unknown };
-    proc!.dlopen!(m, file);
+    proc.dlopen(m, packageFile("build/Release/descent_native.node"));
     return { addon: m.exports as Addon };
   } catch (e) {
     return { error: e instanceof Error ? e.message.split("\n")[0]! : String(e) };
