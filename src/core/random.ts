@@ -260,9 +260,21 @@ export function setNativeUniformFill(fill: NativeUniformFill | null): void {
   nativeUniform = fill;
 }
 
-/** @internal As setNativeUniformFill, for normal fills (the addon has one where Node exports V8's Math functions). */
+/**
+ * @internal As setNativeUniformFill, for normal fills (the addon has one where Node exports V8's
+ * Math functions). A fill whose first 512 deviates from a fixed seed differ from normal()'s is not
+ * taken (~0.1 ms): the addon calls v8::base::ieee754's log, cos and sin by name, which are Math's
+ * only while this V8 implements Math.log/cos/sin with them (a build on libm's trigonometry would
+ * not, and would draw other last bits, on native only).
+ */
 export function setNativeNormalFill(fill: NativeNormalFill | null): void {
   nativeNormal = fill;
+  if (fill === null) return;
+  const seed = 0x2545f491;
+  const drawn = new Float64Array(512);
+  new Generator(seed).fillNormal(drawn);
+  const g = new Generator(seed);
+  if (!drawn.every((v) => v === g.normal())) nativeNormal = null;
 }
 
 /** The most values one call of the module writes (wasm/random.c's BLOCK). */
