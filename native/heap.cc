@@ -13,6 +13,14 @@
 #include "gemm.h"
 
 namespace descent {
+namespace {
+
+constexpr std::uintptr_t kHugePage = std::uintptr_t(2) << 20;
+
+/** The first 2 MiB boundary at or above p. */
+[[maybe_unused]] std::uintptr_t huge_up(const void* p) { return (reinterpret_cast<std::uintptr_t>(p) + kHugePage - 1) & ~(kHugePage - 1); }
+
+}  // namespace
 
 /**
  * A large output is often a fresh allocation (a new tensor's storage) whose pages the kernel
@@ -23,9 +31,8 @@ namespace descent {
  */
 void advise_huge(void* c, std::size_t bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-  constexpr std::uintptr_t kHuge = std::uintptr_t(2) << 20;
-  const std::uintptr_t lo = (reinterpret_cast<std::uintptr_t>(c) + kHuge - 1) & ~(kHuge - 1);
-  const std::uintptr_t hi = (reinterpret_cast<std::uintptr_t>(c) + bytes) & ~(kHuge - 1);
+  const std::uintptr_t lo = huge_up(c);
+  const std::uintptr_t hi = (reinterpret_cast<std::uintptr_t>(c) + bytes) & ~(kHugePage - 1);
   if (hi > lo) madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
 #else
   (void)c, (void)bytes;
@@ -83,9 +90,7 @@ void reserve_huge_heap() {
     // 2 MiB boundary (up to 2 MiB, ~500 faults) would still fault 4 KiB at a time: a chunk that
     // stays allocated fills that gap (address space; only its header's page is touched), where
     // malloc carves it from the freed block's start (else it is freed again and the gap stays).
-    constexpr std::uintptr_t kHuge = std::uintptr_t(2) << 20;
-    const std::uintptr_t at = reinterpret_cast<std::uintptr_t>(block);
-    const std::size_t gap = ((at + kHuge - 1) & ~(kHuge - 1)) - at;
+    const std::size_t gap = huge_up(block) - reinterpret_cast<std::uintptr_t>(block);
     const std::size_t header = 2 * sizeof(std::size_t);  // glibc's chunk header before each block
     if (gap > 4 * header) {
       void* pad = std::malloc(gap - header);
